@@ -1,0 +1,180 @@
+import { Type, type Static } from 'typebox'
+import { Value } from 'typebox/value'
+import { parseWindow, type TimeWindow } from './domain/quiet-hours.js'
+
+const Env = Type.Object({
+  NODE_ENV: Type.Union([Type.Literal('development'), Type.Literal('production'), Type.Literal('test')], { default: 'development' }),
+  HOST: Type.String({ minLength: 1, default: '0.0.0.0' }),
+  PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000 }),
+  LOG_LEVEL: Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info' }),
+  INFOBIP_BASE_URL: Type.Optional(Type.String({ minLength: 1 })),
+  INFOBIP_API_KEY: Type.Optional(Type.String({ minLength: 1 })),
+  INFOBIP_SENDER_ID: Type.Optional(Type.String({ minLength: 1, maxLength: 16 })),
+  INFOBIP_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 120_000, default: 10_000 }),
+  RETRY_ATTEMPTS: Type.Integer({ minimum: 0, maximum: 10, default: 3 }),
+  RETRY_MIN_DELAY_MS: Type.Integer({ minimum: 0, maximum: 60_000, default: 1000 }),
+  RETRY_MAX_DELAY_MS: Type.Integer({ minimum: 0, maximum: 300_000, default: 5000 }),
+  CIRCUIT_ERROR_THRESHOLD: Type.Integer({ minimum: 1, maximum: 100, default: 50 }),
+  CIRCUIT_VOLUME_THRESHOLD: Type.Integer({ minimum: 1, maximum: 10_000, default: 10 }),
+  CIRCUIT_RESET_MS: Type.Integer({ minimum: 100, maximum: 600_000, default: 30_000 }),
+  API_KEYS: Type.Optional(Type.String({ minLength: 1 })),
+  WEBHOOK_SECRET: Type.Optional(Type.String({ minLength: 16 })),
+  PUBLIC_BASE_URL: Type.Optional(Type.String({ pattern: '^https?://[^\\s]+$' })),
+  DATABASE_URL: Type.String({ pattern: '^(sqlite:.+|postgres(ql)?://.+)$', default: 'sqlite:./data/sms.sqlite' }),
+  RATE_LIMIT_MAX: Type.Integer({ minimum: 1, default: 100 }),
+  RATE_LIMIT_WINDOW: Type.String({ minLength: 1, default: '1 minute' }),
+  SEND_RATE_PER_SECOND: Type.Number({ exclusiveMinimum: 0, maximum: 1_000_000, default: 50 }),
+  SEND_BATCH_SIZE: Type.Integer({ minimum: 1, maximum: 1000, default: 500 }),
+  QUIET_HOURS: Type.String({ pattern: '^\\d{2}:\\d{2}-\\d{2}:\\d{2}$', default: '08:00-21:00' }),
+  DEFAULT_TIMEZONE: Type.String({ minLength: 1, default: 'America/New_York' }),
+  MARKETING_CONSENT_REQUIRED: Type.Boolean({ default: true }),
+  BRAND_NAME: Type.String({ minLength: 1, default: 'Our Brand' }),
+  SUPPORT_CONTACT: Type.Optional(Type.String({ minLength: 1 })),
+  OPT_OUT_FOOTER: Type.String({ minLength: 1, default: 'Reply STOP to opt out.' }),
+  BODY_LIMIT_BYTES: Type.Integer({ minimum: 1024, maximum: 50 * 1024 * 1024, default: 1024 * 1024 }),
+  SHUTDOWN_GRACE_MS: Type.Integer({ minimum: 0, maximum: 600_000, default: 10_000 })
+})
+export type Env = Static<typeof Env>
+
+export interface Config {
+  readonly env: 'development' | 'production' | 'test'
+  readonly isProduction: boolean
+  readonly host: string
+  readonly port: number
+  readonly logLevel: string
+  /** null selects the in-process sandbox transport. */
+  readonly infobip: { readonly baseUrl: string, readonly apiKey: string } | null
+  readonly senderId: string | undefined
+  readonly provider: {
+    readonly timeoutMs: number
+    readonly retry: { readonly retries: number, readonly minDelayMs: number, readonly maxDelayMs: number }
+    readonly circuit: { readonly errorThresholdPercentage: number, readonly volumeThreshold: number, readonly resetTimeoutMs: number }
+  }
+  readonly apiKeys: readonly string[]
+  readonly webhookSecret: string | undefined
+  readonly publicBaseUrl: string | undefined
+  readonly databaseUrl: string
+  readonly rateLimit: { readonly max: number, readonly timeWindow: string }
+  readonly sendRatePerSecond: number
+  readonly sendBatchSize: number
+  readonly quietHours: TimeWindow
+  readonly defaultTimeZone: string
+  readonly marketingConsentRequired: boolean
+  readonly brandName: string
+  readonly supportContact: string | undefined
+  readonly optOutFooter: string
+  readonly bodyLimitBytes: number
+  readonly shutdownGraceMs: number
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError'
+}
+
+function deepFreeze<T> (value: T): T {
+  if (value !== null && typeof value === 'object') {
+    for (const inner of Object.values(value)) deepFreeze(inner)
+    Object.freeze(value)
+  }
+  return value
+}
+
+/** The SDK prefixes anything not starting with "http" with https://, so normalise here and refuse nonsense. */
+function normaliseBaseUrl (raw: string): string {
+  const candidate = /^https?:\/\//i.test(raw) ? raw : `https://${raw}`
+  let url: URL
+  try {
+    url = new URL(candidate)
+  } catch {
+    throw new ConfigError(`INFOBIP_BASE_URL is not a valid URL: ${raw}`)
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new ConfigError('INFOBIP_BASE_URL must be an http(s) URL')
+  return `${url.protocol}//${url.host}${url.pathname.replace(/\/+$/, '')}`
+}
+
+function isValidTimeZone (zone: string): boolean {
+  try {
+    Intl.DateTimeFormat('en-US', { timeZone: zone })
+    return true
+  } catch {
+    return false
+  }
+}
+
+/**
+ * Validates the environment once. Throws ConfigError whose message is one line naming the variable.
+ * Empty strings count as unset, as they do in most .env files.
+ */
+export function loadConfig (source: Record<string, string | undefined> = process.env): Config {
+  const raw: Record<string, unknown> = {}
+  for (const key of Object.keys(Env.properties)) {
+    const value = source[key]
+    if (value !== undefined && value.trim() !== '') raw[key] = value.trim()
+  }
+  const withDefaults = Value.Default(Env, raw)
+  const converted = Value.Convert(Env, withDefaults)
+  const first = [...Value.Errors(Env, converted)][0]
+  if (first !== undefined) {
+    const name = first.instancePath.replace(/^\//, '') || 'environment'
+    throw new ConfigError(`Invalid configuration: ${name} ${first.message}`)
+  }
+  const env = converted as Env
+
+  const isProduction = env.NODE_ENV === 'production'
+  const hasUrl = env.INFOBIP_BASE_URL !== undefined
+  const hasKey = env.INFOBIP_API_KEY !== undefined
+  if (hasUrl !== hasKey) {
+    throw new ConfigError(`Invalid configuration: ${hasUrl ? 'INFOBIP_API_KEY' : 'INFOBIP_BASE_URL'} is required when ${hasUrl ? 'INFOBIP_BASE_URL' : 'INFOBIP_API_KEY'} is set`)
+  }
+  if (isProduction) {
+    for (const name of ['INFOBIP_BASE_URL', 'INFOBIP_API_KEY', 'API_KEYS', 'WEBHOOK_SECRET'] as const) {
+      if (env[name] === undefined) throw new ConfigError(`Invalid configuration: ${name} is required when NODE_ENV=production`)
+    }
+  }
+  if (env.RETRY_MIN_DELAY_MS > env.RETRY_MAX_DELAY_MS) {
+    throw new ConfigError('Invalid configuration: RETRY_MIN_DELAY_MS must not exceed RETRY_MAX_DELAY_MS')
+  }
+  let quietHours: TimeWindow
+  try {
+    quietHours = parseWindow(env.QUIET_HOURS)
+  } catch (error) {
+    throw new ConfigError(`Invalid configuration: QUIET_HOURS ${(error as Error).message}`)
+  }
+  if (!isValidTimeZone(env.DEFAULT_TIMEZONE)) throw new ConfigError('Invalid configuration: DEFAULT_TIMEZONE is not an IANA time zone')
+  const apiKeys = (env.API_KEYS ?? '').split(',').map((k) => k.trim()).filter((k) => k !== '')
+  if (env.API_KEYS !== undefined && apiKeys.length === 0) throw new ConfigError('Invalid configuration: API_KEYS has no key')
+
+  return deepFreeze({
+    env: env.NODE_ENV,
+    isProduction,
+    host: env.HOST,
+    port: env.PORT,
+    logLevel: env.LOG_LEVEL,
+    infobip: hasUrl && hasKey ? { baseUrl: normaliseBaseUrl(env.INFOBIP_BASE_URL!), apiKey: env.INFOBIP_API_KEY! } : null,
+    senderId: env.INFOBIP_SENDER_ID,
+    provider: {
+      timeoutMs: env.INFOBIP_TIMEOUT_MS,
+      retry: { retries: env.RETRY_ATTEMPTS, minDelayMs: env.RETRY_MIN_DELAY_MS, maxDelayMs: env.RETRY_MAX_DELAY_MS },
+      circuit: {
+        errorThresholdPercentage: env.CIRCUIT_ERROR_THRESHOLD,
+        volumeThreshold: env.CIRCUIT_VOLUME_THRESHOLD,
+        resetTimeoutMs: env.CIRCUIT_RESET_MS
+      }
+    },
+    apiKeys,
+    webhookSecret: env.WEBHOOK_SECRET,
+    publicBaseUrl: env.PUBLIC_BASE_URL?.replace(/\/+$/, ''),
+    databaseUrl: env.DATABASE_URL,
+    rateLimit: { max: env.RATE_LIMIT_MAX, timeWindow: env.RATE_LIMIT_WINDOW },
+    sendRatePerSecond: env.SEND_RATE_PER_SECOND,
+    sendBatchSize: env.SEND_BATCH_SIZE,
+    quietHours,
+    defaultTimeZone: env.DEFAULT_TIMEZONE,
+    marketingConsentRequired: env.MARKETING_CONSENT_REQUIRED,
+    brandName: env.BRAND_NAME,
+    supportContact: env.SUPPORT_CONTACT,
+    optOutFooter: env.OPT_OUT_FOOTER,
+    bodyLimitBytes: env.BODY_LIMIT_BYTES,
+    shutdownGraceMs: env.SHUTDOWN_GRACE_MS
+  })
+}

@@ -1,0 +1,50 @@
+import type { Config } from '../config.js'
+import { withOptOutFooter } from '../domain/footer.js'
+import { analyzeSegments, smartEncodingReport, type SegmentInfo } from '../domain/segments.js'
+import type { PreviewBody, SendSmsBody } from '../routes/sms.js'
+import { hashRequest, scopedKey, type Idempotency } from '../services/idempotency.js'
+import { ProviderError } from '../services/infobip.js'
+import type { SendingService } from '../services/sending.js'
+import { errorStatus } from '../errors.js'
+
+function counts (info: SegmentInfo) {
+  return { encoding: info.encoding, segments: info.segments, characters: info.characters, perSegment: info.perSegment, remainingInSegment: info.remainingInSegment }
+}
+
+export function createSmsController ({ sending, idempotency, config }: { sending: SendingService, idempotency: Idempotency, config: Config }) {
+  return {
+    async send (body: SendSmsBody, idempotencyKey: string | undefined, apiKey: string | undefined) {
+      if (idempotencyKey === undefined) return { ...await sending.sendSingle(body), replayed: false }
+      return await idempotency.run(
+        scopedKey(apiKey, idempotencyKey),
+        hashRequest(body),
+        async () => await sending.sendSingle(body),
+        // The provider may have sent it: remember the failure so a retry cannot send it twice.
+        (error) => error instanceof ProviderError
+          ? { statusCode: errorStatus.PROVIDER_ERROR, body: { statusCode: 502, error: 'Bad Gateway', code: error.code, message: error.message, ...error.details } }
+          : null
+      ).then((result) => {
+        if (result.statusCode >= 400) {
+          const stored = result.body as { code: string, message: string }
+          throw new ProviderError(stored.message, 'http', false)
+        }
+        return result as { statusCode: 200 | 202, body: Awaited<ReturnType<SendingService['sendSingle']>>['body'], replayed: boolean }
+      })
+    },
+
+    preview (body: PreviewBody) {
+      const text = (body.purpose ?? 'marketing') === 'marketing' ? withOptOutFooter(body.message, config.optOutFooter) : body.message
+      const info = analyzeSegments(text)
+      const smart = smartEncodingReport(text)
+      return {
+        ...counts(info),
+        nonGsmCharacters: info.nonGsmCharacters,
+        text,
+        footerApplied: text !== body.message,
+        smartEncoding: { ...counts(smart.after), text: smart.text, segmentsSaved: smart.segmentsSaved }
+      }
+    }
+  }
+}
+
+export type SmsController = ReturnType<typeof createSmsController>

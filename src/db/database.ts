@@ -1,0 +1,53 @@
+import { mkdirSync } from 'node:fs'
+import { dirname } from 'node:path'
+import SQLite from 'better-sqlite3'
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type Migration } from 'kysely'
+import pg from 'pg'
+import * as m001 from './migrations/001_messages.js'
+import * as m002 from './migrations/002_contacts.js'
+import type { Database, Db } from './schema.js'
+
+/** Forward-only, numbered; the same list runs on SQLite and PostgreSQL. */
+const migrations: Record<string, Migration> = {
+  '001_messages': m001,
+  '002_contacts': m002
+}
+
+export type Dialect = 'sqlite' | 'postgres'
+
+export interface DatabaseHandle {
+  db: Db
+  dialect: Dialect
+  close: () => Promise<void>
+}
+
+export function openDatabase (url: string): DatabaseHandle {
+  if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
+    const pool = new pg.Pool({ connectionString: url, max: 10 })
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
+    return { db, dialect: 'postgres', close: async () => { await db.destroy() } }
+  }
+  const path = url.replace(/^sqlite:/, '')
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
+  const sqlite = new SQLite(path)
+  sqlite.pragma('journal_mode = WAL')
+  // WAL + NORMAL is durable across process crashes; only an OS crash can lose the last commits.
+  sqlite.pragma('synchronous = NORMAL')
+  sqlite.pragma('busy_timeout = 5000')
+  sqlite.pragma('foreign_keys = ON')
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) })
+  return { db, dialect: 'sqlite', close: async () => { await db.destroy() } }
+}
+
+export async function migrateToLatest (db: Db): Promise<void> {
+  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } })
+  const { error, results } = await migrator.migrateToLatest()
+  const failed = results?.find((r) => r.status === 'Error')
+  if (error !== undefined || failed !== undefined) {
+    throw new Error(`Database migration failed${failed !== undefined ? ` at ${failed.migrationName}` : ''}: ${String((error as Error | undefined)?.message ?? error)}`)
+  }
+}
+
+export async function pingDatabase (db: Db): Promise<void> {
+  await sql`select 1`.execute(db)
+}

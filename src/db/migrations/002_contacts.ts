@@ -1,0 +1,46 @@
+import type { Kysely } from 'kysely'
+
+export async function up (db: Kysely<unknown>): Promise<void> {
+  await db.schema.createTable('contacts')
+    .addColumn('id', 'varchar(36)', (c) => c.primaryKey())
+    .addColumn('phone_number', 'varchar(20)', (c) => c.notNull().unique())
+    .addColumn('first_name', 'varchar(200)')
+    .addColumn('last_name', 'varchar(200)')
+    .addColumn('timezone', 'varchar(64)')
+    .addColumn('attributes', 'text', (c) => c.notNull())
+    .addColumn('subscribed', 'integer', (c) => c.notNull())
+    .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
+    .addColumn('updated_at', 'varchar(32)', (c) => c.notNull())
+    .execute()
+
+  await db.schema.createTable('contact_tags')
+    .addColumn('contact_id', 'varchar(36)', (c) => c.notNull().references('contacts.id').onDelete('cascade'))
+    .addColumn('tag', 'varchar(100)', (c) => c.notNull())
+    .addPrimaryKeyConstraint('contact_tags_pk', ['contact_id', 'tag'])
+    .execute()
+  await db.schema.createIndex('contact_tags_tag_idx').on('contact_tags').columns(['tag', 'contact_id']).execute()
+
+  // Append-only: the service inserts and reads, never updates or deletes (the proof of consent outlives the profile).
+  await db.schema.createTable('consent_events')
+    .addColumn('id', 'varchar(36)', (c) => c.primaryKey())
+    .addColumn('phone_number', 'varchar(20)', (c) => c.notNull())
+    .addColumn('contact_id', 'varchar(36)')
+    .addColumn('type', 'varchar(16)', (c) => c.notNull())
+    .addColumn('source', 'varchar(32)', (c) => c.notNull())
+    .addColumn('text', 'text')
+    .addColumn('ip', 'varchar(64)')
+    .addColumn('user_agent', 'text')
+    .addColumn('keyword', 'varchar(64)')
+    .addColumn('occurred_at', 'varchar(32)', (c) => c.notNull())
+    .addColumn('recorded_at', 'varchar(32)', (c) => c.notNull())
+    .execute()
+  await db.schema.createIndex('consent_events_phone_idx').on('consent_events').columns(['phone_number', 'id']).execute()
+  await db.schema.createIndex('consent_events_contact_idx').on('consent_events').columns(['contact_id', 'id']).execute()
+
+  await db.schema.createTable('suppressions')
+    .addColumn('phone_number', 'varchar(20)', (c) => c.primaryKey())
+    .addColumn('reason', 'text')
+    .addColumn('source', 'varchar(32)', (c) => c.notNull())
+    .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
+    .execute()
+}

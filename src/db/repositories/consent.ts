@@ -1,0 +1,96 @@
+import type { Kysely } from 'kysely'
+import type { ConsentEventRow, Database } from '../schema.js'
+
+type Executor = Kysely<Database>
+
+export type ConsentEventType = 'opt_in' | 'opt_out' | 'help'
+
+export interface ConsentEvent {
+  id: string
+  phoneNumber: string
+  contactId: string | null
+  type: ConsentEventType
+  source: string
+  text: string | null
+  ip: string | null
+  userAgent: string | null
+  keyword: string | null
+  occurredAt: string
+  recordedAt: string
+}
+
+function toEvent (row: ConsentEventRow): ConsentEvent {
+  return {
+    id: row.id,
+    phoneNumber: row.phone_number,
+    contactId: row.contact_id,
+    type: row.type as ConsentEventType,
+    source: row.source,
+    text: row.text,
+    ip: row.ip,
+    userAgent: row.user_agent,
+    keyword: row.keyword,
+    occurredAt: row.occurred_at,
+    recordedAt: row.recorded_at
+  }
+}
+
+/** The ledger is append-only: this module has no update and no delete. */
+export async function appendConsentEvent (db: Executor, event: ConsentEvent): Promise<void> {
+  await db.insertInto('consent_events').values({
+    id: event.id,
+    phone_number: event.phoneNumber,
+    contact_id: event.contactId,
+    type: event.type,
+    source: event.source,
+    text: event.text,
+    ip: event.ip,
+    user_agent: event.userAgent,
+    keyword: event.keyword,
+    occurred_at: event.occurredAt,
+    recorded_at: event.recordedAt
+  }).execute()
+}
+
+export async function listConsentEvents (db: Executor, phoneNumber: string): Promise<ConsentEvent[]> {
+  const rows = await db.selectFrom('consent_events').selectAll().where('phone_number', '=', phoneNumber).orderBy('id', 'asc').execute()
+  return rows.map(toEvent)
+}
+
+/** opt_in when the latest consent decision for the number is an opt-in; null when it never gave or revoked one. */
+export async function latestConsent (db: Executor, phoneNumber: string): Promise<'opt_in' | 'opt_out' | null> {
+  const row = await db.selectFrom('consent_events').select('type')
+    .where('phone_number', '=', phoneNumber)
+    .where('type', 'in', ['opt_in', 'opt_out'])
+    .orderBy('occurred_at', 'desc').orderBy('id', 'desc')
+    .limit(1).executeTakeFirst()
+  return row === undefined ? null : row.type as 'opt_in' | 'opt_out'
+}
+
+export async function isSuppressed (db: Executor, phoneNumber: string): Promise<boolean> {
+  const row = await db.selectFrom('suppressions').select('phone_number').where('phone_number', '=', phoneNumber).executeTakeFirst()
+  return row !== undefined
+}
+
+export async function suppress (db: Executor, phoneNumber: string, source: string, reason: string | null, at: string): Promise<boolean> {
+  const result = await db.insertInto('suppressions')
+    .values({ phone_number: phoneNumber, source, reason, created_at: at })
+    .onConflict((oc) => oc.column('phone_number').doNothing())
+    .executeTakeFirst()
+  return Number(result.numInsertedOrUpdatedRows ?? 0n) > 0
+}
+
+export async function unsuppress (db: Executor, phoneNumber: string): Promise<boolean> {
+  const result = await db.deleteFrom('suppressions').where('phone_number', '=', phoneNumber).executeTakeFirst()
+  return Number(result.numDeletedRows) > 0
+}
+
+export interface Suppression { phoneNumber: string, reason: string | null, source: string, createdAt: string }
+
+export async function listSuppressions (db: Executor, after: string | undefined, limit: number, phoneNumber?: string): Promise<Suppression[]> {
+  let query = db.selectFrom('suppressions').selectAll()
+  if (after !== undefined) query = query.where('phone_number', '>', after)
+  if (phoneNumber !== undefined) query = query.where('phone_number', '=', phoneNumber)
+  const rows = await query.orderBy('phone_number', 'asc').limit(limit).execute()
+  return rows.map((r) => ({ phoneNumber: r.phone_number, reason: r.reason, source: r.source, createdAt: r.created_at }))
+}

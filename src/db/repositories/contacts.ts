@@ -1,0 +1,126 @@
+import { sql, type Kysely } from 'kysely'
+import type { ContactRow, Database } from '../schema.js'
+
+type Executor = Kysely<Database>
+
+export interface Contact {
+  id: string
+  phoneNumber: string
+  firstName: string | null
+  lastName: string | null
+  tags: string[]
+  timezone: string | null
+  attributes: Record<string, string>
+  subscribed: boolean
+  createdAt: string
+  updatedAt: string
+}
+
+export interface ContactFields {
+  firstName?: string | null | undefined
+  lastName?: string | null | undefined
+  tags?: string[] | undefined
+  timezone?: string | null | undefined
+  attributes?: Record<string, string> | undefined
+}
+
+function toContact (row: ContactRow, tags: string[]): Contact {
+  return {
+    id: row.id,
+    phoneNumber: row.phone_number,
+    firstName: row.first_name,
+    lastName: row.last_name,
+    tags,
+    timezone: row.timezone,
+    attributes: JSON.parse(row.attributes) as Record<string, string>,
+    subscribed: Number(row.subscribed) === 1,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at
+  }
+}
+
+async function tagsFor (db: Executor, ids: string[]): Promise<Map<string, string[]>> {
+  const byContact = new Map<string, string[]>(ids.map((id) => [id, []]))
+  if (ids.length === 0) return byContact
+  const rows = await db.selectFrom('contact_tags').select(['contact_id', 'tag']).where('contact_id', 'in', ids).orderBy('tag').execute()
+  for (const row of rows) byContact.get(row.contact_id)?.push(row.tag)
+  return byContact
+}
+
+async function withTags (db: Executor, rows: ContactRow[]): Promise<Contact[]> {
+  const tags = await tagsFor(db, rows.map((r) => r.id))
+  return rows.map((row) => toContact(row, tags.get(row.id) ?? []))
+}
+
+export async function insertContact (db: Executor, contact: { id: string, phoneNumber: string, subscribed: boolean, at: string } & ContactFields): Promise<void> {
+  await db.insertInto('contacts').values({
+    id: contact.id,
+    phone_number: contact.phoneNumber,
+    first_name: contact.firstName ?? null,
+    last_name: contact.lastName ?? null,
+    timezone: contact.timezone ?? null,
+    attributes: JSON.stringify(contact.attributes ?? {}),
+    subscribed: contact.subscribed ? 1 : 0,
+    created_at: contact.at,
+    updated_at: contact.at
+  }).execute()
+  await replaceTags(db, contact.id, contact.tags ?? [])
+}
+
+export async function updateContact (db: Executor, id: string, fields: ContactFields, at: string): Promise<void> {
+  await db.updateTable('contacts').set({
+    ...(fields.firstName !== undefined ? { first_name: fields.firstName } : {}),
+    ...(fields.lastName !== undefined ? { last_name: fields.lastName } : {}),
+    ...(fields.timezone !== undefined ? { timezone: fields.timezone } : {}),
+    ...(fields.attributes !== undefined ? { attributes: JSON.stringify(fields.attributes) } : {}),
+    updated_at: at
+  }).where('id', '=', id).execute()
+  if (fields.tags !== undefined) await replaceTags(db, id, fields.tags)
+}
+
+async function replaceTags (db: Executor, id: string, tags: string[]): Promise<void> {
+  await db.deleteFrom('contact_tags').where('contact_id', '=', id).execute()
+  const unique = [...new Set(tags)]
+  if (unique.length > 0) await db.insertInto('contact_tags').values(unique.map((tag) => ({ contact_id: id, tag }))).execute()
+}
+
+export async function setSubscribed (db: Executor, phoneNumber: string, subscribed: boolean, at: string): Promise<void> {
+  await db.updateTable('contacts').set({ subscribed: subscribed ? 1 : 0, updated_at: at }).where('phone_number', '=', phoneNumber).execute()
+}
+
+export async function findContact (db: Executor, id: string): Promise<Contact | null> {
+  const row = await db.selectFrom('contacts').selectAll().where('id', '=', id).executeTakeFirst()
+  return row === undefined ? null : (await withTags(db, [row]))[0]!
+}
+
+export async function findContactByPhone (db: Executor, phoneNumber: string): Promise<Contact | null> {
+  const row = await db.selectFrom('contacts').selectAll().where('phone_number', '=', phoneNumber).executeTakeFirst()
+  return row === undefined ? null : (await withTags(db, [row]))[0]!
+}
+
+export interface ContactFilter {
+  tag?: string | undefined
+  subscribed?: boolean | undefined
+  phoneNumber?: string | undefined
+  after?: string | undefined
+  limit: number
+}
+
+export async function listContacts (db: Executor, filter: ContactFilter): Promise<Contact[]> {
+  let query = db.selectFrom('contacts').selectAll('contacts')
+  if (filter.tag !== undefined) {
+    const tag = filter.tag
+    query = query.where((eb) => eb.exists(eb.selectFrom('contact_tags').select(sql<number>`1`.as('one'))
+      .whereRef('contact_tags.contact_id', '=', 'contacts.id').where('contact_tags.tag', '=', tag)))
+  }
+  if (filter.subscribed !== undefined) query = query.where('subscribed', '=', filter.subscribed ? 1 : 0)
+  if (filter.phoneNumber !== undefined) query = query.where('phone_number', '=', filter.phoneNumber)
+  if (filter.after !== undefined) query = query.where('id', '>', filter.after)
+  const rows = await query.orderBy('id', 'asc').limit(filter.limit).execute()
+  return await withTags(db, rows)
+}
+
+export async function deleteContact (db: Executor, id: string): Promise<void> {
+  await db.deleteFrom('contact_tags').where('contact_id', '=', id).execute()
+  await db.deleteFrom('contacts').where('id', '=', id).execute()
+}

@@ -1,0 +1,241 @@
+import type { Kysely } from 'kysely'
+import type { MessageStatus } from '../../domain/message-status.js'
+import type { Database, MessageRow } from '../schema.js'
+
+type Executor = Kysely<Database>
+
+export type Purpose = 'marketing' | 'transactional'
+
+export interface Message {
+  id: string
+  to: string
+  text: string
+  senderId: string | null
+  purpose: Purpose
+  status: MessageStatus
+  campaignId: string | null
+  contactId: string | null
+  segments: number
+  encoding: string
+  infobipMessageId: string | null
+  bulkId: string | null
+  providerStatus: string | null
+  error: { code: string, name: string | null, description: string | null, permanent: boolean | null } | null
+  price: { amount: number, currency: string } | null
+  decisionReason: string | null
+  createdAt: string
+  updatedAt: string
+  sentAt: string | null
+  doneAt: string | null
+}
+
+export interface NewMessage {
+  id: string
+  to: string
+  text: string
+  senderId: string | null
+  purpose: Purpose
+  status: MessageStatus
+  campaignId?: string | null
+  contactId?: string | null
+  segments: number
+  encoding: string
+  decisionReason?: string | null
+  error?: Message['error']
+  createdAt: string
+}
+
+function toMessage (row: MessageRow): Message {
+  return {
+    id: row.id,
+    to: row.to_number,
+    text: row.text,
+    senderId: row.sender_id,
+    purpose: row.purpose as Purpose,
+    status: row.status as MessageStatus,
+    campaignId: row.campaign_id,
+    contactId: row.contact_id,
+    segments: Number(row.segments),
+    encoding: row.encoding,
+    infobipMessageId: row.infobip_message_id,
+    bulkId: row.bulk_id,
+    providerStatus: row.provider_status,
+    error: row.error === null ? null : JSON.parse(row.error) as Message['error'],
+    price: row.price_amount === null || row.price_currency === null ? null : { amount: Number(row.price_amount), currency: row.price_currency },
+    decisionReason: row.decision_reason,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    sentAt: row.sent_at,
+    doneAt: row.done_at
+  }
+}
+
+export async function insertMessages (db: Executor, messages: NewMessage[]): Promise<void> {
+  if (messages.length === 0) return
+  await db.insertInto('messages').values(messages.map((m) => ({
+    id: m.id,
+    to_number: m.to,
+    text: m.text,
+    sender_id: m.senderId,
+    purpose: m.purpose,
+    status: m.status,
+    campaign_id: m.campaignId ?? null,
+    contact_id: m.contactId ?? null,
+    segments: m.segments,
+    encoding: m.encoding,
+    decision_reason: m.decisionReason ?? null,
+    error: m.error === undefined || m.error === null ? null : JSON.stringify(m.error),
+    created_at: m.createdAt,
+    updated_at: m.createdAt
+  }))).execute()
+}
+
+export async function findMessage (db: Executor, id: string): Promise<Message | null> {
+  const row = await db.selectFrom('messages').selectAll().where('id', '=', id).executeTakeFirst()
+  return row === undefined ? null : toMessage(row)
+}
+
+export interface MessageFilter {
+  status?: MessageStatus | undefined
+  campaignId?: string | undefined
+  to?: string | undefined
+  /** Exclusive upper bound on id: ids are time-ordered, newest first. */
+  before?: string | undefined
+  limit: number
+}
+
+export async function listMessages (db: Executor, filter: MessageFilter): Promise<Message[]> {
+  let query = db.selectFrom('messages').selectAll()
+  if (filter.status !== undefined) query = query.where('status', '=', filter.status)
+  if (filter.campaignId !== undefined) query = query.where('campaign_id', '=', filter.campaignId)
+  if (filter.to !== undefined) query = query.where('to_number', '=', filter.to)
+  if (filter.before !== undefined) query = query.where('id', '<', filter.before)
+  const rows = await query.orderBy('id', 'desc').limit(filter.limit).execute()
+  return rows.map(toMessage)
+}
+
+/**
+ * Moves messages that are still queued to sending, just before they are handed to the provider, and
+ * returns those it moved: a message suppressed meanwhile (an opt-out) is not among them and must not go.
+ */
+export async function markSending (db: Executor, ids: string[], at: string): Promise<Set<string>> {
+  if (ids.length === 0) return new Set()
+  const rows = await db.updateTable('messages')
+    .set({ status: 'sending', updated_at: at })
+    .where('id', 'in', ids)
+    .where('status', 'in', ['queued', 'deferred'])
+    .returning('id')
+    .execute()
+  return new Set(rows.map((r) => r.id))
+}
+
+export interface SendOutcome {
+  id: string
+  status: MessageStatus
+  infobipMessageId: string | null
+  bulkId: string | null
+  providerStatus: string | null
+  error: Message['error']
+  at: string
+}
+
+/**
+ * Records what the provider answered. A delivery report can overtake the send response, so the status
+ * only changes while the message is still in flight; the provider ids are stored either way.
+ */
+export async function recordSendOutcomes (db: Executor, outcomes: SendOutcome[]): Promise<void> {
+  if (outcomes.length === 0) return
+  await db.transaction().execute(async (trx) => {
+    for (const o of outcomes) {
+      await trx.updateTable('messages')
+        .set((eb) => ({
+          status: eb.case().when('status', 'in', ['queued', 'sending']).then(o.status).else(eb.ref('status')).end(),
+          provider_status: eb.case().when('status', 'in', ['queued', 'sending']).then(o.providerStatus).else(eb.ref('provider_status')).end(),
+          error: eb.case().when('status', 'in', ['queued', 'sending']).then(o.error === null ? null : JSON.stringify(o.error)).else(eb.ref('error')).end(),
+          infobip_message_id: eb.fn.coalesce('infobip_message_id', eb.val(o.infobipMessageId)),
+          bulk_id: eb.fn.coalesce('bulk_id', eb.val(o.bulkId)),
+          sent_at: eb.fn.coalesce('sent_at', eb.val(o.at)),
+          updated_at: o.at
+        }))
+        .where('id', '=', o.id)
+        .execute()
+    }
+  })
+}
+
+export interface ReportUpdate {
+  status: MessageStatus
+  providerStatus: string | null
+  error: Message['error']
+  price: Message['price']
+  sentAt: string | null
+  doneAt: string | null
+  infobipMessageId: string
+  bulkId: string | null
+}
+
+/** Current status of the messages a batch of reports refers to, by our id or Infobip's. */
+export async function findStatuses (db: Executor, ids: string[]): Promise<Map<string, { id: string, status: MessageStatus }>> {
+  const found = new Map<string, { id: string, status: MessageStatus }>()
+  if (ids.length === 0) return found
+  const rows = await db.selectFrom('messages')
+    .select(['id', 'status', 'infobip_message_id'])
+    .where((eb) => eb.or([eb('id', 'in', ids), eb('infobip_message_id', 'in', ids)]))
+    .execute()
+  for (const row of rows) {
+    const entry = { id: row.id, status: row.status as MessageStatus }
+    found.set(row.id, entry)
+    if (row.infobip_message_id !== null) found.set(row.infobip_message_id, entry)
+  }
+  return found
+}
+
+export async function applyReport (db: Executor, id: string, fromStatus: MessageStatus, update: ReportUpdate, at: string): Promise<boolean> {
+  const result = await db.updateTable('messages')
+    .set((eb) => ({
+      status: update.status,
+      provider_status: update.providerStatus,
+      error: update.error === null ? null : JSON.stringify(update.error),
+      price_amount: update.price?.amount ?? null,
+      price_currency: update.price?.currency ?? null,
+      infobip_message_id: eb.fn.coalesce('infobip_message_id', eb.val(update.infobipMessageId)),
+      bulk_id: eb.fn.coalesce('bulk_id', eb.val(update.bulkId)),
+      sent_at: eb.fn.coalesce('sent_at', eb.val(update.sentAt)),
+      done_at: update.doneAt,
+      updated_at: at
+    }))
+    .where('id', '=', id)
+    // Compare-and-set: a concurrent writer that moved the message first wins, and this report is dropped.
+    .where('status', '=', fromStatus)
+    .executeTakeFirst()
+  return Number(result.numUpdatedRows) > 0
+}
+
+export async function countByStatus (db: Executor): Promise<Array<{ status: string, count: number }>> {
+  const rows = await db.selectFrom('messages').select(['status', db.fn.countAll<number | string>().as('count')]).groupBy('status').execute()
+  return rows.map((r) => ({ status: r.status, count: Number(r.count) }))
+}
+
+const NOT_SENT: MessageStatus[] = ['suppressed', 'failed', 'rejected', 'deferred', 'cancelled']
+
+/** Marketing messages that went (or are going) to a number since an instant — for frequency caps. */
+export async function countMarketingSince (db: Executor, to: string, sinceIso: string): Promise<number> {
+  const row = await db.selectFrom('messages')
+    .select(db.fn.countAll<number | string>().as('count'))
+    .where('to_number', '=', to)
+    .where('created_at', '>=', sinceIso)
+    .where('purpose', '=', 'marketing')
+    .where('status', 'not in', NOT_SENT)
+    .executeTakeFirstOrThrow()
+  return Number(row.count)
+}
+
+/** Stops messages to a number that have not yet been handed to the provider. */
+export async function suppressPending (db: Executor, to: string, reason: string, at: string): Promise<number> {
+  const result = await db.updateTable('messages')
+    .set({ status: 'suppressed', decision_reason: reason, updated_at: at })
+    .where('to_number', '=', to)
+    .where('status', 'in', ['queued', 'deferred'])
+    .executeTakeFirst()
+  return Number(result.numUpdatedRows)
+}

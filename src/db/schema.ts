@@ -1,0 +1,90 @@
+import type { Insertable, Kysely, Selectable, Updateable } from 'kysely'
+
+/** Timestamps are ISO-8601 UTC strings on both dialects, so they compare and sort the same everywhere. */
+export interface MessagesTable {
+  id: string
+  to_number: string
+  text: string
+  sender_id: string | null
+  purpose: string
+  status: string
+  campaign_id: string | null
+  contact_id: string | null
+  segments: number
+  encoding: string
+  infobip_message_id: string | null
+  bulk_id: string | null
+  provider_status: string | null
+  error: string | null
+  price_amount: number | null
+  price_currency: string | null
+  decision_reason: string | null
+  created_at: string
+  updated_at: string
+  sent_at: string | null
+  done_at: string | null
+}
+
+export interface IdempotencyKeysTable {
+  key: string
+  request_hash: string
+  state: string
+  response_status: number | null
+  response_body: string | null
+  created_at: string
+  expires_at: string
+}
+
+export interface ContactsTable {
+  id: string
+  phone_number: string
+  first_name: string | null
+  last_name: string | null
+  timezone: string | null
+  attributes: string
+  subscribed: number
+  created_at: string
+  updated_at: string
+}
+
+export interface ContactTagsTable {
+  contact_id: string
+  tag: string
+}
+
+export interface ConsentEventsTable {
+  id: string
+  phone_number: string
+  contact_id: string | null
+  type: string
+  source: string
+  text: string | null
+  ip: string | null
+  user_agent: string | null
+  keyword: string | null
+  occurred_at: string
+  recorded_at: string
+}
+
+export interface SuppressionsTable {
+  phone_number: string
+  reason: string | null
+  source: string
+  created_at: string
+}
+
+export interface Database {
+  messages: MessagesTable
+  idempotency_keys: IdempotencyKeysTable
+  contacts: ContactsTable
+  contact_tags: ContactTagsTable
+  consent_events: ConsentEventsTable
+  suppressions: SuppressionsTable
+}
+
+export type Db = Kysely<Database>
+export type MessageRow = Selectable<MessagesTable>
+export type NewMessageRow = Insertable<MessagesTable>
+export type MessageRowUpdate = Updateable<MessagesTable>
+export type ContactRow = Selectable<ContactsTable>
+export type ConsentEventRow = Selectable<ConsentEventsTable>

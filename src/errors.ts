@@ -1,0 +1,36 @@
+/** Every error a service may raise, with its HTTP status. The one error handler maps these; nothing else does. */
+export const errorStatus = {
+  INVALID_PHONE_NUMBER: 400,
+  INVALID_TIME_ZONE: 400,
+  INVALID_CURSOR: 400,
+  BAD_REQUEST: 400,
+  UNAUTHORIZED: 401,
+  NOT_FOUND: 404,
+  CONFLICT: 409,
+  IDEMPOTENCY_KEY_REUSED: 422,
+  RECIPIENT_OPTED_OUT: 422,
+  NO_CONSENT: 422,
+  QUIET_HOURS: 422,
+  FREQUENCY_CAP: 422,
+  PROVIDER_ERROR: 502,
+  PROVIDER_UNAVAILABLE: 503,
+  NOT_READY: 503
+} as const
+
+export type ErrorCode = keyof typeof errorStatus
+
+export class AppError extends Error {
+  override name = 'AppError'
+  readonly statusCode: number
+  constructor (
+    readonly code: ErrorCode,
+    message: string,
+    /** Extra, non-secret fields merged into the error body (e.g. nextAllowedAt). */
+    readonly details?: Record<string, unknown>
+  ) {
+    super(message)
+    this.statusCode = errorStatus[code]
+  }
+}
+
+export const notFound = (what: string): AppError => new AppError('NOT_FOUND', `${what} not found`)

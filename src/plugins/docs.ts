@@ -1,0 +1,24 @@
+import swagger from '@fastify/swagger'
+import swaggerUi from '@fastify/swagger-ui'
+import type { FastifyInstance } from 'fastify'
+
+export async function registerDocs (app: FastifyInstance): Promise<void> {
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'SMS marketing service',
+        description: 'Compliant SMS sending through Infobip: single sends, message records and delivery reports, contacts with an auditable consent trail, and inbound STOP/START/HELP handling.',
+        version: '0.1.0'
+      },
+      components: {
+        securitySchemes: { apiKey: { type: 'apiKey', name: 'x-api-key', in: 'header' } }
+      },
+      security: [{ apiKey: [] }]
+    }
+  })
+  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list' }, staticCSP: true })
+  app.addHook('onRoute', (route) => {
+    if (route.url.startsWith('/docs')) route.config = { ...route.config, public: true, rateLimit: false } as typeof route.config
+  })
+}

@@ -1,0 +1,47 @@
+import { STATUS_CODES } from 'node:http'
+import type { FastifyError, FastifyInstance } from 'fastify'
+import { AppError } from '../errors.js'
+
+interface ErrorBody {
+  statusCode: number
+  error: string
+  message: string
+  code: string
+  [key: string]: unknown
+}
+
+const FASTIFY_CODES: Record<string, string> = {
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'FST_ERR_VALIDATION'
+}
+
+function body (statusCode: number, code: string, message: string, extra?: Record<string, unknown>): ErrorBody {
+  return { statusCode, error: STATUS_CODES[statusCode] ?? 'Error', message, code, ...extra }
+}
+
+/** The one error boundary: every error leaves as { statusCode, error, message, code }, without stack or secrets. */
+export function registerErrorHandler (app: FastifyInstance, options: { exposeDetails: boolean }): void {
+  app.setErrorHandler((error: FastifyError | AppError | Error, request, reply) => {
+    if (error instanceof AppError) {
+      if (error.statusCode >= 500) request.log.warn({ code: error.code, msg: error.message }, 'Request failed')
+      return reply.code(error.statusCode).send(body(error.statusCode, error.code, error.message, error.details))
+    }
+    const fastifyError = error as FastifyError
+    if (fastifyError.validation !== undefined) {
+      return reply.code(400).send(body(400, 'FST_ERR_VALIDATION', error.message))
+    }
+    const status = fastifyError.statusCode
+    if (status !== undefined && status >= 400 && status < 500) {
+      const code = FASTIFY_CODES[fastifyError.code] ?? fastifyError.code ?? 'BAD_REQUEST'
+      // JSON syntax errors carry the parser's message, which is safe and useful.
+      return reply.code(status).send(body(status, status === 429 ? 'RATE_LIMITED' : code, error.message))
+    }
+    request.log.error({ err: { type: error.name, message: error.message, code: fastifyError.code } }, 'Unhandled error')
+    const message = options.exposeDetails ? error.message : 'An unexpected error occurred'
+    return reply.code(500).send(body(500, 'INTERNAL_ERROR', message))
+  })
+
+  app.setNotFoundHandler((request, reply) => {
+    return reply.code(404).send(body(404, 'NOT_FOUND', `Route ${request.method} ${request.url.split('?')[0]} not found`))
+  })
+}

@@ -1,0 +1,28 @@
+import 'dotenv/config'
+import closeWithGrace from 'close-with-grace'
+import { buildApp } from './app.js'
+import { ConfigError, loadConfig, type Config } from './config.js'
+
+let config: Config
+try {
+  config = loadConfig()
+} catch (error) {
+  // One clear line naming the variable, and no stack: this is an operator's mistake, not a crash.
+  process.stderr.write(`${error instanceof ConfigError ? error.message : String(error)}\n`)
+  process.exit(1)
+}
+
+const app = await buildApp(config)
+
+closeWithGrace({ delay: config.shutdownGraceMs }, async ({ signal, err }) => {
+  if (err !== undefined) app.log.error({ err }, 'Shutting down after an unexpected error')
+  else app.log.info({ signal }, 'Shutting down: finishing in-flight sends')
+  await app.close()
+})
+
+try {
+  await app.listen({ host: config.host, port: config.port })
+} catch (error) {
+  app.log.error({ err: error }, 'Could not start listening')
+  process.exit(1)
+}

@@ -1,0 +1,259 @@
+import type { Readable } from 'node:stream'
+import { parse } from 'csv-parse'
+import type { Dialect } from '../db/database.js'
+import type { Db } from '../db/schema.js'
+import * as consent from '../db/repositories/consent.js'
+import type { ConsentEvent, ConsentEventType } from '../db/repositories/consent.js'
+import * as contacts from '../db/repositories/contacts.js'
+import type { Contact, ContactFields } from '../db/repositories/contacts.js'
+import { lockPhoneNumber } from '../db/repositories/locks.js'
+import * as messages from '../db/repositories/messages.js'
+import { newId, isId } from '../domain/ids.js'
+import { parsePhone } from '../domain/phone.js'
+import { AppError } from '../errors.js'
+import type { Clock } from './clock.js'
+import { decodeCursor, page } from './pagination.js'
+
+export interface ConsentEvidence {
+  source: string
+  text: string
+  ip?: string | undefined
+  userAgent?: string | undefined
+  collectedAt?: string | undefined
+}
+
+export interface NewContact extends ContactFields {
+  phoneNumber: string
+  consent?: ConsentEvidence | undefined
+}
+
+export interface ImportReport {
+  created: number
+  updated: number
+  rejected: Array<{ line: number, error: string }>
+}
+
+const IMPORT_BATCH = 500
+const MAX_REJECTIONS_REPORTED = 1000
+
+export function isTimeZone (zone: string): boolean {
+  try {
+    return new Intl.DateTimeFormat('en-US', { timeZone: zone }).resolvedOptions().timeZone !== undefined
+  } catch {
+    return false
+  }
+}
+
+function e164 (input: string, field = 'phoneNumber'): string {
+  const phone = parsePhone(input)
+  if (!phone.ok) throw new AppError('INVALID_PHONE_NUMBER', `${field} ${phone.reason}`)
+  return phone.e164
+}
+
+function checkFields (fields: ContactFields): void {
+  if (fields.timezone !== undefined && fields.timezone !== null && !isTimeZone(fields.timezone)) {
+    throw new AppError('INVALID_TIME_ZONE', `timezone ${fields.timezone} is not an IANA time zone (e.g. America/New_York)`)
+  }
+}
+
+function instant (value: string | undefined, now: Date, field: string): string {
+  if (value === undefined) return now.toISOString()
+  const parsed = Date.parse(value)
+  if (Number.isNaN(parsed)) throw new AppError('BAD_REQUEST', `${field} is not a valid date-time`)
+  if (parsed > now.getTime() + 5 * 60 * 1000) throw new AppError('BAD_REQUEST', `${field} lies in the future`)
+  return new Date(parsed).toISOString()
+}
+
+/**
+ * Contacts and the consent ledger. Every opt-in or opt-out is an appended event; the contact's
+ * `subscribed` flag and the suppression list follow from the events and are changed in the same
+ * transaction, so the ledger and the gate can never disagree.
+ */
+export function createContactsService ({ db, dialect, clock }: { db: Db, dialect: Dialect, clock: Clock }) {
+  async function appendEvent (trx: Db, phoneNumber: string, contactId: string | null, type: ConsentEventType, fields: Partial<ConsentEvent> & { source: string }, occurredAt: string): Promise<ConsentEvent> {
+    const event: ConsentEvent = {
+      id: newId(),
+      phoneNumber,
+      contactId,
+      type,
+      source: fields.source,
+      text: fields.text ?? null,
+      ip: fields.ip ?? null,
+      userAgent: fields.userAgent ?? null,
+      keyword: fields.keyword ?? null,
+      occurredAt,
+      recordedAt: clock.now().toISOString()
+    }
+    await consent.appendConsentEvent(trx, event)
+    return event
+  }
+
+  /** An opt-in lifts a suppression only when it is newer than the opt-out behind it. */
+  async function applyOptIn (trx: Db, phoneNumber: string, contactId: string | null, evidence: ConsentEvidence): Promise<ConsentEvent> {
+    const now = clock.now()
+    const occurredAt = instant(evidence.collectedAt, now, 'consent.collectedAt')
+    const event = await appendEvent(trx, phoneNumber, contactId, 'opt_in', evidence, occurredAt)
+    const latest = await consent.latestConsent(trx, phoneNumber)
+    if (latest === 'opt_in') {
+      await consent.unsuppress(trx, phoneNumber)
+      await contacts.setSubscribed(trx, phoneNumber, true, now.toISOString())
+    }
+    return event
+  }
+
+  async function applyOptOut (trx: Db, phoneNumber: string, contactId: string | null, source: string, reason: string | null): Promise<ConsentEvent> {
+    const now = clock.now().toISOString()
+    const event = await appendEvent(trx, phoneNumber, contactId, 'opt_out', { source, text: reason }, now)
+    await consent.suppress(trx, phoneNumber, source, reason, now)
+    await contacts.setSubscribed(trx, phoneNumber, false, now)
+    await messages.suppressPending(trx, phoneNumber, 'RECIPIENT_OPTED_OUT: opted out before sending', now)
+    return event
+  }
+
+  async function mustFind (trx: Db, id: string): Promise<Contact> {
+    const contact = await contacts.findContact(trx, id)
+    if (contact === null) throw new AppError('NOT_FOUND', `Contact ${id} not found`)
+    return contact
+  }
+
+  async function create (input: NewContact): Promise<Contact> {
+    const phoneNumber = e164(input.phoneNumber)
+    checkFields(input)
+    return await db.transaction().execute(async (trx) => {
+      await lockPhoneNumber(trx, dialect, phoneNumber)
+      if (await contacts.findContactByPhone(trx, phoneNumber) !== null) {
+        throw new AppError('CONFLICT', `A contact with phone number ${phoneNumber} already exists`)
+      }
+      const id = newId()
+      await contacts.insertContact(trx, { ...input, id, phoneNumber, subscribed: false, at: clock.now().toISOString() })
+      if (input.consent !== undefined) await applyOptIn(trx, phoneNumber, id, input.consent)
+      return await mustFind(trx, id)
+    })
+  }
+
+  async function importCsv (stream: Readable, meta: { ip?: string | undefined, userAgent?: string | undefined }): Promise<ImportReport> {
+    const report: ImportReport = { created: 0, updated: 0, rejected: [] }
+    const reject = (line: number, error: string): void => {
+      if (report.rejected.length < MAX_REJECTIONS_REPORTED) report.rejected.push({ line, error })
+    }
+    const parser = stream.pipe(parse({ columns: (header: string[]) => header.map((h) => h.trim()), bom: true, trim: true, skip_empty_lines: true, relax_column_count: true, info: true }))
+    let batch: Array<{ line: number, row: Record<string, string> }> = []
+    let checkedHeader = false
+
+    const flush = async (): Promise<void> => {
+      const rows = batch
+      batch = []
+      await db.transaction().execute(async (trx) => {
+        for (const { line, row } of rows) {
+          try {
+            const outcome = await importRow(trx, row, meta)
+            report[outcome]++
+          } catch (error) {
+            reject(line, error instanceof AppError ? error.message : 'could not be imported')
+          }
+        }
+      })
+    }
+
+    for await (const record of parser as AsyncIterable<{ record: Record<string, string>, info: { lines: number } }>) {
+      if (!checkedHeader) {
+        checkedHeader = true
+        if (!('phoneNumber' in record.record)) throw new AppError('BAD_REQUEST', 'The CSV header row must include a phoneNumber column')
+      }
+      batch.push({ line: record.info.lines, row: record.record })
+      if (batch.length >= IMPORT_BATCH) await flush()
+    }
+    if (batch.length > 0) await flush()
+    return report
+  }
+
+  async function importRow (trx: Db, row: Record<string, string>, meta: { ip?: string | undefined, userAgent?: string | undefined }): Promise<'created' | 'updated'> {
+    const phoneNumber = e164(row.phoneNumber ?? '')
+    const fields: ContactFields = {
+      ...(row.firstName !== undefined && row.firstName !== '' ? { firstName: row.firstName } : {}),
+      ...(row.lastName !== undefined && row.lastName !== '' ? { lastName: row.lastName } : {}),
+      ...(row.timezone !== undefined && row.timezone !== '' ? { timezone: row.timezone } : {}),
+      ...(row.tags !== undefined && row.tags !== '' ? { tags: row.tags.split(';').map((t) => t.trim()).filter((t) => t !== '') } : {})
+    }
+    checkFields(fields)
+    const hasConsent = row.consentSource !== undefined && row.consentSource !== ''
+    if (hasConsent && (row.consentText === undefined || row.consentText === '')) {
+      throw new AppError('BAD_REQUEST', 'consentText is required with consentSource: the exact disclosure the person agreed to')
+    }
+    await lockPhoneNumber(trx, dialect, phoneNumber)
+    const existing = await contacts.findContactByPhone(trx, phoneNumber)
+    const now = clock.now().toISOString()
+    let id: string
+    if (existing === null) {
+      id = newId()
+      await contacts.insertContact(trx, { ...fields, id, phoneNumber, subscribed: false, at: now })
+    } else {
+      id = existing.id
+      await contacts.updateContact(trx, id, fields, now)
+    }
+    if (hasConsent) {
+      await applyOptIn(trx, phoneNumber, id, { source: row.consentSource!, text: row.consentText!, collectedAt: row.consentAt !== '' ? row.consentAt : undefined, ip: meta.ip, userAgent: meta.userAgent })
+    }
+    return existing === null ? 'created' : 'updated'
+  }
+
+  return {
+    create,
+    importCsv,
+    get: async (id: string) => await mustFind(db, id),
+    async update (id: string, fields: ContactFields): Promise<Contact> {
+      checkFields(fields)
+      return await db.transaction().execute(async (trx) => {
+        await mustFind(trx, id)
+        await contacts.updateContact(trx, id, fields, clock.now().toISOString())
+        return await mustFind(trx, id)
+      })
+    },
+    async list (query: { tag?: string | undefined, subscribed?: boolean | undefined, phoneNumber?: string | undefined, limit: number, cursor?: string | undefined }) {
+      const phoneNumber = query.phoneNumber !== undefined ? e164(query.phoneNumber) : undefined
+      const after = decodeCursor(query.cursor, isId)
+      return await page(query.limit, async (limit) => await contacts.listContacts(db, { tag: query.tag, subscribed: query.subscribed, phoneNumber, after, limit }), (c) => c.id)
+    },
+    /** Erases the person's profile; the ledger and any suppression stay, as the law requires. */
+    async erase (id: string): Promise<void> {
+      await db.transaction().execute(async (trx) => {
+        await mustFind(trx, id)
+        await contacts.deleteContact(trx, id)
+      })
+    },
+    async recordConsent (id: string, evidence: ConsentEvidence): Promise<ConsentEvent> {
+      return await db.transaction().execute(async (trx) => {
+        const contact = await mustFind(trx, id)
+        await lockPhoneNumber(trx, dialect, contact.phoneNumber)
+        return await applyOptIn(trx, contact.phoneNumber, contact.id, evidence)
+      })
+    },
+    async optOut (id: string, reason: string | undefined): Promise<ConsentEvent> {
+      return await db.transaction().execute(async (trx) => {
+        const contact = await mustFind(trx, id)
+        await lockPhoneNumber(trx, dialect, contact.phoneNumber)
+        return await applyOptOut(trx, contact.phoneNumber, contact.id, 'api', reason ?? null)
+      })
+    },
+    async suppressNumber (phoneNumberInput: string, reason: string | undefined): Promise<consent.Suppression> {
+      const phoneNumber = e164(phoneNumberInput)
+      return await db.transaction().execute(async (trx) => {
+        await lockPhoneNumber(trx, dialect, phoneNumber)
+        const contact = await contacts.findContactByPhone(trx, phoneNumber)
+        await applyOptOut(trx, phoneNumber, contact?.id ?? null, 'api', reason ?? null)
+        const [suppression] = await consent.listSuppressions(trx, undefined, 1, phoneNumber)
+        return suppression!
+      })
+    },
+    async events (id: string): Promise<ConsentEvent[]> {
+      const contact = await mustFind(db, id)
+      return await consent.listConsentEvents(db, contact.phoneNumber)
+    },
+    async suppressions (query: { limit: number, cursor?: string | undefined }) {
+      const after = decodeCursor(query.cursor, (v) => v.startsWith('+'))
+      return await page(query.limit, async (limit) => await consent.listSuppressions(db, after, limit), (s) => s.phoneNumber)
+    }
+  }
+}
+
+export type ContactsService = ReturnType<typeof createContactsService>
