@@ -78,7 +78,8 @@ function closeSchemas (value: unknown, insideComposition = false): unknown {
 
 const OPEN = 'infobip-openapi'
 const CLOSED = 'infobip-openapi-closed'
-const ajv = new Ajv2020Module.default({ strict: false, allErrors: true, validateSchema: false })
+const Ajv2020 = Ajv2020Module.default
+const ajv = new Ajv2020({ strict: false, allErrors: true, validateSchema: false })
 addFormatsModule.default(ajv)
 ajv.addSchema(doc, OPEN)
 ajv.addSchema(closeSchemas(doc) as Json, CLOSED)

@@ -12,6 +12,7 @@ import { migrateToLatest, openDatabase, pingDatabase, type DatabaseHandle } from
 import { countByStatus } from './db/repositories/messages.js'
 import { loggerOptions } from './logger.js'
 import { createMetrics } from './metrics.js'
+import { ErrorResponse } from './schemas.js'
 import { registerAuth } from './plugins/auth.js'
 import { registerDocs } from './plugins/docs.js'
 import { registerErrorHandler } from './plugins/error-handler.js'
@@ -117,6 +118,7 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<App
     await provider.close()
   })
 
+  app.addSchema(ErrorResponse)
   registerErrorHandler(app, { exposeDetails: !config.isProduction })
   await registerSecurity(app, config)
   registerAuth(app, config.apiKeys)

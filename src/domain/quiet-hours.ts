@@ -165,7 +165,7 @@ function offsetAt (zone: string, ms: number): number {
  * Instants at which `zone`'s wall clock reads exactly `wall` (ms as if UTC):
  * one normally, two in a fall-back overlap. In a spring-forward gap the wall
  * time never occurs; then the single result is the first instant after the
- * gap (the transition), when the wall clock first reads later than `wall`.
+ * gap (the transition), when the wall clock first reads `wall` or later.
  */
 function instantsForWall (zone: string, wall: number): number[] {
   const before = offsetAt(zone, wall - DAY)

@@ -334,14 +334,22 @@ function analyzeUcs2 (text: string): SegmentInfo {
   const placeCluster = (start: number, end: number): void => {
     characters++
     const len = end - start
-    for (let k = start; k < end; k++) {
-      if (GSM_COST[text.charCodeAt(k)] === 0) {
-        const cluster = text.slice(start, end)
-        if (!seenCluster.has(cluster)) {
-          seenCluster.add(cluster)
-          nonGsm.push(cluster)
+    if (len === 1) {
+      const code = text.charCodeAt(start)
+      if (GSM_COST[code] === 0 && !seenSingle.has(code)) {
+        seenSingle.add(code)
+        nonGsm.push(String.fromCharCode(code))
+      }
+    } else {
+      for (let k = start; k < end; k++) {
+        if (GSM_COST[text.charCodeAt(k)] === 0) {
+            const cluster = text.slice(start, end)
+          if (!seenCluster.has(cluster)) {
+            seenCluster.add(cluster)
+            nonGsm.push(cluster)
+          }
+          break
         }
-        break
       }
     }
     if (len <= cap) {

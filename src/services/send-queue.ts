@@ -68,7 +68,7 @@ export function createSendQueue (options: SendQueueOptions) {
       tokens -= size
       const batch = queue.splice(0, size)
       inFlight++
-      void dispatch(batch).finally(() => {
+      dispatch(batch).finally(() => {
         inFlight--
         pump()
         if (inFlight === 0 && queue.length === 0) {
@@ -76,7 +76,7 @@ export function createSendQueue (options: SendQueueOptions) {
           idleWaiters = []
           for (const wake of waiters) wake()
         }
-      })
+      }).catch((error: unknown) => log.error({ err: error }, 'Send batch failed unexpectedly'))
     }
     metrics?.dispatchQueueDepth.set(queue.length)
   }
