@@ -17,7 +17,7 @@ export default defineConfig({
       },
       ...(postgres
         ? [{
-            extends: true,
+            extends: true as const,
             test: { name: 'postgres', include: ['test/**/*.test.ts'], exclude: ['test/domain/**'], env: { TEST_DIALECT: 'postgres' } }
           }]
         : [])

@@ -113,6 +113,7 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<App
   app.addHook('onClose', async () => {
     clearInterval(purgeTimer)
     // In-flight sends finish and are recorded before the database goes away.
+    await compliance.drain()
     await queue.drain()
     queue.stop()
     await provider.close()

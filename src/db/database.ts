@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import SQLite from 'better-sqlite3'
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type Migration } from 'kysely'
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type Migration, type SqliteDatabase } from 'kysely'
 import pg from 'pg'
 import * as m001 from './migrations/001_messages.js'
 import * as m002 from './migrations/002_contacts.js'
@@ -35,8 +35,33 @@ export function openDatabase (url: string): DatabaseHandle {
   sqlite.pragma('synchronous = NORMAL')
   sqlite.pragma('busy_timeout = 5000')
   sqlite.pragma('foreign_keys = ON')
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) })
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) })
   return { db, dialect: 'sqlite', close: async () => { await db.destroy() } }
+}
+
+const STATEMENT_CACHE_SIZE = 256
+
+/**
+ * Kysely prepares every query afresh; preparing costs as much as running a small statement, and the
+ * service runs the same few statements all day, so keep the most recent ones prepared.
+ */
+function withStatementCache (sqlite: SQLite.Database): SqliteDatabase {
+  const cache = new Map<string, SQLite.Statement>()
+  return {
+    prepare (sql: string) {
+      let statement = cache.get(sql)
+      if (statement === undefined) {
+        statement = sqlite.prepare(sql)
+        if (cache.size >= STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value!)
+        cache.set(sql, statement)
+      }
+      return statement
+    },
+    close () {
+      cache.clear()
+      sqlite.close()
+    }
+  }
 }
 
 export async function migrateToLatest (db: Db): Promise<void> {

@@ -32,6 +32,16 @@ export function canTransition (from: MessageStatus, to: MessageStatus): boolean 
 
 export interface ProviderStatusLike { groupId?: number, groupName?: string, id?: number, name?: string }
 
+/**
+ * How far the provider got within one of our non-final statuses: DELIVERED_TO_OPERATOR (3/2) is past
+ * any PENDING status, though both are 'accepted' to us. Takes a report's status or a stored status name.
+ */
+export function providerProgress (status: ProviderStatusLike | string | null | undefined): number {
+  if (status === null || status === undefined) return 0
+  if (typeof status === 'string') return status === 'DELIVERED_TO_OPERATOR' ? 1 : 0
+  return status.name === 'DELIVERED_TO_OPERATOR' || (status.id === 2 && (status.groupId === 3 || status.groupName === 'DELIVERED')) ? 1 : 0
+}
+
 /** Infobip status groups: 1 PENDING, 2 UNDELIVERABLE, 3 DELIVERED, 4 EXPIRED, 5 REJECTED. */
 export function statusFromProvider (status: ProviderStatusLike | undefined): MessageStatus {
   const group = status?.groupId ?? groupIdByName[status?.groupName ?? '']

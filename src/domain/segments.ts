@@ -231,29 +231,55 @@ function isLowSurrogate (code: number): boolean {
   return code >= 0xdc00 && code <= 0xdfff
 }
 
+/** Grapheme class bit: the code unit may join a neighbour into a multi-unit cluster. */
+const JOINS = 1
+/** Grapheme class bit: Extended_Pictographic (may follow a ZWJ inside an emoji sequence). */
+const PICT = 2
+
 /**
- * Code units that may join a neighbour into a multi-unit grapheme cluster
- * (a conservative superset of the UAX #29 classes that take part in a "no break"
- * rule): marks (Extend, SpacingMark, Indic linkers, variation selectors), format
- * characters (ZWJ, ZWNJ, Prepend Cf), surrogates (emoji, regional indicators,
- * skin-tone modifiers, tags), Hangul jamo, and the few non-mark Extend /
- * SpacingMark / Prepend code points of the BMP. Precomposed Hangul syllables are
- * not listed: they only join a following jamo, which is listed.
+ * JOINS is a conservative superset of the UAX #29 classes that take part in a
+ * "no break" rule: marks (Extend, SpacingMark, Indic linkers, variation
+ * selectors), format characters (ZWJ, ZWNJ, Prepend Cf), surrogates (emoji,
+ * regional indicators, skin-tone modifiers, tags), Hangul jamo, and the few
+ * non-mark Extend / SpacingMark / Prepend code points of the BMP. Precomposed
+ * Hangul syllables are not listed: they only join a following jamo, which is.
  * Between two code units that are both outside this set (and not CR LF) UAX #29
  * always breaks (GB999), so such text is segmented without Intl.Segmenter.
- * Built lazily (about 65k regex tests, a few ms) on the first UCS-2 analysis.
  */
-const JOINING = /[\p{M}\p{Cf}\p{Cs}\u0D4E\u0E33\u0EB3\uFF9E\uFF9F\u1100-\u11FF\uA960-\uA97F\uD7B0-\uD7FF]/u
-let joiningTable: Uint8Array | undefined
-function joiningCodeUnits (): Uint8Array {
-  if (joiningTable === undefined) {
+const JOINING_RE = /[\p{M}\p{Cf}\p{Cs}\u0D4E\u0E33\u0EB3\uFF9E\uFF9F\u1100-\u11FF\uA960-\uA97F\uD7B0-\uD7FF]/u
+const PICT_RE = /\p{Extended_Pictographic}/u
+const ASTRAL_PICT_START = 0x1f000
+const ASTRAL_PICT_END = 0x1ffff
+
+let bmpClasses: Uint8Array | undefined // JOINS | PICT bits per BMP code unit
+let astralPict: Uint8Array | undefined // 1 = Extended_Pictographic, for U+1F000..U+1FFFF
+
+/** Built lazily on the first UCS-2 analysis (about 70k regex tests, a few ms). */
+function graphemeClasses (): Uint8Array {
+  if (bmpClasses === undefined) {
     const table = new Uint8Array(0x10000)
     for (let code = 0; code < 0x10000; code++) {
-      if (JOINING.test(String.fromCharCode(code))) table[code] = 1
+      const ch = String.fromCharCode(code)
+      if (JOINING_RE.test(ch)) table[code] = JOINS
+      if (PICT_RE.test(ch)) table[code] = (table[code] as number) | PICT
     }
-    joiningTable = table
+    const astral = new Uint8Array(ASTRAL_PICT_END - ASTRAL_PICT_START + 1)
+    for (let cp = ASTRAL_PICT_START; cp <= ASTRAL_PICT_END; cp++) {
+      if (PICT_RE.test(String.fromCodePoint(cp))) astral[cp - ASTRAL_PICT_START] = 1
+    }
+    astralPict = astral
+    bmpClasses = table
   }
-  return joiningTable
+  return bmpClasses
+}
+
+function joins (classes: Uint8Array, code: number): boolean {
+  return ((classes[code] as number) & JOINS) !== 0
+}
+
+function isExtPict (classes: Uint8Array, cp: number): boolean {
+  if (cp <= 0xffff) return ((classes[cp] as number) & PICT) !== 0
+  return cp >= ASTRAL_PICT_START && cp <= ASTRAL_PICT_END && astralPict?.[cp - ASTRAL_PICT_START] === 1
 }
 
 /** Regional indicators (flag halves): U+1F1E6..U+1F1FF. */
@@ -263,9 +289,9 @@ function isRegionalIndicator (cp: number): boolean {
 
 /**
  * Astral code points that are a plain grapheme base (GCB=Other, not Prepend,
- * Extend or InCB linker): the emoji/symbol planes U+1F000..U+1FAFF except
- * regional indicators and the skin-tone modifiers U+1F3FB..U+1F3FF, and the
- * CJK extension planes U+20000..U+3FFFF.
+ * Extend or InCB consonant/linker): the emoji/symbol planes U+1F000..U+1FAFF
+ * except regional indicators and the skin-tone modifiers U+1F3FB..U+1F3FF, and
+ * the CJK extension planes U+20000..U+3FFFF.
  */
 function isPlainAstral (cp: number): boolean {
   if (cp >= 0x20000 && cp <= 0x3ffff) return true
@@ -274,18 +300,22 @@ function isPlainAstral (cp: number): boolean {
 
 /**
  * End (exclusive) of the grapheme cluster starting at `start` (a known grapheme
- * boundary) when it has one of these shapes, else -1:
- *   base (plain BMP non-control char | plain astral char | 1 or 2 regional indicators)
- *   followed by any of U+FE0E/U+FE0F, U+0300..U+036F, skin-tone modifiers,
- *   and then by a non-joining code unit or the end of the text.
- * Those extenders are Extend but never InCB linkers, the base is not Prepend,
- * Control or a Hangul jamo, and the following unit is not Extend/ZWJ/SpacingMark,
- * so UAX #29 breaks exactly at the returned index.
+ * boundary) when it has this common shape, else -1 (caller falls back to
+ * Intl.Segmenter):
+ *   base = plain BMP non-control non-joining char | plain astral char | 1 or 2 regional indicators
+ *   then any of: U+FE0E/U+FE0F, U+0300..U+036F, skin-tone modifier U+1F3FB..U+1F3FF,
+ *                ZWJ (joined with a following Extended_Pictographic when the
+ *                sequence so far is ExtPict Extend*, rule GB11)
+ *   then a non-joining code unit, a plain astral char, a regional indicator or the end.
+ * Those extenders are Extend/ZWJ but never InCB linkers, the base is not Prepend,
+ * Control or a Hangul jamo, a regional indicator pair is complete and what follows
+ * does not join backwards, so UAX #29 breaks exactly at the returned index.
  */
-function simpleClusterEnd (text: string, start: number, joining: Uint8Array): number {
+function simpleClusterEnd (text: string, start: number, classes: Uint8Array): number {
   const n = text.length
   const c = text.charCodeAt(start)
   let k: number
+  let pict: boolean // the cluster so far matches ExtPict Extend*
   if (isHighSurrogate(c)) {
     const cp = text.codePointAt(start) as number
     if (cp <= 0xffff) return -1 // lone surrogate
@@ -293,34 +323,50 @@ function simpleClusterEnd (text: string, start: number, joining: Uint8Array): nu
       k = start + 2
       const cp2 = k < n ? text.codePointAt(k) as number : -1
       if (isRegionalIndicator(cp2)) k += 2
+      pict = false
     } else if (isPlainAstral(cp)) {
       k = start + 2
+      pict = isExtPict(classes, cp)
     } else {
       return -1
     }
-  } else if (joining[c] === 1 || c < 0x20 || (c >= 0x7f && c <= 0x9f) || c === 0x2028 || c === 0x2029) {
+  } else if (joins(classes, c) || c < 0x20 || (c >= 0x7f && c <= 0x9f) || c === 0x2028 || c === 0x2029) {
     return -1 // joining unit or GCB=Control
   } else {
     k = start + 1
+    pict = isExtPict(classes, c)
   }
   while (k < n) {
     const d = text.charCodeAt(k)
     if (d === 0xfe0f || d === 0xfe0e || (d >= 0x0300 && d <= 0x036f)) {
       k++
-    } else if (d === 0xd83c && k + 1 < n) {
-      const low = text.charCodeAt(k + 1)
-      if (low < 0xdffb || low > 0xdfff) break // U+1F3FB..U+1F3FF = D83C DFFB..DFFF
-      k += 2
+    } else if (d === 0xd83c && k + 1 < n && text.charCodeAt(k + 1) >= 0xdffb && text.charCodeAt(k + 1) <= 0xdfff) {
+      k += 2 // skin-tone modifier U+1F3FB..U+1F3FF
+    } else if (d === 0x200d) {
+      k++
+      if (pict && k < n) {
+        const cp = text.codePointAt(k) as number
+        if (cp > 0xffff ? isPlainAstral(cp) && isExtPict(classes, cp) : !joins(classes, cp) && isExtPict(classes, cp)) {
+          k += cp > 0xffff ? 2 : 1
+          continue // still ExtPict Extend*
+        }
+      }
+      pict = false
     } else {
       break
     }
   }
-  if (k < n && joining[text.charCodeAt(k)] === 1) return -1
+  if (k < n && joins(classes, text.charCodeAt(k))) {
+    // A following plain astral char or regional indicator does not join backwards
+    // (after a regional indicator pair, the next one starts a new flag).
+    const next = text.codePointAt(k) as number
+    if (!isPlainAstral(next) && !isRegionalIndicator(next)) return -1
+  }
   return k
 }
 
 function analyzeUcs2 (text: string): SegmentInfo {
-  const joining = joiningCodeUnits()
+  const classes = graphemeClasses()
   const cap = UCS2_MULTI_SEGMENT
   const n = text.length
   const nonGsm: string[] = []
@@ -343,7 +389,7 @@ function analyzeUcs2 (text: string): SegmentInfo {
     } else {
       for (let k = start; k < end; k++) {
         if (GSM_COST[text.charCodeAt(k)] === 0) {
-            const cluster = text.slice(start, end)
+          const cluster = text.slice(start, end)
           if (!seenCluster.has(cluster)) {
             seenCluster.add(cluster)
             nonGsm.push(cluster)
@@ -379,7 +425,7 @@ function analyzeUcs2 (text: string): SegmentInfo {
   while (i < n) {
     const code = text.charCodeAt(i)
     const next = i + 1 < n ? text.charCodeAt(i + 1) : -1
-    if (joining[code] === 0 && (next === -1 || joining[next] === 0)) {
+    if (!joins(classes, code) && (next === -1 || !joins(classes, next))) {
       if (code === CR && next === LF) { // GB3: CR LF is one grapheme
         placeCluster(i, i + 2)
         i += 2
@@ -402,7 +448,7 @@ function analyzeUcs2 (text: string): SegmentInfo {
     }
     // Common short clusters (emoji, emoji + VS16 / skin tone, flags, Latin + combining
     // accent) are recognised without Intl.Segmenter.
-    const end = simpleClusterEnd(text, i, joining)
+    const end = simpleClusterEnd(text, i, classes)
     if (end > 0) {
       placeCluster(i, end)
       i = end
@@ -413,7 +459,7 @@ function analyzeUcs2 (text: string): SegmentInfo {
     while (j < n) {
       const prev = text.charCodeAt(j - 1)
       const cur = text.charCodeAt(j)
-      if (joining[cur] === 0 && joining[prev] === 0 && !(prev === CR && cur === LF)) break
+      if (!joins(classes, cur) && !joins(classes, prev) && !(prev === CR && cur === LF)) break
       j++
     }
     let offset = i

@@ -3,6 +3,10 @@ import swaggerUi from '@fastify/swagger-ui'
 import type { FastifyInstance } from 'fastify'
 
 export async function registerDocs (app: FastifyInstance): Promise<void> {
+  // Added before the plugins register their routes: an onRoute hook only sees routes added after it.
+  app.addHook('onRoute', (route) => {
+    if (route.url.startsWith('/docs')) route.config = { ...route.config, public: true, rateLimit: false } as typeof route.config
+  })
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
@@ -18,7 +22,4 @@ export async function registerDocs (app: FastifyInstance): Promise<void> {
     }
   })
   await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list' }, staticCSP: true })
-  app.addHook('onRoute', (route) => {
-    if (route.url.startsWith('/docs')) route.config = { ...route.config, public: true, rateLimit: false } as typeof route.config
-  })
 }

@@ -12,6 +12,9 @@ import { locateNumber } from '../domain/recipient-location.js'
 import { frequencyCapFor } from '../domain/rules.js'
 import { analyzeSegments } from '../domain/segments.js'
 import type { Metrics } from '../metrics.js'
+import { createBatcher } from './batcher.js'
+
+const ADMISSION_BATCH = 500
 
 export type BlockCode = 'RECIPIENT_OPTED_OUT' | 'NO_CONSENT' | 'FREQUENCY_CAP'
 
@@ -71,36 +74,53 @@ export function createCompliance ({ db, dialect, config, metrics }: ComplianceOp
     return { outcome: 'allow', text: withOptOutFooter(input.text, config.optOutFooter) }
   }
 
-  /** Decides, then records the message: queued when allowed, suppressed or deferred with the reason otherwise. */
-  async function admit (input: Admission): Promise<Decision> {
-    const decision = await db.transaction().execute(async (trx) => {
-      await lockPhoneNumber(trx, dialect, input.to)
-      const contact = await contacts.findContactByPhone(trx, input.to)
-      const decision = await decide(trx, input, contact?.timezone ?? null)
-      const text = decision.outcome === 'allow' ? decision.text : input.text
-      const segments = analyzeSegments(text)
-      const deferred = decision.outcome === 'defer' && input.deferOutsideWindow === true
-      await messages.insertMessages(trx, [{
-        id: input.id,
-        to: input.to,
-        text,
-        senderId: input.senderId,
-        purpose: input.purpose,
-        status: decision.outcome === 'allow' ? 'queued' : deferred ? 'deferred' : 'suppressed',
-        campaignId: input.campaignId ?? null,
-        contactId: contact?.id ?? null,
-        segments: segments.segments,
-        encoding: segments.encoding,
-        decisionReason: decision.outcome === 'allow' ? null : `${decision.code}: ${decision.reason}`,
-        createdAt: input.now.toISOString()
-      }])
-      return decision
-    })
-    metrics?.complianceDecisions.inc({ outcome: decision.outcome, reason: decision.outcome === 'allow' ? 'none' : decision.code })
-    return decision
+  async function record (trx: Db, input: Admission, decision: Decision, contactId: string | null): Promise<void> {
+    const text = decision.outcome === 'allow' ? decision.text : input.text
+    const segments = analyzeSegments(text)
+    const deferred = decision.outcome === 'defer' && input.deferOutsideWindow === true
+    await messages.insertMessages(trx, [{
+      id: input.id,
+      to: input.to,
+      text,
+      senderId: input.senderId,
+      purpose: input.purpose,
+      status: decision.outcome === 'allow' ? 'queued' : deferred ? 'deferred' : 'suppressed',
+      campaignId: input.campaignId ?? null,
+      contactId,
+      segments: segments.segments,
+      encoding: segments.encoding,
+      decisionReason: decision.outcome === 'allow' ? null : `${decision.code}: ${decision.reason}`,
+      createdAt: input.now.toISOString()
+    }])
   }
 
-  return { admit }
+  /**
+   * Decides and records a batch of admissions in one transaction. Every number in the batch is locked
+   * first, in sorted order (no deadlock between instances); then each admission is decided in arrival
+   * order, so it sees the messages recorded before it — a frequency cap cannot be raced past.
+   */
+  async function admitBatch (batch: Admission[]): Promise<Decision[]> {
+    return await db.transaction().execute(async (trx) => {
+      for (const number of [...new Set(batch.map((a) => a.to))].sort()) await lockPhoneNumber(trx, dialect, number)
+      const decisions: Decision[] = []
+      for (const input of batch) {
+        const contact = input.purpose === 'marketing' ? await contacts.findContactRouting(trx, input.to) : null
+        const decision = await decide(trx, input, contact?.timezone ?? null)
+        await record(trx, input, decision, contact?.id ?? null)
+        metrics?.complianceDecisions.inc({ outcome: decision.outcome, reason: decision.outcome === 'allow' ? 'none' : decision.code })
+        decisions.push(decision)
+      }
+      return decisions
+    })
+  }
+  const batcher = createBatcher(admitBatch, ADMISSION_BATCH)
+
+  /** Decides, then records the message: queued when allowed, suppressed or deferred with the reason otherwise. */
+  async function admit (input: Admission): Promise<Decision> {
+    return await batcher.submit(input)
+  }
+
+  return { admit, drain: batcher.drain }
 }
 
 export type Compliance = ReturnType<typeof createCompliance>

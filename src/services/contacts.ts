@@ -110,6 +110,11 @@ export function createContactsService ({ db, dialect, clock }: { db: Db, dialect
     return event
   }
 
+  /** A new profile for a number starts from the number's ledger, so its flag says what the gate will decide. */
+  async function subscribedByLedger (trx: Db, phoneNumber: string): Promise<boolean> {
+    return await consent.latestConsent(trx, phoneNumber) === 'opt_in' && !await consent.isSuppressed(trx, phoneNumber)
+  }
+
   async function mustFind (trx: Db, id: string): Promise<Contact> {
     const contact = await contacts.findContact(trx, id)
     if (contact === null) throw new AppError('NOT_FOUND', `Contact ${id} not found`)
@@ -125,7 +130,7 @@ export function createContactsService ({ db, dialect, clock }: { db: Db, dialect
         throw new AppError('CONFLICT', `A contact with phone number ${phoneNumber} already exists`)
       }
       const id = newId()
-      await contacts.insertContact(trx, { ...input, id, phoneNumber, subscribed: false, at: clock.now().toISOString() })
+      await contacts.insertContact(trx, { ...input, id, phoneNumber, subscribed: await subscribedByLedger(trx, phoneNumber), at: clock.now().toISOString() })
       if (input.consent !== undefined) await applyOptIn(trx, phoneNumber, id, input.consent)
       return await mustFind(trx, id)
     })
@@ -186,7 +191,7 @@ export function createContactsService ({ db, dialect, clock }: { db: Db, dialect
     let id: string
     if (existing === null) {
       id = newId()
-      await contacts.insertContact(trx, { ...fields, id, phoneNumber, subscribed: false, at: now })
+      await contacts.insertContact(trx, { ...fields, id, phoneNumber, subscribed: await subscribedByLedger(trx, phoneNumber), at: now })
     } else {
       id = existing.id
       await contacts.updateContact(trx, id, fields, now)

@@ -1,6 +1,6 @@
 import type { Db } from '../db/schema.js'
 import * as messages from '../db/repositories/messages.js'
-import { canTransition, statusFromProvider, type MessageStatus, type ProviderStatusLike } from '../domain/message-status.js'
+import { canTransition, providerProgress, statusFromProvider, type MessageStatus, type ProviderStatusLike } from '../domain/message-status.js'
 import type { Clock } from './clock.js'
 
 /** One result of Infobip's delivery-report body, as far as we use it. */
@@ -43,6 +43,9 @@ export function createDeliveryReports ({ db, clock }: { db: Db, clock: Clock }) 
         if (current === undefined) continue
         const next: MessageStatus = statusFromProvider(report.status)
         if (!canTransition(current.status, next)) continue
+        // The same non-final status again (a repeat, or a late PENDING after DELIVERED_TO_OPERATOR) is news
+        // only when the provider got further; otherwise it would rewrite providerStatus backwards.
+        if (next === current.status && providerProgress(report.status) <= providerProgress(current.providerStatus)) continue
         const applied = await messages.applyReport(trx, current.id, current.status, {
           status: next,
           providerStatus: report.status?.name ?? null,
@@ -57,6 +60,7 @@ export function createDeliveryReports ({ db, clock }: { db: Db, clock: Clock }) 
         }, at)
         if (applied) {
           current.status = next
+          current.providerStatus = report.status?.name ?? null
           processed++
         }
       }

@@ -278,3 +278,57 @@ describe('smartEncodingReport', () => {
     expect(smartEncodingReport(input)).toEqual(expected)
   })
 })
+
+describe('analyzeSegments: UCS-2 fast grapheme path agrees with Intl.Segmenter', () => {
+  // Reference: whole-text Intl.Segmenter + straightforward greedy packing of clusters.
+  const segmenter = new Intl.Segmenter(undefined, { granularity: 'grapheme' })
+  const reference = (text: string) => {
+    const clusters = Array.from(segmenter.segment(text), (s) => s.segment)
+    const nonGsm: string[] = []
+    for (const cl of clusters) if (!isGsm7(cl) && !nonGsm.includes(cl)) nonGsm.push(cl)
+    let segments = 1
+    let used = 0
+    for (const cl of clusters) {
+      const pieces = cl.length <= 67 ? [cl] : Array.from(cl) // oversized: code points
+      for (const p of pieces) {
+        if (used + p.length > 67) { segments++; used = p.length } else used += p.length
+      }
+    }
+    const single = text.length <= 70
+    return {
+      characters: clusters.length,
+      nonGsmCharacters: nonGsm,
+      segments: single ? 1 : segments,
+      remainingInSegment: single ? 70 - text.length : 67 - used
+    }
+  }
+
+  // Pieces chosen to exercise every UAX #29 rule the fast path relies on.
+  const pieces = [
+    'a', 'ж', ' ', '€', '{', '\r', '\n', '\r\n', '\t', '\u00A0', '\u0301', '\uFE0F', '\uFE0E', '\u200D', '\u200C',
+    '\u200B', GRIN, '\u{1F44D}', '\u{1F3FD}', '\u{1F1EB}', '\u{1F1F7}', '\u2764', '\u2640', '\u00A9', '#', '\u20E3',
+    'क', '\u094D', 'ष', '\u093F', '\u1100', '\u1161', '\u11A8', '가', '각', '\u0600', '\u0E33', '\uD83D', '\uDE00',
+    '\u{20000}', '\u{1F3F4}', '\u{E0067}', '\u{E007F}', MAN, FAMILY, FLAG_FR, 'e\u0301', '\u2028', '\u2029', 'Ω', '\u200D\u200D'
+  ]
+  let seed = 12345
+  const random = (max: number): number => { // mulberry32, deterministic
+    seed = (seed + 0x6d2b79f5) | 0
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
+    return Math.floor((((t ^ (t >>> 14)) >>> 0) / 4294967296) * max)
+  }
+  const samples: string[] = []
+  for (let s = 0; s < 1000; s++) {
+    let text = 'ж' // force UCS-2
+    const count = random(120)
+    for (let k = 0; k < count; k++) text += pieces[random(pieces.length)]
+    samples.push(text)
+  }
+
+  it('matches the reference on 1000 pseudo-random mixes', () => {
+    for (const text of samples) {
+      const { characters, nonGsmCharacters, segments, remainingInSegment } = analyzeSegments(text)
+      expect({ characters, nonGsmCharacters, segments, remainingInSegment }, JSON.stringify(text)).toEqual(reference(text))
+    }
+  })
+})

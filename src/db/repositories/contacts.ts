@@ -124,3 +124,9 @@ export async function deleteContact (db: Executor, id: string): Promise<void> {
   await db.deleteFrom('contact_tags').where('contact_id', '=', id).execute()
   await db.deleteFrom('contacts').where('id', '=', id).execute()
 }
+
+/** Just what the compliance gate needs of a contact: its id and stored time zone. */
+export async function findContactRouting (db: Executor, phoneNumber: string): Promise<{ id: string, timezone: string | null } | null> {
+  const row = await db.selectFrom('contacts').select(['id', 'timezone']).where('phone_number', '=', phoneNumber).executeTakeFirst()
+  return row ?? null
+}

@@ -175,15 +175,15 @@ export interface ReportUpdate {
 }
 
 /** Current status of the messages a batch of reports refers to, by our id or Infobip's. */
-export async function findStatuses (db: Executor, ids: string[]): Promise<Map<string, { id: string, status: MessageStatus }>> {
-  const found = new Map<string, { id: string, status: MessageStatus }>()
+export async function findStatuses (db: Executor, ids: string[]): Promise<Map<string, { id: string, status: MessageStatus, providerStatus: string | null }>> {
+  const found = new Map<string, { id: string, status: MessageStatus, providerStatus: string | null }>()
   if (ids.length === 0) return found
   const rows = await db.selectFrom('messages')
-    .select(['id', 'status', 'infobip_message_id'])
+    .select(['id', 'status', 'provider_status', 'infobip_message_id'])
     .where((eb) => eb.or([eb('id', 'in', ids), eb('infobip_message_id', 'in', ids)]))
     .execute()
   for (const row of rows) {
-    const entry = { id: row.id, status: row.status as MessageStatus }
+    const entry = { id: row.id, status: row.status as MessageStatus, providerStatus: row.provider_status }
     found.set(row.id, entry)
     if (row.infobip_message_id !== null) found.set(row.infobip_message_id, entry)
   }

@@ -1,0 +1,251 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startTestApp, type TestContext } from '../support/app.js'
+
+const NOW = '2026-06-15T16:00:00.000Z'
+const HEADER = 'phoneNumber,firstName,lastName,tags,timezone,consentSource,consentText,consentAt'
+const DISCLOSURE = 'I agree to get marketing texts from Acme. Msg & data rates may apply. Reply STOP to cancel.'
+
+interface Contact {
+  id: string
+  phoneNumber: string
+  firstName: string | null
+  lastName: string | null
+  tags: string[]
+  timezone: string | null
+  subscribed: boolean
+}
+
+interface ConsentEvent {
+  type: string
+  source: string
+  text: string | null
+  ip: string | null
+  userAgent: string | null
+  occurredAt: string
+}
+
+interface ImportReport {
+  created: number
+  updated: number
+  rejected: Array<{ line: number, error: string }>
+}
+
+describe('POST /contacts/import', () => {
+  let ctx: TestContext
+
+  beforeAll(async () => { ctx = await startTestApp({ env: { RATE_LIMIT_MAX: '100000' } }) })
+  afterAll(async () => { await ctx.close() })
+
+  async function importCsv (csv: string, contentType = 'text/csv') {
+    return await ctx.app.inject({
+      method: 'POST',
+      url: '/contacts/import',
+      headers: { ...ctx.headers, 'content-type': contentType, 'user-agent': 'CRM-Export/3.0' },
+      payload: csv
+    })
+  }
+  async function contactByNumber (phoneNumber: string): Promise<Contact | undefined> {
+    const response = await ctx.app.inject({ method: 'GET', url: `/contacts?phoneNumber=${encodeURIComponent(phoneNumber)}`, headers: ctx.headers })
+    expect(response.statusCode).toBe(200)
+    return response.json<{ items: Contact[] }>().items[0]
+  }
+  async function eventsOf (id: string): Promise<ConsentEvent[]> {
+    const response = await ctx.app.inject({ method: 'GET', url: `/contacts/${id}/consent-events`, headers: ctx.headers })
+    expect(response.statusCode).toBe(200)
+    return response.json<{ items: ConsentEvent[] }>().items
+  }
+
+  it('imports rows, reports every rejected line with its number, and records the consent evidence', async () => {
+    ctx.clock.set(NOW)
+    const csv = [
+      HEADER,
+      `+12122346001,Ann,Lee,vip;news,America/Chicago,web_form,"${DISCLOSURE}",2026-06-10T12:00:00Z`,
+      '12122346002,Bob,,,,,,',
+      'not-a-number,Carl,,,,,,',
+      '+10000000000,Dora,,,,,,',
+      '+12122346003,Eve,,,Mars/Base,,,',
+      '+12122346004,Fay,,,,paper,,',
+      '',
+      '+1 (212) 234-6005,"Lopez, Gil",,  alpha ; beta ;;,,,,',
+      ''
+    ].join('\n')
+    const response = await importCsv(csv)
+    expect(response.statusCode).toBe(200)
+    const report = response.json<ImportReport>()
+    expect(report).toEqual({
+      created: 3,
+      updated: 0,
+      rejected: [
+        { line: 4, error: expect.stringContaining('phoneNumber') },
+        { line: 5, error: expect.stringContaining('phoneNumber') },
+        { line: 6, error: expect.stringContaining('Mars/Base') },
+        { line: 7, error: expect.stringContaining('consentText') }
+      ]
+    })
+
+    const ann = await contactByNumber('+12122346001')
+    expect(ann).toMatchObject({ firstName: 'Ann', lastName: 'Lee', tags: ['news', 'vip'], timezone: 'America/Chicago', subscribed: true })
+    expect(await eventsOf(ann!.id)).toEqual([expect.objectContaining({
+      type: 'opt_in',
+      source: 'web_form',
+      text: DISCLOSURE,
+      ip: '127.0.0.1',
+      userAgent: 'CRM-Export/3.0',
+      occurredAt: '2026-06-10T12:00:00.000Z'
+    })])
+
+    const bob = await contactByNumber('+12122346002')
+    expect(bob).toMatchObject({ firstName: 'Bob', lastName: null, tags: [], timezone: null, subscribed: false })
+    expect(await eventsOf(bob!.id)).toEqual([])
+
+    expect(await contactByNumber('+12122346005')).toMatchObject({ firstName: 'Lopez, Gil', tags: ['alpha', 'beta'] })
+    // Rejected rows left nothing behind.
+    expect(await contactByNumber('+12122346003')).toBeUndefined()
+    expect(await contactByNumber('+12122346004')).toBeUndefined()
+  })
+
+  it('updates the contacts a re-import names again, and counts them as updated', async () => {
+    ctx.clock.set(NOW)
+    const first = await importCsv([HEADER, '+12122346101,Hal,Old,a;b,,,,', '+12122346102,Ida,,,,,,'].join('\n'))
+    expect(first.json()).toEqual({ created: 2, updated: 0, rejected: [] })
+    const before = await contactByNumber('+12122346101')
+
+    const again = await importCsv([
+      HEADER,
+      '+12122346101,Hal,New,c,Europe/Berlin,import,"Signed the paper form",2026-06-01T09:30:00+02:00',
+      '12122346102,,,,,,,',
+      '+12122346103,Jo,,,,,,'
+    ].join('\r\n'))
+    expect(again.statusCode).toBe(200)
+    expect(again.json()).toEqual({ created: 1, updated: 2, rejected: [] })
+
+    const hal = await contactByNumber('+12122346101')
+    expect(hal).toMatchObject({ id: before!.id, firstName: 'Hal', lastName: 'New', tags: ['c'], timezone: 'Europe/Berlin', subscribed: true })
+    expect((await eventsOf(hal!.id)).map((e) => [e.type, e.source, e.text, e.occurredAt])).toEqual([
+      ['opt_in', 'import', 'Signed the paper form', '2026-06-01T07:30:00.000Z']
+    ])
+    // Empty cells leave the stored values alone.
+    expect(await contactByNumber('+12122346102')).toMatchObject({ firstName: 'Ida' })
+  })
+
+  it('accepts a header with only phoneNumber, a byte-order mark and columns in any order', async () => {
+    const plain = await importCsv('\uFEFFphoneNumber\n+12122346201\n+12122346202\n')
+    expect(plain.json()).toEqual({ created: 2, updated: 0, rejected: [] })
+    const reordered = await importCsv('tags,phoneNumber,firstName\nx;y,+12122346203,Kim\n')
+    expect(reordered.json()).toEqual({ created: 1, updated: 0, rejected: [] })
+    expect(await contactByNumber('+12122346203')).toMatchObject({ firstName: 'Kim', tags: ['x', 'y'] })
+  })
+
+  it('refuses a CSV without a phoneNumber column with 400 and imports nothing', async () => {
+    const response = await importCsv('phone,firstName\n+12122346301,Lia\n')
+    expect(response.statusCode).toBe(400)
+    expect(response.json()).toMatchObject({ statusCode: 400, code: 'BAD_REQUEST', message: expect.stringContaining('phoneNumber') })
+    expect(await contactByNumber('+12122346301')).toBeUndefined()
+
+    const headerOnly = await importCsv('phone,firstName\n')
+    expect(headerOnly.statusCode).toBe(400)
+    expect(headerOnly.json()).toMatchObject({ code: 'BAD_REQUEST', message: expect.stringContaining('phoneNumber') })
+  })
+
+  it('rejects consentSource without consentText per line and keeps the other lines', async () => {
+    const response = await importCsv([
+      'phoneNumber,consentSource,consentText',
+      '+12122346401,web_form,',
+      '+12122346402,web_form,I said yes',
+      '+12122346403,,Some text without a source'
+    ].join('\n'))
+    expect(response.statusCode).toBe(200)
+    expect(response.json()).toEqual({ created: 2, updated: 0, rejected: [{ line: 2, error: expect.stringContaining('consentText') }] })
+    expect(await contactByNumber('+12122346401')).toBeUndefined()
+    expect(await contactByNumber('+12122346402')).toMatchObject({ subscribed: true })
+    expect(await contactByNumber('+12122346403')).toMatchObject({ subscribed: false })
+  })
+
+  it('rejects a line whose consentAt is not a date or lies ahead, without creating its contact', async () => {
+    ctx.clock.set(NOW)
+    const response = await importCsv([
+      'phoneNumber,consentSource,consentText,consentAt',
+      '+12122346501,web_form,Yes,yesterday-ish',
+      '+12122346502,web_form,Yes,2030-01-01T00:00:00Z',
+      '+12122346503,web_form,Yes,2026-06-15T15:00:00Z'
+    ].join('\n'))
+    expect(response.statusCode).toBe(200)
+    expect(response.json()).toEqual({
+      created: 1,
+      updated: 0,
+      rejected: [
+        { line: 2, error: expect.stringContaining('consentAt') },
+        { line: 3, error: expect.stringContaining('consentAt') }
+      ]
+    })
+    expect(await contactByNumber('+12122346501')).toBeUndefined()
+    expect(await contactByNumber('+12122346502')).toBeUndefined()
+    expect(await contactByNumber('+12122346503')).toMatchObject({ subscribed: true })
+  })
+
+  it('rejects a line with a value the API would refuse, and still imports the lines around it', async () => {
+    const response = await importCsv([
+      'phoneNumber,firstName,tags,consentSource,consentText',
+      '+12122346601,Mo,,,',
+      `+12122346602,${'N'.repeat(201)},,,`,
+      `+12122346603,,${'t'.repeat(101)},,`,
+      `+12122346604,,,${'s'.repeat(33)},Yes`,
+      '+12122346605,Ned,,,'
+    ].join('\n'))
+    expect(response.statusCode).toBe(200)
+    expect(response.json()).toEqual({
+      created: 2,
+      updated: 0,
+      rejected: [
+        { line: 3, error: expect.stringContaining('firstName') },
+        { line: 4, error: expect.stringContaining('tag') },
+        { line: 5, error: expect.stringContaining('consentSource') }
+      ]
+    })
+    expect(await contactByNumber('+12122346601')).toMatchObject({ firstName: 'Mo' })
+    expect(await contactByNumber('+12122346605')).toMatchObject({ firstName: 'Ned' })
+    for (const n of ['+12122346602', '+12122346603', '+12122346604']) expect(await contactByNumber(n)).toBeUndefined()
+  })
+
+  it('refuses a body that is not text/csv with 415', async () => {
+    const response = await ctx.app.inject({
+      method: 'POST',
+      url: '/contacts/import',
+      headers: ctx.headers,
+      payload: { phoneNumber: '+12122346701' }
+    })
+    expect(response.statusCode).toBe(415)
+    expect(response.json()).toMatchObject({ statusCode: 415 })
+    expect(await contactByNumber('+12122346701')).toBeUndefined()
+  })
+
+  it('needs an API key', async () => {
+    const response = await ctx.app.inject({ method: 'POST', url: '/contacts/import', headers: { 'content-type': 'text/csv' }, payload: 'phoneNumber\n+12122346801\n' })
+    expect(response.statusCode).toBe(401)
+    expect(await contactByNumber('+12122346801')).toBeUndefined()
+  })
+
+  it('imports a large file in reasonable time', async () => {
+    const postgres = process.env.TEST_DIALECT === 'postgres'
+    const rows = postgres ? 5_000 : 20_000
+    const budgetMs = postgres ? 25_000 : 20_000
+    const lines = [HEADER]
+    for (let i = 0; i < rows; i++) {
+      const number = `+1646${String(2_000_000 + i)}`
+      const consent = i % 2 === 0 ? `web_form,"${DISCLOSURE}",2026-06-01T00:00:00Z` : ',,'
+      lines.push(`${number},First${i},Last${i},bulk;batch${i % 10},America/New_York,${consent}`)
+    }
+    const started = performance.now()
+    const response = await importCsv(lines.join('\n') + '\n')
+    const elapsed = performance.now() - started
+    expect(response.statusCode).toBe(200)
+    expect(response.json()).toEqual({ created: rows, updated: 0, rejected: [] })
+    expect(elapsed).toBeLessThan(budgetMs)
+    console.info(`imported ${rows} contacts in ${Math.round(elapsed)} ms (${process.env.TEST_DIALECT ?? 'sqlite'})`)
+
+    const last = await contactByNumber(`+1646${String(2_000_000 + rows - 1)}`)
+    expect(last).toMatchObject({ firstName: `First${rows - 1}`, tags: ['batch' + String((rows - 1) % 10), 'bulk'], subscribed: (rows - 1) % 2 === 0 })
+    const page = await ctx.app.inject({ method: 'GET', url: '/contacts?tag=batch3&subscribed=false&limit=100', headers: ctx.headers })
+    expect(page.json<{ items: Contact[] }>().items).toHaveLength(100)
+  }, 60_000)
+})

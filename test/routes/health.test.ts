@@ -1,0 +1,197 @@
+import { Writable } from 'node:stream'
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { buildApp } from '../../src/app.js'
+import { loadConfig } from '../../src/config.js'
+import { openDatabase } from '../../src/db/database.js'
+import { API_KEY, startTestApp, type TestContext } from '../support/app.js'
+import { createTestDatabase } from '../support/database.js'
+
+const NUMBER = '+14155552671'
+
+async function send (ctx: TestContext): Promise<{ statusCode: number, id: string }> {
+  const response = await ctx.app.inject({
+    method: 'POST',
+    url: '/send-sms',
+    headers: ctx.headers,
+    payload: { destinationNumber: NUMBER, message: 'Your code is 123456', purpose: 'transactional' }
+  })
+  return { statusCode: response.statusCode, id: (response.json() as { id: string }).id }
+}
+
+/** The value of one sample of a Prometheus text exposition, or undefined when absent. */
+function sample (text: string, name: string, labels = ''): number | undefined {
+  const line = text.split('\n').find((l) => l.startsWith(`${name}${labels} `))
+  return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1))
+}
+
+describe('health, readiness, metrics and docs', () => {
+  let ctx: TestContext
+
+  // A low rate limit proves the open routes are not rate limited.
+  beforeAll(async () => { ctx = await startTestApp({ env: { RATE_LIMIT_MAX: '5' } }) })
+  afterAll(async () => { await ctx.close() })
+  beforeEach(() => { ctx.fake.reset() })
+
+  describe('GET /health', () => {
+    it('answers 200 { status: ok, timestamp } without an API key', async () => {
+      const before = Date.now()
+      const response = await ctx.app.inject({ method: 'GET', url: '/health' })
+      expect(response.statusCode).toBe(200)
+      expect(response.headers['content-type']).toMatch(/^application\/json/)
+      const body = response.json() as { status: string, timestamp: string }
+      expect(body).toEqual({ status: 'ok', timestamp: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/) })
+      // The wall clock, not the app's (test) clock: it tells an operator the process is alive now.
+      const at = Date.parse(body.timestamp)
+      expect(at).toBeGreaterThanOrEqual(before - 5)
+      expect(at).toBeLessThanOrEqual(Date.now() + 5)
+    })
+
+    it('ignores a wrong API key and is never rate limited', async () => {
+      for (let i = 0; i < 12; i++) {
+        const response = await ctx.app.inject({ method: 'GET', url: '/health', headers: { 'x-api-key': 'wrong' } })
+        expect(response.statusCode).toBe(200)
+      }
+      for (let i = 0; i < 12; i++) expect((await ctx.app.inject({ method: 'GET', url: '/health/ready' })).statusCode).toBe(200)
+      for (let i = 0; i < 8; i++) expect((await ctx.app.inject({ method: 'GET', url: '/metrics' })).statusCode).toBe(200)
+    })
+  })
+
+  describe('GET /health/ready', () => {
+    it('answers 200 with the database and provider checks', async () => {
+      const response = await ctx.app.inject({ method: 'GET', url: '/health/ready' })
+      expect(response.statusCode).toBe(200)
+      expect(response.json()).toEqual({ status: 'ok', checks: { database: 'ok', provider: 'closed', shuttingDown: false } })
+    })
+  })
+
+  describe('GET /metrics', () => {
+    it('exposes HTTP durations, messages by status, provider calls, circuit state and queue depth', async () => {
+      expect((await send(ctx)).statusCode).toBe(202)
+      const response = await ctx.app.inject({ method: 'GET', url: '/metrics' })
+      expect(response.statusCode).toBe(200)
+      expect(response.headers['content-type']).toMatch(/^text\/plain/)
+      const text = response.body
+      expect(text).toContain('# TYPE http_request_duration_seconds histogram')
+      expect(sample(text, 'http_request_duration_seconds_count', '{method="POST",route="/send-sms",status_code="202"}')).toBe(1)
+      expect(sample(text, 'sms_messages', '{status="accepted"}')).toBe(1)
+      expect(sample(text, 'sms_provider_calls_total', '{outcome="success"}')).toBe(1)
+      expect(text).toContain('# TYPE sms_provider_calls_total counter')
+      expect(sample(text, 'sms_provider_circuit_state')).toBe(0)
+      expect(sample(text, 'sms_dispatch_queue_depth')).toBe(0)
+      expect(sample(text, 'sms_messages_sent_total')).toBe(1)
+    })
+
+    it('counts provider failures and follows message statuses', async () => {
+      ctx.fake.enqueue({ kind: 'error', status: 503 }, { kind: 'error', status: 400 })
+      // 503 then 400: one retry, then a permanent failure.
+      const failed = await send(ctx)
+      expect(failed.statusCode).toBe(502)
+      expect(ctx.fake.sendRequests()).toHaveLength(2)
+      const text = (await ctx.app.inject({ method: 'GET', url: '/metrics' })).body
+      expect(sample(text, 'sms_provider_calls_total', '{outcome="failure"}')).toBe(2)
+      expect(sample(text, 'sms_provider_failures_total', '{kind="503"}')).toBe(1)
+      expect(sample(text, 'sms_provider_failures_total', '{kind="400"}')).toBe(1)
+      expect(sample(text, 'sms_messages', '{status="failed"}')).toBe(1)
+      expect(sample(text, 'sms_messages', '{status="accepted"}')).toBe(1)
+    })
+
+    it('shows a send waiting on Infobip in the dispatch queue depth', async () => {
+      ctx.fake.enqueue({ kind: 'delay', ms: 400, then: { kind: 'ok' } })
+      const pending = send(ctx)
+      const deadline = Date.now() + 2000
+      while (ctx.fake.sendRequests().length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10))
+      const during = (await ctx.app.inject({ method: 'GET', url: '/metrics' })).body
+      expect(sample(during, 'sms_dispatch_queue_depth')).toBe(1)
+      expect(sample(during, 'sms_messages', '{status="sending"}')).toBe(1)
+      expect((await pending).statusCode).toBe(202)
+      const after = (await ctx.app.inject({ method: 'GET', url: '/metrics' })).body
+      expect(sample(after, 'sms_dispatch_queue_depth')).toBe(0)
+      expect(sample(after, 'sms_messages', '{status="accepted"}')).toBe(2)
+      expect(sample(after, 'sms_messages', '{status="sending"}')).toBeUndefined()
+    })
+  })
+
+  describe('OpenAPI', () => {
+    it('GET /docs/json is an OpenAPI document listing /send-sms with its response schemas', async () => {
+      const response = await ctx.app.inject({ method: 'GET', url: '/docs/json' })
+      expect(response.statusCode).toBe(200)
+      expect(response.headers['content-type']).toMatch(/^application\/json/)
+      const doc = response.json() as {
+        openapi: string
+        info: { title: string, version: string }
+        paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: { required?: string[], properties?: Record<string, unknown> } }> }, responses: Record<string, { content?: Record<string, { schema: { required?: string[], properties?: Record<string, unknown>, $ref?: string } }> }>, security?: unknown[] }>>
+        components: { schemas: Record<string, { title?: string, required?: string[] }>, securitySchemes: Record<string, unknown> }
+      }
+      expect(doc.openapi).toMatch(/^3\./)
+      expect(doc.info).toMatchObject({ title: expect.any(String), version: expect.any(String) })
+      expect(doc.components.securitySchemes).toEqual({ apiKey: { type: 'apiKey', name: 'x-api-key', in: 'header' } })
+      expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/health', '/health/ready', '/send-sms', '/sms/preview', '/messages/{id}', '/messages']))
+      // The scrape endpoint is not part of the API document.
+      expect(doc.paths['/metrics']).toBeUndefined()
+
+      const sendSms = doc.paths['/send-sms']!.post!
+      const requestSchema = sendSms.requestBody!.content['application/json']!.schema
+      expect(requestSchema.required).toEqual(['destinationNumber', 'message'])
+      expect(Object.keys(requestSchema.properties!)).toEqual(['destinationNumber', 'message', 'senderId', 'purpose'])
+
+      expect(Object.keys(sendSms.responses).sort()).toEqual(['200', '202', '400', '401', '409', '413', '422', '429', '500', '502', '503'])
+      for (const status of ['200', '202']) {
+        const schema = sendSms.responses[status]!.content!['application/json']!.schema
+        expect(schema.required).toEqual(expect.arrayContaining(['message', 'id', 'status', 'segments', 'encoding', 'infobipResponse']))
+        expect(Object.keys(schema.properties!)).toEqual(expect.arrayContaining(['message', 'id', 'status', 'segments', 'encoding', 'infobipResponse']))
+      }
+      // Every error status documents the one error body.
+      const errorSchema = Object.values(doc.components.schemas).find((s) => s.title === 'ErrorResponse')
+      expect(errorSchema?.required).toEqual(['statusCode', 'error', 'message', 'code'])
+      for (const status of ['400', '401', '413', '422', '429', '502', '503']) {
+        const schema = sendSms.responses[status]!.content!['application/json']!.schema
+        const resolved = schema.$ref !== undefined ? doc.components.schemas[schema.$ref.split('/').pop()!] : schema
+        expect(resolved?.required).toEqual(['statusCode', 'error', 'message', 'code'])
+      }
+      // Open routes say so.
+      expect(doc.paths['/health']!.get!.security).toEqual([])
+    })
+
+    it('GET /docs answers the browsable UI as HTML without an API key', async () => {
+      const response = await ctx.app.inject({ method: 'GET', url: '/docs' })
+      expect(response.statusCode).toBe(200)
+      expect(response.headers['content-type']).toMatch(/^text\/html/)
+      expect(response.body).toContain('<html')
+      expect(response.body).toContain('swagger-ui')
+      const asset = await ctx.app.inject({ method: 'GET', url: '/docs/static/swagger-ui.css' })
+      expect(asset.statusCode).toBe(200)
+    })
+  })
+
+  it('still requires the API key on the API itself', async () => {
+    expect((await ctx.app.inject({ method: 'GET', url: '/messages' })).statusCode).toBe(401)
+    expect((await ctx.app.inject({ method: 'GET', url: '/messages', headers: { 'x-api-key': API_KEY } })).statusCode).toBe(200)
+  })
+})
+
+describe('readiness when the database is unreachable', () => {
+  it('answers 503 on /health/ready while /health stays 200', async () => {
+    const database = await createTestDatabase()
+    const handle = openDatabase(database.url)
+    const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: database.url, API_KEYS: API_KEY })
+    const app = await buildApp(config, { database: handle, logStream: new Writable({ write (_chunk, _encoding, callback) { callback() } }) })
+    try {
+      await app.ready()
+      expect((await app.inject({ method: 'GET', url: '/health/ready' })).json()).toEqual({
+        status: 'ok',
+        checks: { database: 'ok', provider: 'closed', shuttingDown: false }
+      })
+
+      await handle.close()
+      const ready = await app.inject({ method: 'GET', url: '/health/ready' })
+      expect(ready.statusCode).toBe(503)
+      expect(ready.json()).toEqual({ status: 'unavailable', checks: { database: 'error', provider: 'closed', shuttingDown: false } })
+      const live = await app.inject({ method: 'GET', url: '/health' })
+      expect(live.statusCode).toBe(200)
+      expect(live.json()).toMatchObject({ status: 'ok' })
+    } finally {
+      await app.close()
+      await database.drop()
+    }
+  })
+})
