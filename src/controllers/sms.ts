@@ -25,8 +25,9 @@ export function createSmsController ({ sending, idempotency, config }: { sending
           : null
       ).then((result) => {
         if (result.statusCode >= 400) {
-          const stored = result.body as { code: string, message: string }
-          throw new ProviderError(stored.message, 'http', false)
+          // Replay the remembered failure as it was first answered, provider details included.
+          const stored = result.body as { code: string, message: string, providerStatus?: number | null, providerCode?: string | null }
+          throw new ProviderError(stored.message, 'http', false, stored.providerStatus ?? null, stored.providerCode ?? null)
         }
         return result as { statusCode: 200 | 202, body: Awaited<ReturnType<SendingService['sendSingle']>>['body'], replayed: boolean }
       })

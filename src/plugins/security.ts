@@ -21,6 +21,8 @@ export async function registerSecurity (app: FastifyInstance, config: Config): P
   await app.register(rateLimit, {
     max: config.rateLimit.max,
     timeWindow: config.rateLimit.timeWindow,
+    // Routes marked rateLimit: false after this plugin saw them (the docs UI's routes) are exempt too.
+    allowList: (request) => request.routeOptions.config.rateLimit === false,
     // Per API key when the key is valid; otherwise per client address, so made-up keys share one bucket.
     keyGenerator: (request) => {
       const key = apiKeyOf(request)

@@ -46,13 +46,15 @@ describe('health, readiness, metrics and docs', () => {
       expect(at).toBeLessThanOrEqual(Date.now() + 5)
     })
 
-    it('ignores a wrong API key and is never rate limited', async () => {
+    it('ignores a wrong API key; health, metrics and docs are never rate limited', async () => {
       for (let i = 0; i < 12; i++) {
         const response = await ctx.app.inject({ method: 'GET', url: '/health', headers: { 'x-api-key': 'wrong' } })
         expect(response.statusCode).toBe(200)
       }
       for (let i = 0; i < 12; i++) expect((await ctx.app.inject({ method: 'GET', url: '/health/ready' })).statusCode).toBe(200)
       for (let i = 0; i < 8; i++) expect((await ctx.app.inject({ method: 'GET', url: '/metrics' })).statusCode).toBe(200)
+      for (let i = 0; i < 8; i++) expect((await ctx.app.inject({ method: 'GET', url: '/docs/json' })).statusCode).toBe(200)
+      for (let i = 0; i < 8; i++) expect((await ctx.app.inject({ method: 'GET', url: '/docs' })).statusCode).toBe(200)
     })
   })
 

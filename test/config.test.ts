@@ -1,0 +1,203 @@
+import { spawn } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { describe, expect, it } from 'vitest'
+import { ConfigError, loadConfig } from '../src/config.js'
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
+
+const PRODUCTION = {
+  NODE_ENV: 'production',
+  INFOBIP_BASE_URL: 'https://xyz.api.infobip.com',
+  INFOBIP_API_KEY: 'infobip-key-0123456789',
+  API_KEYS: 'client-key-0123456789',
+  WEBHOOK_SECRET: 'webhook-secret-0123456789abcdef'
+}
+
+function configError (env: Record<string, string | undefined>): ConfigError {
+  try {
+    loadConfig(env)
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError)
+    const message = (error as ConfigError).message
+    expect(message).not.toContain('\n')
+    return error as ConfigError
+  }
+  throw new Error('loadConfig did not throw')
+}
+
+describe('loadConfig', () => {
+  it('applies the documented defaults to an empty environment', () => {
+    const config = loadConfig({})
+    expect(config).toEqual({
+      env: 'development',
+      isProduction: false,
+      host: '0.0.0.0',
+      port: 3000,
+      logLevel: 'info',
+      infobip: null,
+      senderId: undefined,
+      provider: {
+        timeoutMs: 10_000,
+        retry: { retries: 3, minDelayMs: 1000, maxDelayMs: 5000 },
+        circuit: { errorThresholdPercentage: 50, volumeThreshold: 10, resetTimeoutMs: 30_000 }
+      },
+      apiKeys: [],
+      webhookSecret: undefined,
+      publicBaseUrl: undefined,
+      databaseUrl: 'sqlite:./data/sms.sqlite',
+      rateLimit: { max: 100, timeWindow: '1 minute' },
+      sendRatePerSecond: 50,
+      sendBatchSize: 500,
+      quietHours: expect.anything(),
+      defaultTimeZone: 'America/New_York',
+      marketingConsentRequired: true,
+      brandName: 'Our Brand',
+      supportContact: undefined,
+      optOutFooter: 'Reply STOP to opt out.',
+      bodyLimitBytes: 1024 * 1024,
+      shutdownGraceMs: 10_000
+    })
+    expect(config.quietHours).toEqual(loadConfig({ QUIET_HOURS: '08:00-21:00' }).quietHours)
+    expect(config.quietHours).not.toEqual(loadConfig({ QUIET_HOURS: '09:00-20:00' }).quietHours)
+    expect(Object.isFrozen(config)).toBe(true)
+    expect(Object.isFrozen(config.provider.retry)).toBe(true)
+  })
+
+  it('converts and trims values, and treats empty strings as unset', () => {
+    const config = loadConfig({
+      PORT: ' 8080 ',
+      RETRY_ATTEMPTS: '0',
+      MARKETING_CONSENT_REQUIRED: 'false',
+      SEND_RATE_PER_SECOND: '2.5',
+      API_KEYS: ' key-one , key-two ,',
+      INFOBIP_SENDER_ID: '',
+      PUBLIC_BASE_URL: 'https://sms.example.com//'
+    })
+    expect(config.port).toBe(8080)
+    expect(config.provider.retry.retries).toBe(0)
+    expect(config.marketingConsentRequired).toBe(false)
+    expect(config.sendRatePerSecond).toBe(2.5)
+    expect(config.apiKeys).toEqual(['key-one', 'key-two'])
+    expect(config.senderId).toBeUndefined()
+    expect(config.publicBaseUrl).toBe('https://sms.example.com')
+  })
+
+  it('selects the sandbox when both Infobip variables are unset outside production', () => {
+    expect(loadConfig({ NODE_ENV: 'development' }).infobip).toBeNull()
+    expect(loadConfig({ NODE_ENV: 'test', INFOBIP_BASE_URL: '', INFOBIP_API_KEY: '  ' }).infobip).toBeNull()
+  })
+
+  it('uses Infobip when both are set', () => {
+    expect(loadConfig({ INFOBIP_BASE_URL: 'https://xyz.api.infobip.com', INFOBIP_API_KEY: 'k' }).infobip).toEqual({ baseUrl: 'https://xyz.api.infobip.com', apiKey: 'k' })
+  })
+
+  it.each([
+    ['xyz.api.infobip.com', 'https://xyz.api.infobip.com'],
+    ['xyz.api.infobip.com/', 'https://xyz.api.infobip.com'],
+    ['HTTPS://xyz.api.infobip.com', 'https://xyz.api.infobip.com'],
+    ['http://127.0.0.1:8080/', 'http://127.0.0.1:8080'],
+    ['https://xyz.api.infobip.com/base//', 'https://xyz.api.infobip.com/base']
+  ])('normalises INFOBIP_BASE_URL %j to %j', (raw, expected) => {
+    expect(loadConfig({ INFOBIP_BASE_URL: raw, INFOBIP_API_KEY: 'k' }).infobip?.baseUrl).toBe(expected)
+  })
+
+  it('refuses an INFOBIP_BASE_URL that is not a URL, naming it', () => {
+    expect(configError({ INFOBIP_BASE_URL: 'https://exa mple.com', INFOBIP_API_KEY: 'k' }).message).toContain('INFOBIP_BASE_URL')
+    expect(configError({ INFOBIP_BASE_URL: 'ftp://example.com', INFOBIP_API_KEY: 'k' }).message).toContain('INFOBIP_BASE_URL')
+  })
+
+  it('names the missing half when only one of INFOBIP_BASE_URL / INFOBIP_API_KEY is set', () => {
+    expect(configError({ INFOBIP_BASE_URL: 'https://xyz.api.infobip.com' }).message)
+      .toBe('Invalid configuration: INFOBIP_API_KEY is required when INFOBIP_BASE_URL is set')
+    expect(configError({ INFOBIP_API_KEY: 'k' }).message)
+      .toBe('Invalid configuration: INFOBIP_BASE_URL is required when INFOBIP_API_KEY is set')
+  })
+
+  it('accepts a complete production configuration', () => {
+    const config = loadConfig(PRODUCTION)
+    expect(config.isProduction).toBe(true)
+    expect(config.infobip).toEqual({ baseUrl: 'https://xyz.api.infobip.com', apiKey: 'infobip-key-0123456789' })
+    expect(config.apiKeys).toEqual(['client-key-0123456789'])
+    expect(config.webhookSecret).toBe('webhook-secret-0123456789abcdef')
+  })
+
+  it.each(['INFOBIP_BASE_URL', 'INFOBIP_API_KEY', 'API_KEYS', 'WEBHOOK_SECRET'] as const)('refuses production without %s, naming it', (name) => {
+    const env: Record<string, string | undefined> = { ...PRODUCTION, [name]: undefined }
+    if (name === 'INFOBIP_BASE_URL') delete env.INFOBIP_API_KEY
+    if (name === 'INFOBIP_API_KEY') delete env.INFOBIP_BASE_URL
+    const error = configError(env)
+    expect(error.message).toBe(`Invalid configuration: ${name} is required when NODE_ENV=production`)
+    // The message names the variable, never a secret value.
+    for (const value of Object.values(PRODUCTION)) if (value !== 'production') expect(error.message).not.toContain(value)
+  })
+
+  it('refuses production with only one Infobip variable, naming the other', () => {
+    expect(configError({ ...PRODUCTION, INFOBIP_API_KEY: '' }).message).toContain('INFOBIP_API_KEY')
+    expect(configError({ ...PRODUCTION, INFOBIP_BASE_URL: '' }).message).toContain('INFOBIP_BASE_URL')
+  })
+
+  it.each([
+    ['PORT', 'abc'],
+    ['PORT', '70000'],
+    ['PORT', '3000.5'],
+    ['PORT', '-1'],
+    ['NODE_ENV', 'staging'],
+    ['LOG_LEVEL', 'loud'],
+    ['INFOBIP_TIMEOUT_MS', '10'],
+    ['RETRY_ATTEMPTS', 'many'],
+    ['DATABASE_URL', 'mysql://db'],
+    ['PUBLIC_BASE_URL', 'sms.example.com'],
+    ['WEBHOOK_SECRET', 'short'],
+    ['SEND_RATE_PER_SECOND', '0'],
+    ['RATE_LIMIT_MAX', '0'],
+    ['MARKETING_CONSENT_REQUIRED', 'maybe'],
+    ['BODY_LIMIT_BYTES', '10'],
+    ['QUIET_HOURS', '8-21'],
+    ['DEFAULT_TIMEZONE', 'Mars/Olympus_Mons']
+  ])('an invalid %s (%j) throws a ConfigError naming it', (name, value) => {
+    const error = configError({ [name]: value })
+    expect(error.message).toMatch(/^Invalid configuration: /)
+    expect(error.message).toContain(name)
+  })
+
+  it('refuses RETRY_MIN_DELAY_MS above RETRY_MAX_DELAY_MS, naming it', () => {
+    expect(configError({ RETRY_MIN_DELAY_MS: '6000', RETRY_MAX_DELAY_MS: '5000' }).message).toContain('RETRY_MIN_DELAY_MS')
+  })
+
+  it('refuses API_KEYS that hold no key', () => {
+    expect(configError({ API_KEYS: ' , ,' }).message).toContain('API_KEYS')
+  })
+})
+
+describe('startup with an invalid configuration', () => {
+  it('exits 1 with one line on stderr naming the variable', async () => {
+    // An empty working directory: dotenv finds no .env, so the process sees only this environment.
+    const cwd = mkdtempSync(join(tmpdir(), 'sms-config-'))
+    try {
+      const tsx = join(ROOT, 'node_modules', '.bin', 'tsx')
+      const child = spawn(tsx, [join(ROOT, 'src', 'server.ts')], {
+        cwd,
+        // PATH only so that tsx can find node; nothing the service reads.
+        env: { NODE_ENV: 'production', PATH: process.env.PATH ?? '' },
+        stdio: ['ignore', 'pipe', 'pipe']
+      })
+      let stdout = ''
+      let stderr = ''
+      child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString('utf8') })
+      child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString('utf8') })
+      const code = await new Promise<number | null>((resolve, reject) => {
+        const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`server did not exit; stderr: ${stderr}`)) }, 15_000)
+        child.once('error', reject)
+        child.once('exit', (exitCode) => { clearTimeout(timer); resolve(exitCode) })
+      })
+      expect(code).toBe(1)
+      expect(stdout).toBe('')
+      expect(stderr).toBe('Invalid configuration: INFOBIP_BASE_URL is required when NODE_ENV=production\n')
+    } finally {
+      rmSync(cwd, { recursive: true, force: true })
+    }
+  }, 20_000)
+})

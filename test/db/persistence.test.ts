@@ -1,0 +1,151 @@
+import type { LightMyRequestResponse } from 'fastify'
+import { sql } from 'kysely'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { openDatabase } from '../../src/db/database.js'
+import { startTestApp, WEBHOOK_SECRET, type TestContext } from '../support/app.js'
+import { deliveryReportBody } from '../support/fake-infobip.js'
+
+interface MessageView { id: string, to: string, status: string, infobipMessageId: string | null, sentAt: string | null, error: unknown }
+
+async function send (ctx: TestContext, to: string, message: string): Promise<LightMyRequestResponse> {
+  return await ctx.app.inject({
+    method: 'POST',
+    url: '/send-sms',
+    headers: ctx.headers,
+    payload: { destinationNumber: to, message, purpose: 'transactional' }
+  })
+}
+
+async function getMessage (ctx: TestContext, id: string): Promise<MessageView> {
+  const response = await ctx.app.inject({ method: 'GET', url: `/messages/${id}`, headers: ctx.headers })
+  expect(response.statusCode, response.body).toBe(200)
+  return response.json()
+}
+
+/** The migrations the database says it has applied, read on a connection of our own. */
+async function appliedMigrations (url: string): Promise<string[]> {
+  const handle = openDatabase(url)
+  try {
+    const result = await sql<{ name: string }>`select name from kysely_migration order by name`.execute(handle.db)
+    return result.rows.map((r) => r.name)
+  } finally {
+    await handle.close()
+  }
+}
+
+describe('persistence across restarts', () => {
+  let ctx: TestContext
+
+  beforeAll(async () => {
+    ctx = await startTestApp({ env: { RATE_LIMIT_MAX: '100000' } })
+  })
+  afterAll(async () => {
+    await ctx?.close()
+  })
+
+  it('every message is still there, with the same status, after a restart', async () => {
+    expect(ctx.database.url.startsWith(ctx.database.dialect === 'sqlite' ? 'sqlite:' : 'postgres')).toBe(true)
+
+    const accepted = await send(ctx, '+14155556001', 'stays accepted')
+    expect(accepted.statusCode).toBe(202)
+    const delivered = await send(ctx, '+14155556002', 'gets delivered')
+    expect(delivered.statusCode).toBe(202)
+    ctx.fake.enqueue({ kind: 'error', status: 400, messageId: 'BAD_REQUEST' })
+    const failed = await send(ctx, '+14155556003', 'refused by Infobip')
+    expect(failed.statusCode).toBe(502)
+
+    const deliveredId = delivered.json<{ id: string }>().id
+    const report = await ctx.app.inject({
+      method: 'POST',
+      url: `/webhooks/infobip/delivery-reports?token=${encodeURIComponent(WEBHOOK_SECRET)}`,
+      payload: deliveryReportBody([{ messageId: deliveredId, to: '14155556002', status: 'DELIVERED', doneAt: '2026-06-15T16:00:07.000+0000' }])
+    })
+    expect(report.json()).toEqual({ processed: 1, ignored: 0 })
+
+    const listBefore = (await ctx.app.inject({ method: 'GET', url: '/messages?limit=100', headers: ctx.headers })).json<{ items: MessageView[] }>()
+    expect(listBefore.items).toHaveLength(3)
+    expect(listBefore.items.map((m) => m.status)).toEqual(['failed', 'delivered', 'accepted'])
+    const ids = listBefore.items.map((m) => m.id)
+    const before = await Promise.all(ids.map(async (id) => await getMessage(ctx, id)))
+    expect(before.map((m) => m.status)).toEqual(['failed', 'delivered', 'accepted'])
+    expect(before[0]?.error).toMatchObject({ code: 'PROVIDER_ERROR', name: 'BAD_REQUEST', permanent: true })
+
+    const migrationsBefore = await appliedMigrations(ctx.database.url)
+    expect(migrationsBefore.length).toBeGreaterThan(0)
+
+    await ctx.restart()
+    await ctx.restart()
+
+    for (let i = 0; i < ids.length; i++) {
+      expect(await getMessage(ctx, ids[i]!)).toEqual(before[i])
+    }
+    const listAfter = (await ctx.app.inject({ method: 'GET', url: '/messages?limit=100', headers: ctx.headers })).json<{ items: MessageView[] }>()
+    expect(listAfter).toEqual(listBefore)
+
+    // Migrating again on restart applied nothing twice.
+    const migrationsAfter = await appliedMigrations(ctx.database.url)
+    expect(migrationsAfter).toEqual(migrationsBefore)
+    expect(new Set(migrationsAfter).size).toBe(migrationsAfter.length)
+
+    // And the restarted app works on the same data: a report for a message sent before the restart applies.
+    const acceptedId = accepted.json<{ id: string }>().id
+    const late = await ctx.app.inject({
+      method: 'POST',
+      url: `/webhooks/infobip/delivery-reports?token=${encodeURIComponent(WEBHOOK_SECRET)}`,
+      payload: deliveryReportBody([{ messageId: acceptedId, to: '14155556001', status: 'DELIVERED' }, { messageId: deliveredId, to: '14155556002', status: 'UNDELIVERABLE' }])
+    })
+    expect(late.json()).toEqual({ processed: 1, ignored: 1 })
+    expect((await getMessage(ctx, acceptedId)).status).toBe('delivered')
+    expect((await getMessage(ctx, deliveredId)).status).toBe('delivered')
+
+    const fourth = await send(ctx, '+14155556004', 'after the restart')
+    expect(fourth.statusCode).toBe(202)
+    const listLast = (await ctx.app.inject({ method: 'GET', url: '/messages?limit=100', headers: ctx.headers })).json<{ items: MessageView[] }>()
+    expect(listLast.items.map((m) => m.id)).toEqual([fourth.json<{ id: string }>().id, ...ids])
+  })
+})
+
+describe('write before send', () => {
+  let ctx: TestContext
+
+  beforeAll(async () => {
+    ctx = await startTestApp({ env: { INFOBIP_TIMEOUT_MS: '15000', RETRY_ATTEMPTS: '0', RATE_LIMIT_MAX: '100000' } })
+  })
+  afterAll(async () => {
+    await ctx?.close()
+  })
+
+  it('the message is recorded as sending while the provider call is in flight', async () => {
+    ctx.fake.setDefault({ kind: 'hang' })
+    const pending = send(ctx, '+14155556101', 'Infobip is slow today')
+    let settled = false
+    void pending.finally(() => { settled = true })
+
+    let sending: MessageView[] = []
+    const deadline = Date.now() + 5000
+    while (Date.now() < deadline) {
+      const response = await ctx.app.inject({ method: 'GET', url: '/messages?status=sending', headers: ctx.headers })
+      expect(response.statusCode).toBe(200)
+      sending = response.json<{ items: MessageView[] }>().items
+      if (sending.length > 0 && ctx.fake.sendRequests().length > 0) break
+      await new Promise((resolve) => setTimeout(resolve, 20))
+    }
+    expect(sending).toHaveLength(1)
+    // The provider holds the request, and the client has had no answer yet.
+    expect(ctx.fake.sendRequests()).toHaveLength(1)
+    expect(settled).toBe(false)
+
+    const id = sending[0]!.id
+    const row = await getMessage(ctx, id)
+    expect(row).toMatchObject({ id, to: '+14155556101', status: 'sending', infobipMessageId: null, sentAt: null, error: null })
+    const destinations = (ctx.fake.sendRequests()[0]!.body as { messages: Array<{ destinations: Array<{ messageId: string }> }> }).messages[0]!.destinations
+    expect(destinations.map((d) => d.messageId)).toEqual([id])
+
+    // Infobip drops the connection: the attempt is recorded as failed, not lost.
+    await ctx.fake.close()
+    const response = await pending
+    expect(response.statusCode).toBe(502)
+    expect(response.json()).toMatchObject({ code: 'PROVIDER_ERROR' })
+    expect(await getMessage(ctx, id)).toMatchObject({ status: 'failed', error: expect.objectContaining({ code: 'PROVIDER_ERROR' }) })
+  })
+})
