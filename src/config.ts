@@ -81,6 +81,8 @@ function deepFreeze<T> (value: T): T {
 
 /** The SDK prefixes anything not starting with "http" with https://, so normalise here and refuse nonsense. */
 function normaliseBaseUrl (raw: string): string {
+  // Another scheme would otherwise become https://ftp//host.
+  if (/^[a-z][a-z\d+.-]*:\/\//i.test(raw) && !/^https?:\/\//i.test(raw)) throw new ConfigError('INFOBIP_BASE_URL must be an http(s) URL')
   const candidate = /^https?:\/\//i.test(raw) ? raw : `https://${raw}`
   let url: URL
   try {
@@ -110,6 +112,12 @@ export function loadConfig (source: Record<string, string | undefined> = process
   for (const key of Object.keys(Env.properties)) {
     const value = source[key]
     if (value !== undefined && value.trim() !== '') raw[key] = value.trim()
+  }
+  // Value.Convert is lenient ('true' → 1, '3000.5' → 3000, '0x10' → 16): numbers must look like numbers.
+  for (const [key, value] of Object.entries(raw)) {
+    const type = (Env.properties as Record<string, { type?: unknown }>)[key]?.type
+    if (type === 'integer' && !/^-?\d+$/.test(value as string)) throw new ConfigError(`Invalid configuration: ${key} must be an integer`)
+    if (type === 'number' && !/^-?(\d+(\.\d+)?|\.\d+)$/.test(value as string)) throw new ConfigError(`Invalid configuration: ${key} must be a number`)
   }
   const withDefaults = Value.Default(Env, raw)
   const converted = Value.Convert(Env, withDefaults)

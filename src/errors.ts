@@ -31,6 +31,15 @@ export class AppError extends Error {
     super(message)
     this.statusCode = errorStatus[code]
   }
+
+  /** A copy with more details: one error shared by a batch must not carry one message's id to the others. */
+  withDetails (extra: Record<string, unknown>): this {
+    const copy = Object.create(Object.getPrototypeOf(this) as object) as this
+    Object.assign(copy, this, { details: { ...this.details, ...extra } })
+    copy.message = this.message
+    copy.stack = this.stack
+    return copy
+  }
 }
 
 export const notFound = (what: string): AppError => new AppError('NOT_FOUND', `${what} not found`)

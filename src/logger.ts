@@ -12,13 +12,35 @@ export function maskPhone (number: string | null | undefined): string {
   return '*'.repeat(digits.length - 4) + digits.slice(-4)
 }
 
-const SECRET_QUERY = /([?&](?:token|api_key|apikey|key)=)[^&#]*/gi
-// Any run of 7+ digits, optionally led by + or its encodings: phone numbers in paths and query strings.
-const LONG_NUMBER = /(?:\+|%2B)?\d[\d\s-]{5,}\d/gi
+const SECRET_PARAMS = new Set(['token', 'api_key', 'apikey', 'key', 'secret', 'password'])
+// A standalone run of 7+ digits, optionally led by + or its encoding: phone numbers in paths and
+// query strings (but not digit runs inside ids).
+const LONG_NUMBER = /(?<![\w%])(?:\+|%2B)?\d[\d\s-]{5,}\d(?!\w)/gi
 
-/** Removes secrets and full phone numbers from a URL before it reaches a log line. */
+function safeDecode (value: string): string {
+  try {
+    return decodeURIComponent(value.replace(/\+/g, ' '))
+  } catch {
+    return value
+  }
+}
+
+const maskNumbers = (text: string): string => text.replace(LONG_NUMBER, (match) => maskPhone(safeDecode(match)))
+
+/**
+ * Removes secrets and full phone numbers from a URL before it reaches a log line. Parameter names are
+ * decoded first, as the server decodes them: `?%74oken=` is the token too.
+ */
 export function redactUrl (url: string): string {
-  return url.replace(SECRET_QUERY, '$1[REDACTED]').replace(LONG_NUMBER, (match) => maskPhone(decodeURIComponent(match)))
+  const question = url.indexOf('?')
+  if (question === -1) return maskNumbers(url)
+  const query = url.slice(question + 1).split('&').map((pair) => {
+    const equals = pair.indexOf('=')
+    const name = safeDecode(equals === -1 ? pair : pair.slice(0, equals)).trim().toLowerCase()
+    if (SECRET_PARAMS.has(name)) return `${name}=[REDACTED]`
+    return maskNumbers(pair)
+  })
+  return `${maskNumbers(url.slice(0, question))}?${query.join('&')}`
 }
 
 const REDACT_PATHS = [

@@ -107,6 +107,7 @@ describe('loadConfig', () => {
   it('refuses an INFOBIP_BASE_URL that is not a URL, naming it', () => {
     expect(configError({ INFOBIP_BASE_URL: 'https://exa mple.com', INFOBIP_API_KEY: 'k' }).message).toContain('INFOBIP_BASE_URL')
     expect(configError({ INFOBIP_BASE_URL: 'ftp://example.com', INFOBIP_API_KEY: 'k' }).message).toContain('INFOBIP_BASE_URL')
+    expect(configError({ INFOBIP_BASE_URL: 'https://', INFOBIP_API_KEY: 'k' }).message).toContain('INFOBIP_BASE_URL')
   })
 
   it('names the missing half when only one of INFOBIP_BASE_URL / INFOBIP_API_KEY is set', () => {
@@ -124,14 +125,17 @@ describe('loadConfig', () => {
     expect(config.webhookSecret).toBe('webhook-secret-0123456789abcdef')
   })
 
-  it.each(['INFOBIP_BASE_URL', 'INFOBIP_API_KEY', 'API_KEYS', 'WEBHOOK_SECRET'] as const)('refuses production without %s, naming it', (name) => {
-    const env: Record<string, string | undefined> = { ...PRODUCTION, [name]: undefined }
-    if (name === 'INFOBIP_BASE_URL') delete env.INFOBIP_API_KEY
-    if (name === 'INFOBIP_API_KEY') delete env.INFOBIP_BASE_URL
-    const error = configError(env)
+  it.each(['API_KEYS', 'WEBHOOK_SECRET'] as const)('refuses production without %s, naming it', (name) => {
+    const error = configError({ ...PRODUCTION, [name]: undefined })
     expect(error.message).toBe(`Invalid configuration: ${name} is required when NODE_ENV=production`)
     // The message names the variable, never a secret value.
     for (const value of Object.values(PRODUCTION)) if (value !== 'production') expect(error.message).not.toContain(value)
+  })
+
+  it('refuses production without Infobip credentials (no sandbox in production), naming INFOBIP_BASE_URL', () => {
+    const error = configError({ ...PRODUCTION, INFOBIP_BASE_URL: undefined, INFOBIP_API_KEY: undefined })
+    expect(error.message).toBe('Invalid configuration: INFOBIP_BASE_URL is required when NODE_ENV=production')
+    expect(configError({ ...PRODUCTION, INFOBIP_BASE_URL: '', INFOBIP_API_KEY: '' }).message).toBe(error.message)
   })
 
   it('refuses production with only one Infobip variable, naming the other', () => {
@@ -144,6 +148,10 @@ describe('loadConfig', () => {
     ['PORT', '70000'],
     ['PORT', '3000.5'],
     ['PORT', '-1'],
+    ['PORT', 'true'],
+    ['PORT', '0x10'],
+    ['RETRY_ATTEMPTS', '2.5'],
+    ['SEND_RATE_PER_SECOND', 'fast'],
     ['NODE_ENV', 'staging'],
     ['LOG_LEVEL', 'loud'],
     ['INFOBIP_TIMEOUT_MS', '10'],

@@ -239,14 +239,15 @@ const PICT = 2
 /**
  * JOINS is a conservative superset of the UAX #29 classes that take part in a
  * "no break" rule: marks (Extend, SpacingMark, Indic linkers, variation
- * selectors), format characters (ZWJ, ZWNJ, Prepend Cf), surrogates (emoji,
+ * selectors), format characters (ZWJ, ZWNJ, Prepend Cf) and other default-ignorable
+ * code points (some unassigned ones are GCB=Control), surrogates (emoji,
  * regional indicators, skin-tone modifiers, tags), Hangul jamo, and the few
  * non-mark Extend / SpacingMark / Prepend code points of the BMP. Precomposed
  * Hangul syllables are not listed: they only join a following jamo, which is.
  * Between two code units that are both outside this set (and not CR LF) UAX #29
  * always breaks (GB999), so such text is segmented without Intl.Segmenter.
  */
-const JOINING_RE = /[\p{M}\p{Cf}\p{Cs}\u0D4E\u0E33\u0EB3\uFF9E\uFF9F\u1100-\u11FF\uA960-\uA97F\uD7B0-\uD7FF]/u
+const JOINING_RE = /[\p{M}\p{Cf}\p{Cs}\p{Default_Ignorable_Code_Point}\u0D4E\u0E33\u0EB3\uFF9E\uFF9F\u1100-\u11FF\uA960-\uA97F\uD7B0-\uD7FF]/u
 const PICT_RE = /\p{Extended_Pictographic}/u
 const ASTRAL_PICT_START = 0x1f000
 const ASTRAL_PICT_END = 0x1ffff

@@ -23,7 +23,7 @@ function body (statusCode: number, code: string, message: string, extra?: Record
 export function registerErrorHandler (app: FastifyInstance, options: { exposeDetails: boolean }): void {
   app.setErrorHandler((error: FastifyError | AppError | Error, request, reply) => {
     if (error instanceof AppError) {
-      if (error.statusCode >= 500) request.log.warn({ code: error.code, msg: error.message }, 'Request failed')
+      if (error.statusCode >= 500) request.log.warn({ code: error.code, reason: error.message }, 'Request failed')
       return reply.code(error.statusCode).send(body(error.statusCode, error.code, error.message, error.details))
     }
     const fastifyError = error as FastifyError

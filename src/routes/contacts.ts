@@ -126,6 +126,8 @@ export function contactRoutes (app: App, controller: ContactsController): void {
 
   app.register(async (csv) => {
     // The body is handed over as a stream and parsed row by row: 100k rows never sit in memory.
+    // Only CSV here: a JSON (or any other) body is refused with 415 instead of reaching the importer.
+    csv.removeAllContentTypeParsers()
     csv.addContentTypeParser('text/csv', (_request, payload, done) => { done(null, payload) })
     csv.post('/contacts/import', {
       bodyLimit: IMPORT_LIMIT_BYTES,

@@ -111,7 +111,7 @@ export function createSendingService ({ config, clock, compliance, queue, log }:
       result = await queue.submit(providerMessage)
     } catch (error) {
       log.warn({ messageId: id, to: maskPhone(phone.e164), code: (error as AppError).code }, 'Send failed')
-      throw error
+      throw error instanceof AppError ? error.withDetails({ messageId: id }) : error
     }
     const segments = analyzeSegments(decision.text)
     const infobipResponse: ProviderSendResponse = { ...(result.bulkId !== undefined ? { bulkId: result.bulkId } : {}), messages: [result.entry] }

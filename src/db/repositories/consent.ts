@@ -52,6 +52,61 @@ export async function appendConsentEvent (db: Executor, event: ConsentEvent): Pr
   }).execute()
 }
 
+const CHUNK = 500
+
+/** Appends many events in a few statements (imports). */
+export async function appendConsentEvents (db: Executor, events: ConsentEvent[]): Promise<void> {
+  for (let i = 0; i < events.length; i += CHUNK) {
+    await db.insertInto('consent_events').values(events.slice(i, i + CHUNK).map((event) => ({
+      id: event.id,
+      phone_number: event.phoneNumber,
+      contact_id: event.contactId,
+      type: event.type,
+      source: event.source,
+      text: event.text,
+      ip: event.ip,
+      user_agent: event.userAgent,
+      keyword: event.keyword,
+      occurred_at: event.occurredAt,
+      recorded_at: event.recordedAt
+    }))).execute()
+  }
+}
+
+/** The decision that counts for a number: its latest opt-in or opt-out, ordered as latestConsent orders them. */
+export interface LatestDecision { type: 'opt_in' | 'opt_out', occurredAt: string, id: string }
+
+export function isLater (a: { occurredAt: string, id: string }, b: { occurredAt: string, id: string } | null): boolean {
+  return b === null || a.occurredAt > b.occurredAt || (a.occurredAt === b.occurredAt && a.id > b.id)
+}
+
+/** Latest consent decision and suppression of many numbers at once (imports). */
+export async function ledgerStates (db: Executor, phoneNumbers: string[]): Promise<Map<string, { latest: LatestDecision | null, suppressed: boolean }>> {
+  const states = new Map(phoneNumbers.map((n) => [n, { latest: null as LatestDecision | null, suppressed: false }]))
+  for (let i = 0; i < phoneNumbers.length; i += CHUNK) {
+    const chunk = phoneNumbers.slice(i, i + CHUNK)
+    const events = await db.selectFrom('consent_events').select(['phone_number', 'type', 'occurred_at', 'id'])
+      .where('phone_number', 'in', chunk).where('type', 'in', ['opt_in', 'opt_out']).execute()
+    for (const row of events) {
+      const state = states.get(row.phone_number)
+      const decision = { type: row.type as LatestDecision['type'], occurredAt: row.occurred_at, id: row.id }
+      if (state !== undefined && isLater(decision, state.latest)) state.latest = decision
+    }
+    const suppressed = await db.selectFrom('suppressions').select('phone_number').where('phone_number', 'in', chunk).execute()
+    for (const row of suppressed) {
+      const state = states.get(row.phone_number)
+      if (state !== undefined) state.suppressed = true
+    }
+  }
+  return states
+}
+
+export async function unsuppressMany (db: Executor, phoneNumbers: string[]): Promise<void> {
+  for (let i = 0; i < phoneNumbers.length; i += CHUNK) {
+    await db.deleteFrom('suppressions').where('phone_number', 'in', phoneNumbers.slice(i, i + CHUNK)).execute()
+  }
+}
+
 export async function listConsentEvents (db: Executor, phoneNumber: string): Promise<ConsentEvent[]> {
   const rows = await db.selectFrom('consent_events').selectAll().where('phone_number', '=', phoneNumber).orderBy('id', 'asc').execute()
   return rows.map(toEvent)

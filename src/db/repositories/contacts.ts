@@ -52,19 +52,39 @@ async function withTags (db: Executor, rows: ContactRow[]): Promise<Contact[]> {
   return rows.map((row) => toContact(row, tags.get(row.id) ?? []))
 }
 
-export async function insertContact (db: Executor, contact: { id: string, phoneNumber: string, subscribed: boolean, at: string } & ContactFields): Promise<void> {
-  await db.insertInto('contacts').values({
-    id: contact.id,
-    phone_number: contact.phoneNumber,
-    first_name: contact.firstName ?? null,
-    last_name: contact.lastName ?? null,
-    timezone: contact.timezone ?? null,
-    attributes: JSON.stringify(contact.attributes ?? {}),
-    subscribed: contact.subscribed ? 1 : 0,
-    created_at: contact.at,
-    updated_at: contact.at
-  }).execute()
-  await replaceTags(db, contact.id, contact.tags ?? [])
+export interface NewContactRecord extends ContactFields {
+  id: string
+  phoneNumber: string
+  subscribed: boolean
+  at: string
+}
+
+/** Rows per INSERT statement: well under the bound-parameter limits of SQLite and PostgreSQL. */
+const INSERT_CHUNK = 500
+
+export async function insertContact (db: Executor, contact: NewContactRecord): Promise<void> {
+  await insertContacts(db, [contact])
+}
+
+/** Inserts new contacts and their tags in a few statements (imports insert hundreds at once). */
+export async function insertContacts (db: Executor, list: NewContactRecord[]): Promise<void> {
+  for (let i = 0; i < list.length; i += INSERT_CHUNK) {
+    await db.insertInto('contacts').values(list.slice(i, i + INSERT_CHUNK).map((contact) => ({
+      id: contact.id,
+      phone_number: contact.phoneNumber,
+      first_name: contact.firstName ?? null,
+      last_name: contact.lastName ?? null,
+      timezone: contact.timezone ?? null,
+      attributes: JSON.stringify(contact.attributes ?? {}),
+      subscribed: contact.subscribed ? 1 : 0,
+      created_at: contact.at,
+      updated_at: contact.at
+    }))).execute()
+  }
+  const tags = list.flatMap((contact) => [...new Set(contact.tags ?? [])].map((tag) => ({ contact_id: contact.id, tag })))
+  for (let i = 0; i < tags.length; i += INSERT_CHUNK) {
+    await db.insertInto('contact_tags').values(tags.slice(i, i + INSERT_CHUNK)).execute()
+  }
 }
 
 export async function updateContact (db: Executor, id: string, fields: ContactFields, at: string): Promise<void> {
@@ -88,6 +108,12 @@ export async function setSubscribed (db: Executor, phoneNumber: string, subscrib
   await db.updateTable('contacts').set({ subscribed: subscribed ? 1 : 0, updated_at: at }).where('phone_number', '=', phoneNumber).execute()
 }
 
+export async function setSubscribedMany (db: Executor, phoneNumbers: string[], subscribed: boolean, at: string): Promise<void> {
+  for (let i = 0; i < phoneNumbers.length; i += INSERT_CHUNK) {
+    await db.updateTable('contacts').set({ subscribed: subscribed ? 1 : 0, updated_at: at }).where('phone_number', 'in', phoneNumbers.slice(i, i + INSERT_CHUNK)).execute()
+  }
+}
+
 export async function findContact (db: Executor, id: string): Promise<Contact | null> {
   const row = await db.selectFrom('contacts').selectAll().where('id', '=', id).executeTakeFirst()
   return row === undefined ? null : (await withTags(db, [row]))[0]!
@@ -96,6 +122,16 @@ export async function findContact (db: Executor, id: string): Promise<Contact | 
 export async function findContactByPhone (db: Executor, phoneNumber: string): Promise<Contact | null> {
   const row = await db.selectFrom('contacts').selectAll().where('phone_number', '=', phoneNumber).executeTakeFirst()
   return row === undefined ? null : (await withTags(db, [row]))[0]!
+}
+
+/** id by phone number, for the numbers that are contacts. */
+export async function findContactIdsByPhone (db: Executor, phoneNumbers: string[]): Promise<Map<string, string>> {
+  const found = new Map<string, string>()
+  for (let i = 0; i < phoneNumbers.length; i += INSERT_CHUNK) {
+    const rows = await db.selectFrom('contacts').select(['id', 'phone_number']).where('phone_number', 'in', phoneNumbers.slice(i, i + INSERT_CHUNK)).execute()
+    for (const row of rows) found.set(row.phone_number, row.id)
+  }
+  return found
 }
 
 export interface ContactFilter {
