@@ -99,7 +99,7 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<App
   const deliveryReports = createDeliveryReports({ db, clock })
   sandbox?.onDeliveryReports(async (reports) => await deliveryReports.apply(reports))
   const replies = createSystemReplies({ db, clock, queue, log: app.log, defaultFrom: config.senderId })
-  const inbound = createInbound({ db, config, clock, replies, log: app.log })
+  const inbound = createInbound({ db, dialect, config, clock, replies, log: app.log })
   const contactsService = createContactsService({ db, dialect, clock })
 
   const purgeTimer = setInterval(() => {

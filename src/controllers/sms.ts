@@ -26,8 +26,9 @@ export function createSmsController ({ sending, idempotency, config }: { sending
       ).then((result) => {
         if (result.statusCode >= 400) {
           // Replay the remembered failure as it was first answered, provider details included.
-          const stored = result.body as { code: string, message: string, providerStatus?: number | null, providerCode?: string | null }
-          throw new ProviderError(stored.message, 'http', false, stored.providerStatus ?? null, stored.providerCode ?? null)
+          const stored = result.body as { code: string, message: string, providerStatus?: number | null, providerCode?: string | null, messageId?: string }
+          const replay = new ProviderError(stored.message, 'http', false, stored.providerStatus ?? null, stored.providerCode ?? null)
+          throw stored.messageId === undefined ? replay : replay.withDetails({ messageId: stored.messageId })
         }
         return result as { statusCode: 200 | 202, body: Awaited<ReturnType<SendingService['sendSingle']>>['body'], replayed: boolean }
       })

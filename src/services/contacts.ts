@@ -44,7 +44,7 @@ export function isTimeZone (zone: string): boolean {
   if (knownTimeZones.has(zone)) return true
   try {
     const valid = new Intl.DateTimeFormat('en-US', { timeZone: zone }).resolvedOptions().timeZone !== undefined
-    if (valid) knownTimeZones.add(zone)
+    if (valid && knownTimeZones.size < 1000) knownTimeZones.add(zone)
     return valid
   } catch {
     return false
@@ -75,6 +75,8 @@ interface ImportItem {
   phoneNumber: string
   fields: ContactFields
   consent: Pick<ConsentEvent, 'source' | 'text' | 'ip' | 'userAgent' | 'occurredAt'> | null
+  /** No consentAt: the evidence cannot be shown to be newer than anything already in the ledger. */
+  undated: boolean
 }
 
 /** The limits POST /contacts applies, so an imported row can hold nothing the API would refuse. */
@@ -105,14 +107,15 @@ function parseImportRow (row: Record<string, string>, now: Date, meta: { ip?: st
   checkFields(fields)
   const source = value('consentSource')
   const text = value('consentText')
-  if (source === undefined) return { phoneNumber, fields, consent: null }
+  if (source === undefined) return { phoneNumber, fields, consent: null, undated: true }
   if (text === undefined) throw new AppError('BAD_REQUEST', 'consentText is required with consentSource: the exact disclosure the person agreed to')
   checkLength(source, 32, 'consentSource')
   checkLength(text, 4000, 'consentText')
   return {
     phoneNumber,
     fields,
-    consent: { source, text, ip: meta.ip ?? null, userAgent: meta.userAgent ?? null, occurredAt: instant(value('consentAt'), now, 'consentAt') }
+    consent: { source, text, ip: meta.ip ?? null, userAgent: meta.userAgent ?? null, occurredAt: instant(value('consentAt'), now, 'consentAt') },
+    undated: value('consentAt') === undefined
   }
 }
 
@@ -272,7 +275,9 @@ export function createContactsService ({ db, dialect, clock }: { db: Db, dialect
         fresh.set(item.phoneNumber, { ...item.fields, id: contactId, phoneNumber: item.phoneNumber, subscribed: false, at })
         created++
       }
-      if (item.consent !== null) {
+      // An undated consent (a CRM export re-sent every night) must never undo a recorded opt-out:
+      // the profile is updated, but no opt-in is recorded for such a number.
+      if (item.consent !== null && !(item.undated && state.latest?.type === 'opt_out')) {
         const event: ConsentEvent = { ...item.consent, id: newId(), phoneNumber: item.phoneNumber, contactId, type: 'opt_in', keyword: null, recordedAt: at }
         events.push(event)
         if (consent.isLater(event, state.latest)) state.latest = { type: 'opt_in', occurredAt: event.occurredAt, id: event.id }

@@ -1,5 +1,7 @@
 import type { Config } from '../config.js'
+import type { Dialect } from '../db/database.js'
 import type { Db } from '../db/schema.js'
+import { lockPhoneNumber } from '../db/repositories/locks.js'
 import * as consent from '../db/repositories/consent.js'
 import * as contacts from '../db/repositories/contacts.js'
 import * as messages from '../db/repositories/messages.js'
@@ -22,6 +24,7 @@ export interface InboundMessage {
 
 export interface InboundOptions {
   db: Db
+  dialect: Dialect
   config: Config
   clock: Clock
   replies: SystemReplies
@@ -45,7 +48,7 @@ export function optInConfirmation (config: Config): string {
  * Inbound replies: opt-outs take effect inside the same transaction that records them (queued messages
  * to the number are suppressed too), so no later send can slip through; every keyword joins the ledger.
  */
-export function createInbound ({ db, config, clock, replies, log }: InboundOptions) {
+export function createInbound ({ db, dialect, config, clock, replies, log }: InboundOptions) {
   async function handle (message: InboundMessage): Promise<{ messageId: string | null, intent: KeywordIntent, keyword: string | null }> {
     const phone = parsePhone(message.from)
     const match = classifyInbound(message.text ?? '')
@@ -56,6 +59,9 @@ export function createInbound ({ db, config, clock, replies, log }: InboundOptio
     const occurredAt = normaliseTimestamp(message.receivedAt) ?? now
 
     const reply = await db.transaction().execute(async (trx) => {
+      // The admission of a send to this number holds the same lock until it commits, so an opt-out
+      // either sees that message (and suppresses it) or is seen by it.
+      await lockPhoneNumber(trx, dialect, number)
       const contact = await contacts.findContactByPhone(trx, number)
       await consent.appendConsentEvent(trx, {
         id: newId(),

@@ -128,6 +128,32 @@ describe('POST /contacts/import', () => {
     expect(await contactByNumber('+12122346102')).toMatchObject({ firstName: 'Ida' })
   })
 
+  it('never undoes an opt-out with an undated consent from a re-import', async () => {
+    ctx.clock.set(NOW)
+    const csv = ['phoneNumber,firstName,consentSource,consentText', `+12122346901,Pat,import,"${DISCLOSURE}"`].join('\n')
+    expect((await importCsv(csv)).json()).toEqual({ created: 1, updated: 0, rejected: [] })
+    const pat = await contactByNumber('+12122346901')
+    expect(pat?.subscribed).toBe(true)
+    const optOut = await ctx.app.inject({ method: 'POST', url: `/contacts/${pat!.id}/opt-out`, headers: ctx.headers, payload: { reason: 'Texted STOP' } })
+    expect(optOut.statusCode).toBe(201)
+
+    // The nightly CRM export comes in again, with the same old consent and no date on it.
+    ctx.clock.advance(24 * 60 * 60 * 1000)
+    expect((await importCsv(csv)).json()).toEqual({ created: 0, updated: 1, rejected: [] })
+    expect(await contactByNumber('+12122346901')).toMatchObject({ subscribed: false })
+    expect((await eventsOf(pat!.id)).map((e) => e.type)).toEqual(['opt_in', 'opt_out'])
+    const send = await ctx.app.inject({ method: 'POST', url: '/send-sms', headers: ctx.headers, payload: { destinationNumber: '+12122346901', message: 'We missed you', purpose: 'transactional' } })
+    expect(send.statusCode).toBe(422)
+    expect(send.json()).toMatchObject({ code: 'RECIPIENT_OPTED_OUT' })
+
+    // A consent dated after the opt-out is new evidence, and does re-subscribe.
+    const dated = ['phoneNumber,consentSource,consentText,consentAt', `+12122346901,web_form,"${DISCLOSURE}",${ctx.clock.now().toISOString()}`].join('\n')
+    expect((await importCsv(dated)).json()).toEqual({ created: 0, updated: 1, rejected: [] })
+    expect(await contactByNumber('+12122346901')).toMatchObject({ subscribed: true })
+    expect((await eventsOf(pat!.id)).map((e) => e.type)).toEqual(['opt_in', 'opt_out', 'opt_in'])
+    ctx.clock.set(NOW)
+  })
+
   it('accepts a header with only phoneNumber, a byte-order mark and columns in any order', async () => {
     const plain = await importCsv('\uFEFFphoneNumber\n+12122346201\n+12122346202\n')
     expect(plain.json()).toEqual({ created: 2, updated: 0, rejected: [] })
