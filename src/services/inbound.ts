@@ -53,7 +53,9 @@ export function createInbound ({ db, dialect, config, clock, replies, log }: Inb
     const phone = parsePhone(message.from)
     const match = classifyInbound(message.text ?? '')
     const result = { messageId: message.messageId ?? null, intent: match.intent, keyword: match.keyword }
-    if (!phone.ok || match.intent === 'none') return result
+    // A sender that is not a phone number (a short code's alias, say) cannot be suppressed or answered.
+    if (!phone.ok) return { ...result, intent: 'none', keyword: null }
+    if (match.intent === 'none') return result
     const number = phone.e164
     const now = clock.now().toISOString()
     const occurredAt = normaliseTimestamp(message.receivedAt) ?? now

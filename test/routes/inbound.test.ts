@@ -335,9 +335,12 @@ describe('POST /webhooks/infobip/inbound', () => {
         ])
       })
       expect(response.statusCode).toBe(200)
-      expect(response.json<{ results: Array<{ messageId: string, intent: string }> }>().results.map((r) => [r.messageId, r.intent])).toEqual([
-        ['mo-b1', 'opt_out'], ['mo-b2', 'opt_out'], ['mo-b3', 'none']
+      const body = response.json<{ processed: number, results: Array<{ messageId: string, intent: string }> }>()
+      // A sender that is not a phone number can be neither suppressed nor answered: nothing was handled.
+      expect(body.results.map((r) => [r.messageId, r.intent])).toEqual([
+        ['mo-b1', 'opt_out'], ['mo-b2', 'none'], ['mo-b3', 'none']
       ])
+      expect(body.processed).toBe(1)
       expect(await subscribed(contactA.id)).toBe(false)
       expect(await subscribed(contactB.id)).toBe(true)
       expect((await events(contactB.id)).map((e) => e.type)).toEqual(['opt_in'])
