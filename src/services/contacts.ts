@@ -1,13 +1,12 @@
 import type { Readable } from 'node:stream'
 import { parse } from 'csv-parse'
-import { sql } from 'kysely'
 import type { Dialect } from '../db/database.js'
 import type { Db } from '../db/schema.js'
 import * as consent from '../db/repositories/consent.js'
 import type { ConsentEvent, ConsentEventType } from '../db/repositories/consent.js'
 import * as contacts from '../db/repositories/contacts.js'
 import type { Contact, ContactFields } from '../db/repositories/contacts.js'
-import { lockPhoneNumber } from '../db/repositories/locks.js'
+import { lockPhoneNumber, lockPhoneNumbers } from '../db/repositories/locks.js'
 import * as messages from '../db/repositories/messages.js'
 import { newId, isId } from '../domain/ids.js'
 import { parsePhone } from '../domain/phone.js'
@@ -249,8 +248,7 @@ export function createContactsService ({ db, dialect, clock }: { db: Db, dialect
   /** Writes a batch of checked rows; rows for the same number apply in file order, as if imported one by one. */
   async function importItems (trx: Db, items: ImportItem[], at: string): Promise<{ created: number, updated: number }> {
     const numbers = [...new Set(items.map((item) => item.phoneNumber))].sort()
-    // The same per-number locks as lockPhoneNumber, taken in one round trip and in a fixed order.
-    if (dialect === 'postgres') await sql`select pg_advisory_xact_lock(hashtext(n)) from unnest(${numbers}::text[]) as n`.execute(trx)
+    await lockPhoneNumbers(trx, dialect, numbers)
     const existing = await contacts.findContactIdsByPhone(trx, numbers)
     const ledger = await consent.ledgerStates(trx, numbers)
     const fresh = new Map<string, contacts.NewContactRecord>()

@@ -166,3 +166,12 @@ export async function findContactRouting (db: Executor, phoneNumber: string): Pr
   const row = await db.selectFrom('contacts').select(['id', 'timezone']).where('phone_number', '=', phoneNumber).executeTakeFirst()
   return row ?? null
 }
+
+/** findContactRouting for many numbers at once. */
+export async function findRoutingAmong (db: Executor, phoneNumbers: string[]): Promise<Map<string, { id: string, timezone: string | null }>> {
+  const found = new Map<string, { id: string, timezone: string | null }>()
+  if (phoneNumbers.length === 0) return found
+  const rows = await db.selectFrom('contacts').select(['id', 'timezone', 'phone_number']).where('phone_number', 'in', phoneNumbers).execute()
+  for (const row of rows) found.set(row.phone_number, { id: row.id, timezone: row.timezone })
+  return found
+}

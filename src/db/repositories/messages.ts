@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely'
+import type { ExpressionBuilder, Kysely } from 'kysely'
 import type { MessageStatus } from '../../domain/message-status.js'
 import type { Database, MessageRow } from '../schema.js'
 
@@ -141,23 +141,36 @@ export interface SendOutcome {
 
 /**
  * Records what the provider answered. A delivery report can overtake the send response, so the status
- * only changes while the message is still in flight; the provider ids are stored either way.
+ * only changes while the message is still in flight; the provider ids are stored either way. Outcomes
+ * that differ only by message id (the usual batch: Infobip echoes our ids) share one statement.
  */
 export async function recordSendOutcomes (db: Executor, outcomes: SendOutcome[]): Promise<void> {
   if (outcomes.length === 0) return
+  const groups = new Map<string, { outcome: SendOutcome, ids: string[] }>()
+  for (const o of outcomes) {
+    // Infobip normally echoes our id as its own; only a different one needs a statement of its own.
+    const ownId = o.infobipMessageId === null || o.infobipMessageId === o.id ? '' : o.id
+    const key = JSON.stringify([o.status, o.providerStatus, o.error, o.bulkId, o.at, o.infobipMessageId === null, ownId])
+    const group = groups.get(key)
+    if (group === undefined) groups.set(key, { outcome: o, ids: [o.id] })
+    else group.ids.push(o.id)
+  }
   await db.transaction().execute(async (trx) => {
-    for (const o of outcomes) {
+    for (const { outcome: o, ids } of groups.values()) {
+      const inFlight = (eb: ExpressionBuilder<Database, 'messages'>) => eb('status', 'in', ['queued', 'sending'])
       await trx.updateTable('messages')
         .set((eb) => ({
-          status: eb.case().when('status', 'in', ['queued', 'sending']).then(o.status).else(eb.ref('status')).end(),
-          provider_status: eb.case().when('status', 'in', ['queued', 'sending']).then(o.providerStatus).else(eb.ref('provider_status')).end(),
-          error: eb.case().when('status', 'in', ['queued', 'sending']).then(o.error === null ? null : JSON.stringify(o.error)).else(eb.ref('error')).end(),
-          infobip_message_id: eb.fn.coalesce('infobip_message_id', eb.val(o.infobipMessageId)),
+          status: eb.case().when(inFlight(eb)).then(o.status).else(eb.ref('status')).end(),
+          provider_status: eb.case().when(inFlight(eb)).then(o.providerStatus).else(eb.ref('provider_status')).end(),
+          error: eb.case().when(inFlight(eb)).then(o.error === null ? null : JSON.stringify(o.error)).else(eb.ref('error')).end(),
+          infobip_message_id: o.infobipMessageId === null
+            ? eb.ref('infobip_message_id')
+            : eb.fn.coalesce('infobip_message_id', o.infobipMessageId === o.id ? eb.ref('id') : eb.val(o.infobipMessageId)),
           bulk_id: eb.fn.coalesce('bulk_id', eb.val(o.bulkId)),
           sent_at: eb.fn.coalesce('sent_at', eb.val(o.at)),
           updated_at: o.at
         }))
-        .where('id', '=', o.id)
+        .where('id', 'in', ids)
         .execute()
     }
   })
@@ -218,16 +231,20 @@ export async function countByStatus (db: Executor): Promise<Array<{ status: stri
 
 const NOT_SENT: MessageStatus[] = ['suppressed', 'failed', 'rejected', 'deferred', 'cancelled']
 
-/** Marketing messages that went (or are going) to a number since an instant — for frequency caps. */
-export async function countMarketingSince (db: Executor, to: string, sinceIso: string): Promise<number> {
-  const row = await db.selectFrom('messages')
-    .select(db.fn.countAll<number | string>().as('count'))
-    .where('to_number', '=', to)
+/** Marketing messages that went (or are going) to each number since an instant — for frequency caps. */
+export async function countMarketingSince (db: Executor, numbers: string[], sinceIso: string): Promise<Map<string, number>> {
+  const counts = new Map<string, number>()
+  if (numbers.length === 0) return counts
+  const rows = await db.selectFrom('messages')
+    .select(['to_number', db.fn.countAll<number | string>().as('count')])
+    .where('to_number', 'in', numbers)
     .where('created_at', '>=', sinceIso)
     .where('purpose', '=', 'marketing')
     .where('status', 'not in', NOT_SENT)
-    .executeTakeFirstOrThrow()
-  return Number(row.count)
+    .groupBy('to_number')
+    .execute()
+  for (const row of rows) counts.set(row.to_number, Number(row.count))
+  return counts
 }
 
 /** Stops messages to a number that have not yet been handed to the provider. */
