@@ -70,14 +70,22 @@ async function waitForHealth (url: string): Promise<void> {
 
 interface Sample { requestsPerSecond: number, p99: number, p50: number, non2xx: number, errors: number }
 
+// Distinct recipients, as real traffic has: 10,000 valid San Francisco numbers, the same for both targets.
+const bodies = Array.from({ length: 10_000 }, (_, i) => JSON.stringify({
+  destinationNumber: `+1415${String(2000000 + i * 97).padStart(7, '0')}`,
+  message: `Your order #${1000 + i} has shipped.`,
+  purpose: 'transactional'
+}))
+
 async function load (url: string, headers: Record<string, string>, seconds: number): Promise<Sample> {
+  let next = 0
   const result = await autocannon({
     url: `${url}/send-sms`,
     method: 'POST',
     connections,
     duration: seconds,
     headers: { 'content-type': 'application/json', ...headers },
-    body: JSON.stringify({ destinationNumber: '+14155552671', message: 'Your order #1234 has shipped.', purpose: 'transactional' })
+    requests: [{ setupRequest: (request) => ({ ...request, body: bodies[next++ % bodies.length] }) }]
   })
   return { requestsPerSecond: result.requests.average, p99: result.latency.p99, p50: result.latency.p50, non2xx: result.non2xx, errors: result.errors }
 }

@@ -13,7 +13,7 @@ import { countByStatus } from './db/repositories/messages.js'
 import { loggerOptions } from './logger.js'
 import { createMetrics } from './metrics.js'
 import { ErrorResponse } from './schemas.js'
-import { registerAuth } from './plugins/auth.js'
+import { createApiKeyCheck, registerAuth } from './plugins/auth.js'
 import { registerDocs } from './plugins/docs.js'
 import { registerErrorHandler } from './plugins/error-handler.js'
 import { registerMetrics } from './plugins/metrics.js'
@@ -45,8 +45,6 @@ export interface AppDeps {
   logStream?: DestinationStream
   /** An already-open database; the app then leaves closing it to the caller. */
   database?: DatabaseHandle
-  /** Provider requests in flight before waiting messages are batched together. */
-  maxInFlight?: number
 }
 
 /** Builds the whole service — every plugin, route and resource — without listening. */
@@ -88,7 +86,7 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<App
     provider,
     ratePerSecond: config.sendRatePerSecond,
     maxBatch: config.sendBatchSize,
-    maxInFlight: deps.maxInFlight ?? 4,
+    maxInFlight: config.sendConcurrency,
     hooks: createSendRecorder({ db, clock }),
     log: app.log,
     metrics
@@ -121,8 +119,9 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<App
 
   app.addSchema(ErrorResponse)
   registerErrorHandler(app, { exposeDetails: !config.isProduction })
-  await registerSecurity(app, config)
-  registerAuth(app, config.apiKeys)
+  const identify = createApiKeyCheck(config.apiKeys)
+  await registerSecurity(app, config, identify)
+  registerAuth(app, identify, config.apiKeys.length > 0)
   await registerDocs(app)
   registerMetrics(app, {
     metrics,

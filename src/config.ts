@@ -25,6 +25,7 @@ const Env = Type.Object({
   RATE_LIMIT_WINDOW: Type.String({ minLength: 1, default: '1 minute' }),
   SEND_RATE_PER_SECOND: Type.Number({ exclusiveMinimum: 0, maximum: 1_000_000, default: 50 }),
   SEND_BATCH_SIZE: Type.Integer({ minimum: 1, maximum: 1000, default: 500 }),
+  SEND_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 256, default: 4 }),
   QUIET_HOURS: Type.String({ pattern: '^\\d{2}:\\d{2}-\\d{2}:\\d{2}$', default: '08:00-21:00' }),
   DEFAULT_TIMEZONE: Type.String({ minLength: 1, default: 'America/New_York' }),
   MARKETING_CONSENT_REQUIRED: Type.Boolean({ default: true }),
@@ -57,6 +58,8 @@ export interface Config {
   readonly rateLimit: { readonly max: number, readonly timeWindow: string }
   readonly sendRatePerSecond: number
   readonly sendBatchSize: number
+  /** Infobip requests in flight at once; messages arriving while all are busy go together in the next. */
+  readonly sendConcurrency: number
   readonly quietHours: TimeWindow
   readonly defaultTimeZone: string
   readonly marketingConsentRequired: boolean
@@ -176,6 +179,7 @@ export function loadConfig (source: Record<string, string | undefined> = process
     rateLimit: { max: env.RATE_LIMIT_MAX, timeWindow: env.RATE_LIMIT_WINDOW },
     sendRatePerSecond: env.SEND_RATE_PER_SECOND,
     sendBatchSize: env.SEND_BATCH_SIZE,
+    sendConcurrency: env.SEND_CONCURRENCY,
     quietHours,
     defaultTimeZone: env.DEFAULT_TIMEZONE,
     marketingConsentRequired: env.MARKETING_CONSENT_REQUIRED,

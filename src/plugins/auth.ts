@@ -31,13 +31,43 @@ export function apiKeyOf (request: FastifyRequest): string | undefined {
   return typeof header === 'string' ? header : undefined
 }
 
-export function registerAuth (app: FastifyInstance, apiKeys: readonly string[]): void {
-  if (apiKeys.length === 0) return
-  const isKnown = createSecretMatcher(apiKeys)
+export interface ApiKeyIdentity {
+  /** The presented x-api-key when it is one of API_KEYS. */
+  key: string | undefined
+  /** A stable, non-secret name for that key (rate-limit bucket), or null. */
+  id: string | null
+}
+
+/**
+ * Checks a request's x-api-key once, however many hooks ask (rate limit, then auth): one hash and one
+ * constant-time comparison per known key.
+ */
+export function createApiKeyCheck (apiKeys: readonly string[]): (request: FastifyRequest) => ApiKeyIdentity {
+  const known = apiKeys.map(digest)
+  const seen = new WeakMap<FastifyRequest, ApiKeyIdentity>()
+  return (request) => {
+    let identity = seen.get(request)
+    if (identity === undefined) {
+      const key = apiKeyOf(request)
+      identity = { key: undefined, id: null }
+      if (key !== undefined && key !== '') {
+        const probe = digest(key)
+        let match = false
+        for (const k of known) match = timingSafeEqual(probe, k) || match
+        if (match) identity = { key, id: probe.toString('hex').slice(0, 24) }
+      }
+      seen.set(request, identity)
+    }
+    return identity
+  }
+}
+
+export function registerAuth (app: FastifyInstance, identify: (request: FastifyRequest) => ApiKeyIdentity, enabled: boolean): void {
+  if (!enabled) return
   app.addHook('onRequest', async (request) => {
     if (request.routeOptions.config.public === true) return
-    const key = apiKeyOf(request)
-    if (!isKnown(key)) throw new AppError('UNAUTHORIZED', 'A valid x-api-key header is required')
+    const { key } = identify(request)
+    if (key === undefined) throw new AppError('UNAUTHORIZED', 'A valid x-api-key header is required')
     request.apiKey = key
   })
 }

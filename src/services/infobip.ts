@@ -118,10 +118,13 @@ export function createInfobipProvider (options: InfobipOptions): SmsProvider {
   const client = new Infobip({ baseUrl: options.baseUrl, apiKey: options.apiKey, authType: AuthType.ApiKey })
   const sms = client.channels.sms as {
     send: (payload: Record<string, unknown>) => Promise<unknown>
-    http: { axios: { defaults: { timeout: number } } }
+    http: { axios: { defaults: { timeout: number, maxRedirects: number } } }
   }
   // The SDK sets no timeout: a hung Infobip would hang every request.
   sms.http.axios.defaults.timeout = options.timeoutMs
+  // Infobip's API does not redirect; never follow one with the API key attached (and skip the
+  // redirect-following transport on every request).
+  sms.http.axios.defaults.maxRedirects = 0
   const { log, metrics } = options
 
   async function attempt (messages: ProviderMessage[]): Promise<ProviderSendResponse> {
