@@ -51,6 +51,7 @@ describe('loadConfig', () => {
       rateLimit: { max: 100, timeWindow: '1 minute' },
       sendRatePerSecond: 50,
       sendBatchSize: 500,
+      sendConcurrency: 4,
       quietHours: expect.anything(),
       defaultTimeZone: 'America/New_York',
       marketingConsentRequired: true,

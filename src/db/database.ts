@@ -3,6 +3,7 @@ import { dirname } from 'node:path'
 import SQLite from 'better-sqlite3'
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type Migration, type SqliteDatabase } from 'kysely'
 import pg from 'pg'
+import { startCheckpointer } from './checkpointer.js'
 import * as m001 from './migrations/001_messages.js'
 import * as m002 from './migrations/002_contacts.js'
 import type { Database, Db } from './schema.js'
@@ -35,14 +36,17 @@ export function openDatabase (url: string): DatabaseHandle {
   sqlite.pragma('synchronous = NORMAL')
   sqlite.pragma('busy_timeout = 5000')
   sqlite.pragma('foreign_keys = ON')
-  // A checkpoint fsyncs the database file; SQLite's automatic one runs inside whichever commit crosses
-  // the threshold, several times a second under load. One timed checkpoint a second costs the same
-  // durability (commits are in the WAL either way) and keeps the fsyncs off the request path.
-  sqlite.pragma('wal_autocheckpoint = 0')
-  const checkpoints = setInterval(() => { sqlite.pragma('wal_checkpoint(PASSIVE)') }, CHECKPOINT_INTERVAL_MS)
-  checkpoints.unref()
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite, checkpoints) }) })
-  return { db, dialect: 'sqlite', close: async () => { await db.destroy() } }
+  const checkpointer = path === ':memory:' ? null : startCheckpointer(path, CHECKPOINT_INTERVAL_MS)
+  if (checkpointer !== null) sqlite.pragma('wal_autocheckpoint = 0')
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) })
+  return {
+    db,
+    dialect: 'sqlite',
+    close: async () => {
+      await db.destroy()
+      await checkpointer?.stop()
+    }
+  }
 }
 
 const STATEMENT_CACHE_SIZE = 256
@@ -52,7 +56,7 @@ const CHECKPOINT_INTERVAL_MS = 1000
  * Kysely prepares every query afresh; preparing costs as much as running a small statement, and the
  * service runs the same few statements all day, so keep the most recent ones prepared.
  */
-function withStatementCache (sqlite: SQLite.Database, checkpoints: NodeJS.Timeout): SqliteDatabase {
+function withStatementCache (sqlite: SQLite.Database): SqliteDatabase {
   const cache = new Map<string, SQLite.Statement>()
   return {
     prepare (sql: string) {
@@ -65,9 +69,7 @@ function withStatementCache (sqlite: SQLite.Database, checkpoints: NodeJS.Timeou
       return statement
     },
     close () {
-      clearInterval(checkpoints)
       cache.clear()
-      sqlite.pragma('wal_checkpoint(TRUNCATE)')
       sqlite.close()
     }
   }
