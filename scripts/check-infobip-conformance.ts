@@ -400,6 +400,13 @@ async function main (): Promise<void> {
 
     const reports = await fetch(`${fake.url}/sms/1/reports?limit=10`, { headers })
     check('response 200 GET /sms/1/reports', responseSchema('/sms/1/reports', 'get', 200)?.ref ?? null, await reports.json())
+
+    // The message logs the reconciler reads after a crash, for messages the fake accepted above.
+    const loggedIds = [...fake.logs.keys()].slice(0, 5)
+    const logs = await fetch(`${fake.url}/sms/1/logs?messageId=${loggedIds.map(encodeURIComponent).join(',')}`, { headers })
+    const logsBody = await logs.json() as { results?: unknown[] }
+    expect('response 200 GET /sms/1/logs returns every requested message', loggedIds.length > 0 && logsBody.results?.length === loggedIds.length, JSON.stringify(logsBody).slice(0, 200))
+    check('response 200 GET /sms/1/logs', responseSchema('/sms/1/logs', 'get', 200)?.ref ?? null, logsBody)
   } finally {
     await fake.close()
   }

@@ -33,6 +33,7 @@ import { createInfobipProvider } from './services/infobip.js'
 import { createMessageQueries } from './services/messages.js'
 import type { SmsProvider } from './services/provider.js'
 import { createSystemReplies } from './services/replies.js'
+import { createReconciler } from './services/reconciler.js'
 import { createSandboxProvider } from './services/sandbox.js'
 import { createSendQueue } from './services/send-queue.js'
 import { createSendingService, createSendRecorder } from './services/sending.js'
@@ -64,7 +65,9 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<App
 
   const clock = deps.clock ?? systemClock
   const metrics = createMetrics()
-  const database = deps.database ?? openDatabase(config.databaseUrl)
+  const database = deps.database ?? openDatabase(config.databaseUrl, {
+    onConnectionError: (error) => app.log.warn({ reason: error.message }, 'Database connection lost; it will be replaced')
+  })
   const { db, dialect } = database
   let shuttingDown = false
   app.addHook('onClose', async () => {
@@ -100,6 +103,20 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<App
   const inbound = createInbound({ db, dialect, config, clock, replies, log: app.log })
   const contactsService = createContactsService({ db, dialect, clock })
 
+  const reconciler = createReconciler({
+    db, provider, deliveryReports, clock, log: app.log, staleAfterMs: config.reconcile.afterMs, busy: () => queue.activeIds()
+  })
+  let reconciling: Promise<unknown> | null = null
+  const reconcile = (): void => {
+    if (reconciling !== null || shuttingDown) return
+    reconciling = reconciler.run()
+      .catch((error: unknown) => app.log.warn({ code: (error as { code?: string }).code }, 'Reconciliation failed; will retry'))
+      .finally(() => { reconciling = null })
+  }
+  const reconcileTimer = config.reconcile.intervalMs > 0 ? setInterval(reconcile, config.reconcile.intervalMs) : null
+  reconcileTimer?.unref()
+  app.addHook('onReady', async () => { if (reconcileTimer !== null) reconcile() })
+
   const purgeTimer = setInterval(() => {
     idempotency.purgeExpired().catch((error: unknown) => app.log.warn({ err: error }, 'Could not purge expired idempotency keys'))
   }, 60 * 60 * 1000)
@@ -110,6 +127,8 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<App
   })
   app.addHook('onClose', async () => {
     clearInterval(purgeTimer)
+    if (reconcileTimer !== null) clearInterval(reconcileTimer)
+    await reconciling
     // In-flight sends finish and are recorded before the database goes away.
     await compliance.drain()
     await queue.drain()

@@ -22,9 +22,17 @@ export interface DatabaseHandle {
   close: () => Promise<void>
 }
 
-export function openDatabase (url: string): DatabaseHandle {
+export interface DatabaseOptions {
+  /** Told of connection errors outside any query (a server restart killing idle connections). */
+  onConnectionError?: (error: Error) => void
+}
+
+export function openDatabase (url: string, options: DatabaseOptions = {}): DatabaseHandle {
   if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
     const pool = new pg.Pool({ connectionString: url, max: 10 })
+    // Without a listener, an idle connection killed by the server would crash the process; the pool
+    // replaces it on the next query instead.
+    pool.on('error', (error) => options.onConnectionError?.(error))
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
     return { db, dialect: 'postgres', close: async () => { await db.destroy() } }
   }

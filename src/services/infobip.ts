@@ -4,6 +4,7 @@ import CircuitBreaker from 'opossum'
 import { AppError } from '../errors.js'
 import type { Log } from '../logger.js'
 import type { Metrics } from '../metrics.js'
+import type { DeliveryReport } from './delivery-reports.js'
 import type { CircuitState, ProviderMessage, ProviderSendResponse, SmsProvider } from './provider.js'
 
 export type ProviderFailureKind = 'http' | 'timeout' | 'network' | 'invalid-request' | 'invalid-response'
@@ -82,6 +83,12 @@ export function toProviderError (error: SdkHttpError): ProviderError {
   return new ProviderError(`Infobip request rejected before sending: ${error.message}`, 'invalid-request', false)
 }
 
+const LOOKUP_CHUNK = 50
+
+function isLogsResponse (data: unknown): data is { results: DeliveryReport[] } {
+  return typeof data === 'object' && data !== null && Array.isArray((data as { results?: unknown }).results)
+}
+
 function isSendResponse (data: unknown): data is ProviderSendResponse {
   return typeof data === 'object' && data !== null && Array.isArray((data as { messages?: unknown }).messages)
 }
@@ -118,6 +125,7 @@ export function createInfobipProvider (options: InfobipOptions): SmsProvider {
   const client = new Infobip({ baseUrl: options.baseUrl, apiKey: options.apiKey, authType: AuthType.ApiKey })
   const sms = client.channels.sms as {
     send: (payload: Record<string, unknown>) => Promise<unknown>
+    logs: { get: (filter: Record<string, unknown>) => Promise<unknown> }
     http: { axios: { defaults: { timeout: number, maxRedirects: number } } }
   }
   // The SDK sets no timeout: a hung Infobip would hang every request.
@@ -127,20 +135,20 @@ export function createInfobipProvider (options: InfobipOptions): SmsProvider {
   sms.http.axios.defaults.maxRedirects = 0
   const { log, metrics } = options
 
-  async function attempt (messages: ProviderMessage[]): Promise<ProviderSendResponse> {
-    // The SDK mutates its payload, so every attempt gets a fresh one.
-    const result = await sms.send(buildPayload(messages))
+  /** The SDK resolves to its error instead of throwing; this turns either outcome into data or a typed throw. */
+  async function call<T> (request: () => Promise<unknown>, accept: (data: unknown) => data is T): Promise<T> {
+    const result = await request()
     if (result instanceof Error) throw toProviderError(result as SdkHttpError)
     const data = (result as { data?: unknown }).data
-    if (!isSendResponse(data)) throw new ProviderError('Infobip answered with an unexpected body', 'invalid-response', false)
+    if (!accept(data)) throw new ProviderError('Infobip answered with an unexpected body', 'invalid-response', false)
     return data
   }
 
-  async function sendWithRetry (messages: ProviderMessage[]): Promise<ProviderSendResponse> {
+  async function withRetry<T> (attempt: () => Promise<T>): Promise<T> {
     const { retries, minDelayMs, maxDelayMs } = options.retry
     return await retry(async (bail, attemptNumber) => {
       try {
-        const response = await attempt(messages)
+        const response = await attempt()
         metrics?.providerCalls.inc({ outcome: 'success' })
         return response
       } catch (error) {
@@ -161,7 +169,8 @@ export function createInfobipProvider (options: InfobipOptions): SmsProvider {
     }, { retries, minTimeout: minDelayMs, maxTimeout: maxDelayMs, factor: 2, randomize: false })
   }
 
-  const breaker = new CircuitBreaker(sendWithRetry, {
+  // Every Infobip call goes through the breaker: while it is open, nothing is sent and nothing is asked.
+  const breaker = new CircuitBreaker(async (attempt: () => Promise<unknown>) => await withRetry(attempt), {
     timeout: false,
     errorThresholdPercentage: options.circuit.errorThresholdPercentage,
     volumeThreshold: options.circuit.volumeThreshold,
@@ -182,19 +191,34 @@ export function createInfobipProvider (options: InfobipOptions): SmsProvider {
   return {
     name: 'infobip',
     async send (messages) {
-      try {
-        return await breaker.fire(messages)
-      } catch (error) {
-        if (error instanceof ProviderError) throw error
-        if ((error as { code?: string }).code === 'EOPENBREAKER') {
-          throw new AppError('PROVIDER_UNAVAILABLE', 'Infobip is unavailable; sending is paused until it recovers')
-        }
-        throw new ProviderError('Unexpected failure calling Infobip', 'invalid-response', false)
+      // The SDK mutates its payload, so every attempt gets a fresh one.
+      return await fire(async () => await call(async () => await sms.send(buildPayload(messages)), isSendResponse))
+    },
+    async lookup (messageIds) {
+      const found: DeliveryReport[] = []
+      // Infobip takes up to 2048 characters of comma-separated ids.
+      for (let i = 0; i < messageIds.length; i += LOOKUP_CHUNK) {
+        const ids = messageIds.slice(i, i + LOOKUP_CHUNK)
+        const logs = await fire(async () => await call(async () => await sms.logs.get({ messageId: ids.join(','), limit: 1000 }), isLogsResponse))
+        found.push(...logs.results)
       }
+      return found
     },
     circuitState: state,
     async close () {
       breaker.shutdown()
+    }
+  }
+
+  async function fire<T> (attempt: () => Promise<T>): Promise<T> {
+    try {
+      return await breaker.fire(attempt) as T
+    } catch (error) {
+      if (error instanceof ProviderError) throw error
+      if ((error as { code?: string }).code === 'EOPENBREAKER') {
+        throw new AppError('PROVIDER_UNAVAILABLE', 'Infobip is unavailable; sending is paused until it recovers')
+      }
+      throw new ProviderError('Unexpected failure calling Infobip', 'invalid-response', false)
     }
   }
 }

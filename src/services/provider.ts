@@ -1,3 +1,5 @@
+import type { DeliveryReport } from './delivery-reports.js'
+
 /** The one interface the rest of the service sees of an SMS provider; Infobip and the sandbox implement it. */
 
 export interface ProviderStatus {
@@ -30,6 +32,8 @@ export type CircuitState = 'closed' | 'open' | 'half-open'
 export interface SmsProvider {
   readonly name: 'infobip' | 'sandbox'
   send: (messages: ProviderMessage[]) => Promise<ProviderSendResponse>
+  /** What the provider knows of these messages (Infobip's message logs), as delivery reports. */
+  lookup: (messageIds: string[]) => Promise<DeliveryReport[]>
   circuitState: () => CircuitState
   close: () => Promise<void>
 }

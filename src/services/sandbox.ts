@@ -9,6 +9,8 @@ const UNDELIVERABLE = { groupId: 2, groupName: 'UNDELIVERABLE', id: 9, name: 'UN
 const UNKNOWN_SUBSCRIBER = { groupId: 1, groupName: 'HANDSET_ERRORS', id: 1, name: 'EC_UNKNOWN_SUBSCRIBER', description: 'Unknown subscriber', permanent: true }
 const NO_ERROR = { groupId: 0, groupName: 'OK', id: 0, name: 'NO_ERROR', description: 'No Error', permanent: false }
 
+const KNOWN_LIMIT = 10_000
+
 export interface SandboxOptions {
   log: Log
   /** Delay before the simulated delivery report. */
@@ -23,6 +25,8 @@ export interface SandboxOptions {
 export function createSandboxProvider ({ log, reportDelayMs = 250 }: SandboxOptions) {
   let sink: ((reports: DeliveryReport[]) => Promise<unknown>) | null = null
   const timers = new Set<NodeJS.Timeout>()
+  // The sandbox's "message logs": the latest reports, for lookup.
+  const known = new Map<string, DeliveryReport>()
 
   const provider: SmsProvider & { onDeliveryReports: (handler: (reports: DeliveryReport[]) => Promise<unknown>) => void } = {
     name: 'sandbox',
@@ -50,10 +54,17 @@ export function createSandboxProvider ({ log, reportDelayMs = 250 }: SandboxOpti
             error: failed ? UNKNOWN_SUBSCRIBER : NO_ERROR
           }
         })
+        for (const report of reports) {
+          if (known.size >= KNOWN_LIMIT) known.delete(known.keys().next().value!)
+          known.set(report.messageId, report)
+        }
         sink?.(reports).catch((error: unknown) => log.error({ err: error }, 'Sandbox delivery report failed'))
       }, reportDelayMs)
       timers.add(timer)
       return response
+    },
+    async lookup (messageIds) {
+      return messageIds.flatMap((id) => known.has(id) ? [known.get(id)!] : [])
     },
     circuitState: () => 'closed',
     async close () {

@@ -44,6 +44,8 @@ export function createSendQueue (options: SendQueueOptions) {
   let tokens = capacity
   let lastRefill = performance.now()
   const queue: Pending[] = []
+  // Every message submitted and not yet settled, queued or in flight: the reconciler leaves these alone.
+  const active = new Set<string>()
   let inFlight = 0
   let timer: NodeJS.Timeout | null = null
   let idleWaiters: Array<() => void> = []
@@ -103,6 +105,7 @@ export function createSendQueue (options: SendQueueOptions) {
     }
     for (let i = 0; i < batch.length; i++) {
       const outcome = outcomes[i]!
+      active.delete(batch[i]!.message.messageId)
       if (outcome.result !== null) batch[i]!.resolve(outcome.result)
       else batch[i]!.reject(outcome.error)
     }
@@ -134,11 +137,13 @@ export function createSendQueue (options: SendQueueOptions) {
   return {
     submit (message: ProviderMessage): Promise<SendResult> {
       return new Promise<SendResult>((resolve, reject) => {
+        active.add(message.messageId)
         queue.push({ message, resolve, reject })
         pump()
       })
     },
     depth: (): number => queue.length + inFlight,
+    activeIds: (): ReadonlySet<string> => active,
     /** Resolves once every submitted message has been handed over and recorded. */
     async drain (): Promise<void> {
       if (inFlight === 0 && queue.length === 0) return

@@ -1,26 +1,9 @@
-import type { LightMyRequestResponse } from 'fastify'
 import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openDatabase } from '../../src/db/database.js'
-import { startTestApp, WEBHOOK_SECRET, type TestContext } from '../support/app.js'
-import { deliveryReportBody } from '../support/fake-infobip.js'
-
-interface MessageView { id: string, to: string, status: string, infobipMessageId: string | null, sentAt: string | null, error: unknown }
-
-async function send (ctx: TestContext, to: string, message: string): Promise<LightMyRequestResponse> {
-  return await ctx.app.inject({
-    method: 'POST',
-    url: '/send-sms',
-    headers: ctx.headers,
-    payload: { destinationNumber: to, message, purpose: 'transactional' }
-  })
-}
-
-async function getMessage (ctx: TestContext, id: string): Promise<MessageView> {
-  const response = await ctx.app.inject({ method: 'GET', url: `/messages/${id}`, headers: ctx.headers })
-  expect(response.statusCode, response.body).toBe(200)
-  return response.json()
-}
+import type { Message } from '../../src/db/repositories/messages.js'
+import { getMessage, listMessages, postDeliveryReports, sendSms } from '../support/api.js'
+import { startTestApp, type TestContext } from '../support/app.js'
 
 /** The migrations the database says it has applied, read on a connection of our own. */
 async function appliedMigrations (url: string): Promise<string[]> {
@@ -46,23 +29,19 @@ describe('persistence across restarts', () => {
   it('every message is still there, with the same status, after a restart', async () => {
     expect(ctx.database.url.startsWith(ctx.database.dialect === 'sqlite' ? 'sqlite:' : 'postgres')).toBe(true)
 
-    const accepted = await send(ctx, '+14155556001', 'stays accepted')
+    const accepted = await sendSms(ctx, '+14155556001', 'stays accepted', 'transactional')
     expect(accepted.statusCode).toBe(202)
-    const delivered = await send(ctx, '+14155556002', 'gets delivered')
+    const delivered = await sendSms(ctx, '+14155556002', 'gets delivered', 'transactional')
     expect(delivered.statusCode).toBe(202)
     ctx.fake.enqueue({ kind: 'error', status: 400, messageId: 'BAD_REQUEST' })
-    const failed = await send(ctx, '+14155556003', 'refused by Infobip')
+    const failed = await sendSms(ctx, '+14155556003', 'refused by Infobip', 'transactional')
     expect(failed.statusCode).toBe(502)
 
     const deliveredId = delivered.json<{ id: string }>().id
-    const report = await ctx.app.inject({
-      method: 'POST',
-      url: `/webhooks/infobip/delivery-reports?token=${encodeURIComponent(WEBHOOK_SECRET)}`,
-      payload: deliveryReportBody([{ messageId: deliveredId, to: '14155556002', status: 'DELIVERED', doneAt: '2026-06-15T16:00:07.000+0000' }])
-    })
-    expect(report.json()).toEqual({ processed: 1, ignored: 0 })
+    const report = await postDeliveryReports(ctx, [{ messageId: deliveredId, to: '14155556002', status: 'DELIVERED', doneAt: '2026-06-15T16:00:07.000+0000' }])
+    expect(report).toEqual({ processed: 1, ignored: 0 })
 
-    const listBefore = (await ctx.app.inject({ method: 'GET', url: '/messages?limit=100', headers: ctx.headers })).json<{ items: MessageView[] }>()
+    const listBefore = await listMessages(ctx, '?limit=100')
     expect(listBefore.items).toHaveLength(3)
     expect(listBefore.items.map((m) => m.status)).toEqual(['failed', 'delivered', 'accepted'])
     const ids = listBefore.items.map((m) => m.id)
@@ -79,7 +58,7 @@ describe('persistence across restarts', () => {
     for (let i = 0; i < ids.length; i++) {
       expect(await getMessage(ctx, ids[i]!)).toEqual(before[i])
     }
-    const listAfter = (await ctx.app.inject({ method: 'GET', url: '/messages?limit=100', headers: ctx.headers })).json<{ items: MessageView[] }>()
+    const listAfter = await listMessages(ctx, '?limit=100')
     expect(listAfter).toEqual(listBefore)
 
     // Migrating again on restart applied nothing twice.
@@ -89,18 +68,14 @@ describe('persistence across restarts', () => {
 
     // And the restarted app works on the same data: a report for a message sent before the restart applies.
     const acceptedId = accepted.json<{ id: string }>().id
-    const late = await ctx.app.inject({
-      method: 'POST',
-      url: `/webhooks/infobip/delivery-reports?token=${encodeURIComponent(WEBHOOK_SECRET)}`,
-      payload: deliveryReportBody([{ messageId: acceptedId, to: '14155556001', status: 'DELIVERED' }, { messageId: deliveredId, to: '14155556002', status: 'UNDELIVERABLE' }])
-    })
-    expect(late.json()).toEqual({ processed: 1, ignored: 1 })
+    const late = await postDeliveryReports(ctx, [{ messageId: acceptedId, to: '14155556001', status: 'DELIVERED' }, { messageId: deliveredId, to: '14155556002', status: 'UNDELIVERABLE' }])
+    expect(late).toEqual({ processed: 1, ignored: 1 })
     expect((await getMessage(ctx, acceptedId)).status).toBe('delivered')
     expect((await getMessage(ctx, deliveredId)).status).toBe('delivered')
 
-    const fourth = await send(ctx, '+14155556004', 'after the restart')
+    const fourth = await sendSms(ctx, '+14155556004', 'after the restart', 'transactional')
     expect(fourth.statusCode).toBe(202)
-    const listLast = (await ctx.app.inject({ method: 'GET', url: '/messages?limit=100', headers: ctx.headers })).json<{ items: MessageView[] }>()
+    const listLast = await listMessages(ctx, '?limit=100')
     expect(listLast.items.map((m) => m.id)).toEqual([fourth.json<{ id: string }>().id, ...ids])
   })
 })
@@ -117,16 +92,14 @@ describe('write before send', () => {
 
   it('the message is recorded as sending while the provider call is in flight', async () => {
     ctx.fake.setDefault({ kind: 'hang' })
-    const pending = send(ctx, '+14155556101', 'Infobip is slow today')
+    const pending = sendSms(ctx, '+14155556101', 'Infobip is slow today', 'transactional')
     let settled = false
     const watched = pending.finally(() => { settled = true })
 
-    let sending: MessageView[] = []
+    let sending: Message[] = []
     const deadline = Date.now() + 5000
     while (Date.now() < deadline) {
-      const response = await ctx.app.inject({ method: 'GET', url: '/messages?status=sending', headers: ctx.headers })
-      expect(response.statusCode).toBe(200)
-      sending = response.json<{ items: MessageView[] }>().items
+      sending = (await listMessages(ctx, '?status=sending')).items
       if (sending.length > 0 && ctx.fake.sendRequests().length > 0) break
       await new Promise((resolve) => setTimeout(resolve, 20))
     }

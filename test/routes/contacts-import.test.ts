@@ -1,34 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { Contact } from '../../src/db/repositories/contacts.js'
+import type { ImportReport } from '../../src/services/contacts.js'
+import { consentEvents, sendSms } from '../support/api.js'
 import { startTestApp, type TestContext } from '../support/app.js'
 
 const NOW = '2026-06-15T16:00:00.000Z'
 const HEADER = 'phoneNumber,firstName,lastName,tags,timezone,consentSource,consentText,consentAt'
 const DISCLOSURE = 'I agree to get marketing texts from Acme. Msg & data rates may apply. Reply STOP to cancel.'
-
-interface Contact {
-  id: string
-  phoneNumber: string
-  firstName: string | null
-  lastName: string | null
-  tags: string[]
-  timezone: string | null
-  subscribed: boolean
-}
-
-interface ConsentEvent {
-  type: string
-  source: string
-  text: string | null
-  ip: string | null
-  userAgent: string | null
-  occurredAt: string
-}
-
-interface ImportReport {
-  created: number
-  updated: number
-  rejected: Array<{ line: number, error: string }>
-}
 
 describe('POST /contacts/import', () => {
   let ctx: TestContext
@@ -48,11 +26,6 @@ describe('POST /contacts/import', () => {
     const response = await ctx.app.inject({ method: 'GET', url: `/contacts?phoneNumber=${encodeURIComponent(phoneNumber)}`, headers: ctx.headers })
     expect(response.statusCode).toBe(200)
     return response.json<{ items: Contact[] }>().items[0]
-  }
-  async function eventsOf (id: string): Promise<ConsentEvent[]> {
-    const response = await ctx.app.inject({ method: 'GET', url: `/contacts/${id}/consent-events`, headers: ctx.headers })
-    expect(response.statusCode).toBe(200)
-    return response.json<{ items: ConsentEvent[] }>().items
   }
 
   it('imports rows, reports every rejected line with its number, and records the consent evidence', async () => {
@@ -85,7 +58,7 @@ describe('POST /contacts/import', () => {
 
     const ann = await contactByNumber('+12122346001')
     expect(ann).toMatchObject({ firstName: 'Ann', lastName: 'Lee', tags: ['news', 'vip'], timezone: 'America/Chicago', subscribed: true })
-    expect(await eventsOf(ann!.id)).toEqual([expect.objectContaining({
+    expect(await consentEvents(ctx, ann!.id)).toEqual([expect.objectContaining({
       type: 'opt_in',
       source: 'web_form',
       text: DISCLOSURE,
@@ -96,7 +69,7 @@ describe('POST /contacts/import', () => {
 
     const bob = await contactByNumber('+12122346002')
     expect(bob).toMatchObject({ firstName: 'Bob', lastName: null, tags: [], timezone: null, subscribed: false })
-    expect(await eventsOf(bob!.id)).toEqual([])
+    expect(await consentEvents(ctx, bob!.id)).toEqual([])
 
     expect(await contactByNumber('+12122346005')).toMatchObject({ firstName: 'Lopez, Gil', tags: ['alpha', 'beta'] })
     // Rejected rows left nothing behind.
@@ -121,7 +94,7 @@ describe('POST /contacts/import', () => {
 
     const hal = await contactByNumber('+12122346101')
     expect(hal).toMatchObject({ id: before!.id, firstName: 'Hal', lastName: 'New', tags: ['c'], timezone: 'Europe/Berlin', subscribed: true })
-    expect((await eventsOf(hal!.id)).map((e) => [e.type, e.source, e.text, e.occurredAt])).toEqual([
+    expect((await consentEvents(ctx, hal!.id)).map((e) => [e.type, e.source, e.text, e.occurredAt])).toEqual([
       ['opt_in', 'import', 'Signed the paper form', '2026-06-01T07:30:00.000Z']
     ])
     // Empty cells leave the stored values alone.
@@ -141,8 +114,8 @@ describe('POST /contacts/import', () => {
     ctx.clock.advance(24 * 60 * 60 * 1000)
     expect((await importCsv(csv)).json()).toEqual({ created: 0, updated: 1, rejected: [] })
     expect(await contactByNumber('+12122346901')).toMatchObject({ subscribed: false })
-    expect((await eventsOf(pat!.id)).map((e) => e.type)).toEqual(['opt_in', 'opt_out'])
-    const send = await ctx.app.inject({ method: 'POST', url: '/send-sms', headers: ctx.headers, payload: { destinationNumber: '+12122346901', message: 'We missed you', purpose: 'transactional' } })
+    expect((await consentEvents(ctx, pat!.id)).map((e) => e.type)).toEqual(['opt_in', 'opt_out'])
+    const send = await sendSms(ctx, '+12122346901', 'We missed you', 'transactional')
     expect(send.statusCode).toBe(422)
     expect(send.json()).toMatchObject({ code: 'RECIPIENT_OPTED_OUT' })
 
@@ -150,7 +123,7 @@ describe('POST /contacts/import', () => {
     const dated = ['phoneNumber,consentSource,consentText,consentAt', `+12122346901,web_form,"${DISCLOSURE}",${ctx.clock.now().toISOString()}`].join('\n')
     expect((await importCsv(dated)).json()).toEqual({ created: 0, updated: 1, rejected: [] })
     expect(await contactByNumber('+12122346901')).toMatchObject({ subscribed: true })
-    expect((await eventsOf(pat!.id)).map((e) => e.type)).toEqual(['opt_in', 'opt_out', 'opt_in'])
+    expect((await consentEvents(ctx, pat!.id)).map((e) => e.type)).toEqual(['opt_in', 'opt_out', 'opt_in'])
     ctx.clock.set(NOW)
   })
 

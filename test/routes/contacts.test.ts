@@ -1,34 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { Contact } from '../../src/db/repositories/contacts.js'
+import { consentEvents, postInbound, sendSms } from '../support/api.js'
 import { addConsentingContact, startTestApp, type TestContext } from '../support/app.js'
-import { infobipTimestamp, inboundBody } from '../support/fake-infobip.js'
 
 const NOW = '2026-06-15T16:00:00.000Z'
 const DISCLOSURE = 'Yes, send me offers by SMS. Up to 4 msgs/week. Reply STOP to cancel.'
-
-interface Contact {
-  id: string
-  phoneNumber: string
-  firstName: string | null
-  lastName: string | null
-  tags: string[]
-  timezone: string | null
-  subscribed: boolean
-  createdAt: string
-  updatedAt: string
-}
-
-interface ConsentEvent {
-  id: string
-  type: string
-  phoneNumber: string
-  source: string
-  text: string | null
-  ip: string | null
-  userAgent: string | null
-  keyword: string | null
-  occurredAt: string
-  recordedAt: string
-}
 
 describe('contacts and consent', () => {
   let ctx: TestContext
@@ -41,23 +17,6 @@ describe('contacts and consent', () => {
   }
   async function get (url: string) {
     return await ctx.app.inject({ method: 'GET', url, headers: ctx.headers })
-  }
-  async function send (to: string, message: string, purpose?: 'marketing' | 'transactional') {
-    return await post('/send-sms', { destinationNumber: to, message, ...(purpose !== undefined ? { purpose } : {}) })
-  }
-  async function inbound (from: string, text: string) {
-    const response = await ctx.app.inject({
-      method: 'POST',
-      url: `/webhooks/infobip/inbound?token=${encodeURIComponent(ctx.config.webhookSecret!)}`,
-      payload: inboundBody([{ from: from.replace(/^\+/, ''), text, receivedAt: infobipTimestamp(ctx.clock.now()) }])
-    })
-    expect(response.statusCode).toBe(200)
-    return response
-  }
-  async function events (id: string): Promise<ConsentEvent[]> {
-    const response = await get(`/contacts/${id}/consent-events`)
-    expect(response.statusCode).toBe(200)
-    return response.json<{ items: ConsentEvent[] }>().items
   }
 
   describe('POST /contacts', () => {
@@ -97,7 +56,7 @@ describe('contacts and consent', () => {
       expect(response.statusCode).toBe(201)
       const contact = response.json<Contact>()
       expect(contact).toMatchObject({ phoneNumber: '+12122345602', firstName: null, lastName: null, tags: [], timezone: null, subscribed: true })
-      expect(await events(contact.id)).toEqual([{
+      expect(await consentEvents(ctx, contact.id)).toEqual([{
         id: expect.any(String),
         type: 'opt_in',
         phoneNumber: '+12122345602',
@@ -306,9 +265,9 @@ describe('contacts and consent', () => {
         recordedAt: NOW
       })
       expect((await get(`/contacts/${contact.id}`)).json<Contact>().subscribed).toBe(true)
-      expect(await events(contact.id)).toEqual([response.json()])
+      expect(await consentEvents(ctx, contact.id)).toEqual([response.json()])
 
-      const marketing = await send('+12122345620', 'Summer sale: 20% off everything')
+      const marketing = await sendSms(ctx, '+12122345620', 'Summer sale: 20% off everything')
       expect(marketing.statusCode).toBe(202)
     })
 
@@ -325,16 +284,16 @@ describe('contacts and consent', () => {
       expect(unknown.statusCode).toBe(404)
       expect(unknown.json()).toMatchObject({ code: 'NOT_FOUND' })
 
-      expect(await events(contact.id)).toEqual([])
+      expect(await consentEvents(ctx, contact.id)).toEqual([])
       expect((await get(`/contacts/${contact.id}`)).json<Contact>().subscribed).toBe(false)
     })
 
     it('lists opt_in, help and opt_out events in order with the raw text and keyword', async () => {
       ctx.clock.set(NOW)
       const contact = await addConsentingContact(ctx, '+12122345622')
-      await inbound('+12122345622', 'help')
-      await inbound('+12122345622', 'Please STOP texting me!')
-      const trail = await events(contact.id)
+      expect((await postInbound(ctx, '+12122345622', 'help')).statusCode).toBe(200)
+      expect((await postInbound(ctx, '+12122345622', 'Please STOP texting me!')).statusCode).toBe(200)
+      const trail = await consentEvents(ctx, contact.id)
       expect(trail.map((e) => [e.type, e.source, e.keyword, e.text])).toEqual([
         ['opt_in', 'web_form', null, DISCLOSURE],
         ['help', 'keyword', 'HELP', 'help'],
@@ -355,7 +314,7 @@ describe('contacts and consent', () => {
     it('opts the contact out at once: unsubscribed, recorded, and marketing refused with 422 RECIPIENT_OPTED_OUT', async () => {
       ctx.clock.set(NOW)
       const contact = await addConsentingContact(ctx, '+12122345630')
-      expect((await send('+12122345630', 'Flash sale today')).statusCode).toBe(202)
+      expect((await sendSms(ctx, '+12122345630', 'Flash sale today')).statusCode).toBe(202)
 
       const response = await post(`/contacts/${contact.id}/opt-out`, { reason: 'Asked on the phone' })
       expect(response.statusCode).toBe(201)
@@ -374,15 +333,15 @@ describe('contacts and consent', () => {
       expect((await get(`/contacts/${contact.id}`)).json<Contact>().subscribed).toBe(false)
 
       const sentBefore = ctx.fake.sendRequests().length
-      const marketing = await send('+12122345630', 'Another flash sale')
+      const marketing = await sendSms(ctx, '+12122345630', 'Another flash sale')
       expect(marketing.statusCode).toBe(422)
       expect(marketing.json()).toMatchObject({ statusCode: 422, error: 'Unprocessable Entity', code: 'RECIPIENT_OPTED_OUT', messageId: expect.any(String) })
-      const transactional = await send('+12122345630', 'Your order shipped', 'transactional')
+      const transactional = await sendSms(ctx, '+12122345630', 'Your order shipped', 'transactional')
       expect(transactional.statusCode).toBe(422)
       expect(transactional.json()).toMatchObject({ code: 'RECIPIENT_OPTED_OUT' })
       expect(ctx.fake.sendRequests()).toHaveLength(sentBefore)
 
-      const trail = await events(contact.id)
+      const trail = await consentEvents(ctx, contact.id)
       expect(trail.map((e) => e.type)).toEqual(['opt_in', 'opt_out'])
       const optOuts = (await get('/opt-outs?limit=100')).json<{ items: Array<{ phoneNumber: string }> }>().items
       expect(optOuts.map((s) => s.phoneNumber)).toContain('+12122345630')
@@ -403,19 +362,19 @@ describe('contacts and consent', () => {
       ctx.clock.set(NOW)
       const contact = await addConsentingContact(ctx, '+12122345632')
       expect((await post(`/contacts/${contact.id}/opt-out`, {})).statusCode).toBe(201)
-      expect((await send('+12122345632', 'Deals')).statusCode).toBe(422)
+      expect((await sendSms(ctx, '+12122345632', 'Deals')).statusCode).toBe(422)
 
       // Evidence collected before the opt-out does not undo it.
       const stale = await post(`/contacts/${contact.id}/consent`, { source: 'paper', text: DISCLOSURE, collectedAt: '2026-06-01T12:00:00.000Z' })
       expect(stale.statusCode).toBe(201)
       expect((await get(`/contacts/${contact.id}`)).json<Contact>().subscribed).toBe(false)
-      expect((await send('+12122345632', 'Deals')).json()).toMatchObject({ code: 'RECIPIENT_OPTED_OUT' })
+      expect((await sendSms(ctx, '+12122345632', 'Deals')).json()).toMatchObject({ code: 'RECIPIENT_OPTED_OUT' })
 
       ctx.clock.advance(60_000)
       const fresh = await post(`/contacts/${contact.id}/consent`, { source: 'web_form', text: DISCLOSURE })
       expect(fresh.statusCode).toBe(201)
       expect((await get(`/contacts/${contact.id}`)).json<Contact>().subscribed).toBe(true)
-      expect((await send('+12122345632', 'Deals')).statusCode).toBe(202)
+      expect((await sendSms(ctx, '+12122345632', 'Deals')).statusCode).toBe(202)
       ctx.clock.set(NOW)
     })
   })
@@ -431,7 +390,7 @@ describe('contacts and consent', () => {
       expect(list.statusCode).toBe(200)
       expect(list.json<{ items: unknown[] }>().items).toContainEqual({ phoneNumber: '+12122345640', reason: 'Complaint by letter', source: 'api', createdAt: NOW })
 
-      const transactional = await send('+12122345640', 'Your code is 1234', 'transactional')
+      const transactional = await sendSms(ctx, '+12122345640', 'Your code is 1234', 'transactional')
       expect(transactional.statusCode).toBe(422)
       expect(transactional.json()).toMatchObject({ code: 'RECIPIENT_OPTED_OUT' })
 
@@ -439,7 +398,7 @@ describe('contacts and consent', () => {
       const contact = await post('/contacts', { phoneNumber: '+12122345640' })
       expect(contact.statusCode).toBe(201)
       expect(contact.json<Contact>().subscribed).toBe(false)
-      const trail = await events(contact.json<Contact>().id)
+      const trail = await consentEvents(ctx, contact.json<Contact>().id)
       expect(trail.map((e) => [e.type, e.source, e.text])).toEqual([['opt_out', 'api', 'Complaint by letter']])
     })
 
@@ -474,7 +433,7 @@ describe('contacts and consent', () => {
       ctx.clock.set(NOW)
       const contact = await addConsentingContact(ctx, '+12122345650', { firstName: 'Erin', tags: ['gdpr'] })
       expect((await post(`/contacts/${contact.id}/opt-out`, { reason: 'Do not contact' })).statusCode).toBe(201)
-      const before = await events(contact.id)
+      const before = await consentEvents(ctx, contact.id)
       expect(before.map((e) => e.type)).toEqual(['opt_in', 'opt_out'])
 
       const deleted = await ctx.app.inject({ method: 'DELETE', url: `/contacts/${contact.id}`, headers: ctx.headers })
@@ -490,7 +449,7 @@ describe('contacts and consent', () => {
       expect(again.statusCode).toBe(404)
 
       const sentBefore = ctx.fake.sendRequests().length
-      const transactional = await send('+12122345650', 'Your receipt', 'transactional')
+      const transactional = await sendSms(ctx, '+12122345650', 'Your receipt', 'transactional')
       expect(transactional.statusCode).toBe(422)
       expect(transactional.json()).toMatchObject({ code: 'RECIPIENT_OPTED_OUT' })
       expect(ctx.fake.sendRequests()).toHaveLength(sentBefore)
@@ -500,8 +459,8 @@ describe('contacts and consent', () => {
       expect(recreated.statusCode).toBe(201)
       expect(recreated.json<Contact>()).toMatchObject({ firstName: null, tags: [], subscribed: false })
       expect(recreated.json<Contact>().id).not.toBe(contact.id)
-      expect(await events(recreated.json<Contact>().id)).toEqual(before)
-      expect((await send('+12122345650', 'Welcome back offer')).json()).toMatchObject({ code: 'RECIPIENT_OPTED_OUT' })
+      expect(await consentEvents(ctx, recreated.json<Contact>().id)).toEqual(before)
+      expect((await sendSms(ctx, '+12122345650', 'Welcome back offer')).json()).toMatchObject({ code: 'RECIPIENT_OPTED_OUT' })
     })
 
     it('a contact re-created for a number whose ledger ends in an opt-in shows the subscription the gate applies', async () => {
@@ -510,7 +469,7 @@ describe('contacts and consent', () => {
       expect((await ctx.app.inject({ method: 'DELETE', url: `/contacts/${contact.id}`, headers: ctx.headers })).statusCode).toBe(204)
       const recreated = await post('/contacts', { phoneNumber: '+12122345651' })
       expect(recreated.statusCode).toBe(201)
-      const marketing = await send('+12122345651', 'Weekend deals')
+      const marketing = await sendSms(ctx, '+12122345651', 'Weekend deals')
       const allowed = marketing.statusCode === 202
       if (!allowed) expect(marketing.json()).toMatchObject({ statusCode: 422, code: 'NO_CONSENT' })
       // Whatever the gate decides from the ledger, the contact's flag must say the same.

@@ -1,49 +1,15 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { newId } from '../../src/domain/ids.js'
+import {
+  DELIVERY_REPORTS_PATH as REPORTS, getMessage, listMessages, numberSequence, postDeliveryReports, sendAccepted, sendSms, withToken
+} from '../support/api.js'
 import { API_KEY, DAYTIME, startTestApp, WEBHOOK_SECRET, type TestContext } from '../support/app.js'
-import { deliveryReportBody, type DeliveryReportInput } from '../support/fake-infobip.js'
+import { deliveryReportBody } from '../support/fake-infobip.js'
 
-interface MessageView {
-  id: string
-  to: string
-  status: string
-  infobipMessageId: string | null
-  bulkId: string | null
-  providerStatus: string | null
-  error: { code: string, name: string | null, description: string | null, permanent: boolean | null } | null
-  price: { amount: number, currency: string } | null
-  createdAt: string
-  updatedAt: string
-  sentAt: string | null
-  doneAt: string | null
-}
-
-const REPORTS = '/webhooks/infobip/delivery-reports'
-const TOKEN_URL = `${REPORTS}?token=${encodeURIComponent(WEBHOOK_SECRET)}`
+const TOKEN_URL = withToken(REPORTS)
 const basic = (user: string, password: string): string => `Basic ${Buffer.from(`${user}:${password}`, 'utf8').toString('base64')}`
 
-async function sendOne (ctx: TestContext, to: string): Promise<string> {
-  const response = await ctx.app.inject({
-    method: 'POST',
-    url: '/send-sms',
-    headers: ctx.headers,
-    payload: { destinationNumber: to, message: 'Your order has shipped.', purpose: 'transactional' }
-  })
-  expect(response.statusCode, response.body).toBe(202)
-  return response.json<{ id: string }>().id
-}
-
-async function getMessage (ctx: TestContext, id: string): Promise<MessageView> {
-  const response = await ctx.app.inject({ method: 'GET', url: `/messages/${id}`, headers: ctx.headers })
-  expect(response.statusCode, response.body).toBe(200)
-  return response.json()
-}
-
-async function postReports (ctx: TestContext, results: DeliveryReportInput[]): Promise<unknown> {
-  const response = await ctx.app.inject({ method: 'POST', url: TOKEN_URL, payload: deliveryReportBody(results) })
-  expect(response.statusCode, response.body).toBe(200)
-  return response.json()
-}
+const sendOne = async (ctx: TestContext, to: string): Promise<string> => (await sendAccepted(ctx, to, 'Your order has shipped.')).id
 
 async function waitFor<T> (probe: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 5000): Promise<T> {
   const deadline = Date.now() + timeoutMs
@@ -57,9 +23,8 @@ async function waitFor<T> (probe: () => Promise<T>, done: (value: T) => boolean,
 
 describe('POST /webhooks/infobip/delivery-reports', () => {
   let ctx: TestContext
-  let counter = 0
   /** A fresh, valid US number per message, so tests never see each other's messages. */
-  const nextNumber = (): string => `+1415555${String(2000 + counter++).padStart(4, '0')}`
+  const nextNumber = numberSequence('+1415555', 2000)
 
   beforeAll(async () => {
     ctx = await startTestApp({ env: { RATE_LIMIT_MAX: '100000' } })
@@ -79,14 +44,14 @@ describe('POST /webhooks/infobip/delivery-reports', () => {
       ['no token at all', REPORTS, {}],
       ['an empty token', `${REPORTS}?token=`, {}],
       ['a wrong token', `${REPORTS}?token=wrong-secret-0123456789abcdef`, {}],
-      ['the secret with a character missing', `${REPORTS}?token=${encodeURIComponent(WEBHOOK_SECRET.slice(0, -1))}`, {}],
-      ['the secret with a character added', `${REPORTS}?token=${encodeURIComponent(`${WEBHOOK_SECRET}x`)}`, {}],
+      ['the secret with a character missing', withToken(REPORTS, WEBHOOK_SECRET.slice(0, -1)), {}],
+      ['the secret with a character added', withToken(REPORTS, `${WEBHOOK_SECRET}x`), {}],
       ['a wrong Basic password', REPORTS, { authorization: basic('infobip', 'not-the-secret') }],
       ['the secret as the Basic user name', REPORTS, { authorization: basic(WEBHOOK_SECRET, 'nope') }],
       ['Basic without a colon', REPORTS, { authorization: `Basic ${Buffer.from(WEBHOOK_SECRET).toString('base64')}` }],
       ['the secret as a Bearer token', REPORTS, { authorization: `Bearer ${WEBHOOK_SECRET}` }],
       ['the secret as x-api-key', REPORTS, { 'x-api-key': WEBHOOK_SECRET }],
-      ['the API key instead of the secret', `${REPORTS}?token=${encodeURIComponent(API_KEY)}`, {}]
+      ['the API key instead of the secret', withToken(REPORTS, API_KEY), {}]
     ]
 
     it.each(refused)('answers 401 UNAUTHORIZED for %s and changes nothing', async (_label, url, headers) => {
@@ -149,7 +114,7 @@ describe('POST /webhooks/infobip/delivery-reports', () => {
       expect(before).toMatchObject({ status: 'accepted', price: null, doneAt: null, providerStatus: 'PENDING_ACCEPTED' })
       ctx.clock.advance(5_000)
 
-      expect(await postReports(ctx, [{
+      expect(await postDeliveryReports(ctx, [{
         messageId: id,
         to: to.slice(1),
         status: 'DELIVERED',
@@ -177,13 +142,13 @@ describe('POST /webhooks/infobip/delivery-reports', () => {
 
     it('normalises Infobip\'s "+0000" timestamps to ISO-8601 UTC', async () => {
       const id = await sendOne(ctx, nextNumber())
-      await postReports(ctx, [{ messageId: id, to: '1', doneAt: '2026-06-15T16:00:03.000+0000' }])
+      await postDeliveryReports(ctx, [{ messageId: id, to: '1', doneAt: '2026-06-15T16:00:03.000+0000' }])
       expect((await getMessage(ctx, id)).doneAt).toBe('2026-06-15T16:00:03.000Z')
     })
 
     it('UNDELIVERABLE stores the error', async () => {
       const id = await sendOne(ctx, nextNumber())
-      expect(await postReports(ctx, [{ messageId: id, to: '1', status: 'UNDELIVERABLE', errorName: 'EC_UNKNOWN_SUBSCRIBER' }])).toEqual({ processed: 1, ignored: 0 })
+      expect(await postDeliveryReports(ctx, [{ messageId: id, to: '1', status: 'UNDELIVERABLE', errorName: 'EC_UNKNOWN_SUBSCRIBER' }])).toEqual({ processed: 1, ignored: 0 })
       const after = await getMessage(ctx, id)
       expect(after).toMatchObject({
         status: 'undeliverable',
@@ -196,7 +161,7 @@ describe('POST /webhooks/infobip/delivery-reports', () => {
 
     it('keeps a temporary error as not permanent', async () => {
       const id = await sendOne(ctx, nextNumber())
-      await postReports(ctx, [{ messageId: id, to: '1', status: 'UNDELIVERABLE', errorName: 'EC_ABSENT_SUBSCRIBER' }])
+      await postDeliveryReports(ctx, [{ messageId: id, to: '1', status: 'UNDELIVERABLE', errorName: 'EC_ABSENT_SUBSCRIBER' }])
       expect((await getMessage(ctx, id)).error).toEqual({ code: 'HANDSET_ERRORS', name: 'EC_ABSENT_SUBSCRIBER', description: 'Absent Subscriber', permanent: false })
     })
 
@@ -205,7 +170,7 @@ describe('POST /webhooks/infobip/delivery-reports', () => {
       ['REJECTED', 'rejected', 'REJECTED_NETWORK']
     ] as const)('%s moves accepted → %s', async (reportStatus, status, providerStatus) => {
       const id = await sendOne(ctx, nextNumber())
-      expect(await postReports(ctx, [{ messageId: id, to: '1', status: reportStatus }])).toEqual({ processed: 1, ignored: 0 })
+      expect(await postDeliveryReports(ctx, [{ messageId: id, to: '1', status: reportStatus }])).toEqual({ processed: 1, ignored: 0 })
       expect(await getMessage(ctx, id)).toMatchObject({ status, providerStatus })
     })
 
@@ -223,7 +188,7 @@ describe('POST /webhooks/infobip/delivery-reports', () => {
           expect(again.json()).toEqual({ processed: 0, ignored: 1 })
         }
         // Even a repeat that carries different details does not rewrite a final status.
-        expect(await postReports(ctx, [{ messageId: id, to: '1', status: 'DELIVERED', price: 9.99, doneAt: '2030-01-01T00:00:00.000+0000' }]))
+        expect(await postDeliveryReports(ctx, [{ messageId: id, to: '1', status: 'DELIVERED', price: 9.99, doneAt: '2030-01-01T00:00:00.000+0000' }]))
           .toEqual({ processed: 0, ignored: 1 })
         expect(await getMessage(ctx, id)).toEqual(afterFirst)
       } finally {
@@ -235,30 +200,30 @@ describe('POST /webhooks/infobip/delivery-reports', () => {
       'a late %s after DELIVERED never moves the message back',
       async (late) => {
         const id = await sendOne(ctx, nextNumber())
-        expect(await postReports(ctx, [{ messageId: id, to: '1', status: 'DELIVERED' }])).toEqual({ processed: 1, ignored: 0 })
+        expect(await postDeliveryReports(ctx, [{ messageId: id, to: '1', status: 'DELIVERED' }])).toEqual({ processed: 1, ignored: 0 })
         const delivered = await getMessage(ctx, id)
-        expect(await postReports(ctx, [{ messageId: id, to: '1', status: late }])).toEqual({ processed: 0, ignored: 1 })
+        expect(await postDeliveryReports(ctx, [{ messageId: id, to: '1', status: late }])).toEqual({ processed: 0, ignored: 1 })
         expect(await getMessage(ctx, id)).toEqual(delivered)
       }
     )
 
     it('DELIVERED_TO_OPERATOR is not final: a later DELIVERED still delivers', async () => {
       const id = await sendOne(ctx, nextNumber())
-      expect(await postReports(ctx, [{ messageId: id, to: '1', status: 'DELIVERED_TO_OPERATOR' }])).toEqual({ processed: 1, ignored: 0 })
+      expect(await postDeliveryReports(ctx, [{ messageId: id, to: '1', status: 'DELIVERED_TO_OPERATOR' }])).toEqual({ processed: 1, ignored: 0 })
       expect(await getMessage(ctx, id)).toMatchObject({ status: 'accepted', providerStatus: 'DELIVERED_TO_OPERATOR' })
 
-      expect(await postReports(ctx, [{ messageId: id, to: '1', status: 'DELIVERED', price: 0.03 }])).toEqual({ processed: 1, ignored: 0 })
+      expect(await postDeliveryReports(ctx, [{ messageId: id, to: '1', status: 'DELIVERED', price: 0.03 }])).toEqual({ processed: 1, ignored: 0 })
       expect(await getMessage(ctx, id)).toMatchObject({ status: 'delivered', providerStatus: 'DELIVERED_TO_HANDSET', price: { amount: 0.03, currency: 'EUR' } })
     })
 
     it('a repeated DELIVERED_TO_OPERATOR, or a late PENDING after it, is ignored', async () => {
       const id = await sendOne(ctx, nextNumber())
-      expect(await postReports(ctx, [{ messageId: id, to: '1', status: 'DELIVERED_TO_OPERATOR' }])).toEqual({ processed: 1, ignored: 0 })
+      expect(await postDeliveryReports(ctx, [{ messageId: id, to: '1', status: 'DELIVERED_TO_OPERATOR' }])).toEqual({ processed: 1, ignored: 0 })
       const atOperator = await getMessage(ctx, id)
       ctx.clock.advance(1_000)
       try {
-        expect(await postReports(ctx, [{ messageId: id, to: '1', status: 'DELIVERED_TO_OPERATOR' }])).toEqual({ processed: 0, ignored: 1 })
-        expect(await postReports(ctx, [{ messageId: id, to: '1', status: 'PENDING' }])).toEqual({ processed: 0, ignored: 1 })
+        expect(await postDeliveryReports(ctx, [{ messageId: id, to: '1', status: 'DELIVERED_TO_OPERATOR' }])).toEqual({ processed: 0, ignored: 1 })
+        expect(await postDeliveryReports(ctx, [{ messageId: id, to: '1', status: 'PENDING' }])).toEqual({ processed: 0, ignored: 1 })
         expect(await getMessage(ctx, id)).toEqual(atOperator)
       } finally {
         ctx.clock.set(DAYTIME)
@@ -266,8 +231,8 @@ describe('POST /webhooks/infobip/delivery-reports', () => {
     })
 
     it('a report for a message we never sent is counted as ignored', async () => {
-      expect(await postReports(ctx, [{ messageId: newId(), to: '14155559999' }])).toEqual({ processed: 0, ignored: 1 })
-      expect(await postReports(ctx, [{ messageId: 'infobip-generated-id-123', to: '14155559999', status: 'UNDELIVERABLE' }])).toEqual({ processed: 0, ignored: 1 })
+      expect(await postDeliveryReports(ctx, [{ messageId: newId(), to: '14155559999' }])).toEqual({ processed: 0, ignored: 1 })
+      expect(await postDeliveryReports(ctx, [{ messageId: 'infobip-generated-id-123', to: '14155559999', status: 'UNDELIVERABLE' }])).toEqual({ processed: 0, ignored: 1 })
     })
 
     it('an empty batch processes nothing', async () => {
@@ -283,7 +248,7 @@ describe('POST /webhooks/infobip/delivery-reports', () => {
       const untouched = await sendOne(ctx, nextNumber())
       const untouchedBefore = await getMessage(ctx, untouched)
 
-      expect(await postReports(ctx, [
+      expect(await postDeliveryReports(ctx, [
         { messageId: a, to: '1', status: 'DELIVERED' },
         { messageId: newId(), to: '1', status: 'DELIVERED' },
         { messageId: b, to: '1', status: 'UNDELIVERABLE' },
@@ -302,19 +267,14 @@ describe('POST /webhooks/infobip/delivery-reports', () => {
     it('a report that overtakes the send response wins', async () => {
       const to = nextNumber()
       ctx.fake.enqueue({ kind: 'delay', ms: 400, then: { kind: 'ok' } })
-      const sending = ctx.app.inject({
-        method: 'POST',
-        url: '/send-sms',
-        headers: ctx.headers,
-        payload: { destinationNumber: to, message: 'Racing the report', purpose: 'transactional' }
-      })
+      const sending = sendSms(ctx, to, 'Racing the report', 'transactional')
       const inFlight = await waitFor(
-        async () => (await ctx.app.inject({ method: 'GET', url: `/messages?status=sending&to=${encodeURIComponent(to)}`, headers: ctx.headers })).json<{ items: MessageView[] }>().items,
+        async () => (await listMessages(ctx, `?status=sending&to=${encodeURIComponent(to)}`)).items,
         (items) => items.length > 0
       )
       expect(inFlight).toHaveLength(1)
       const id = inFlight[0]!.id
-      expect(await postReports(ctx, [{ messageId: id, to: to.slice(1), status: 'DELIVERED' }])).toEqual({ processed: 1, ignored: 0 })
+      expect(await postDeliveryReports(ctx, [{ messageId: id, to: to.slice(1), status: 'DELIVERED' }])).toEqual({ processed: 1, ignored: 0 })
 
       const response = await sending
       expect(response.statusCode).toBe(202)
@@ -371,7 +331,7 @@ describe('POST /webhooks/infobip/delivery-reports', () => {
     it('never writes the secret to the logs, though it is in the URL', async () => {
       const id = await sendOne(ctx, nextNumber())
       const from = ctx.logs.length
-      await postReports(ctx, [{ messageId: id, to: '1', status: 'DELIVERED_TO_OPERATOR' }])
+      await postDeliveryReports(ctx, [{ messageId: id, to: '1', status: 'DELIVERED_TO_OPERATOR' }])
       await ctx.app.inject({ method: 'POST', url: `${REPORTS}?token=${WEBHOOK_SECRET}&extra=1`, payload: deliveryReportBody([{ messageId: id, to: '1' }]) })
       await ctx.app.inject({ method: 'POST', url: `${REPORTS}?a=1&token=${WEBHOOK_SECRET}`, payload: { results: 'invalid' } })
       await ctx.app.inject({ method: 'POST', url: `${REPORTS}?token=${WEBHOOK_SECRET}x`, payload: { results: [] } })
@@ -402,14 +362,7 @@ describe('notifyUrl and the full life cycle (PUBLIC_BASE_URL set)', () => {
   })
 
   it('sends carry notifyUrl with the token; the report it leads to delivers the message', async () => {
-    const send = await ctx.app.inject({
-      method: 'POST',
-      url: '/send-sms',
-      headers: ctx.headers,
-      payload: { destinationNumber: '+14155553001', message: 'Your table is ready.', purpose: 'transactional' }
-    })
-    expect(send.statusCode).toBe(202)
-    const sent = send.json<{ id: string, status: string, infobipResponse: { bulkId: string, messages: Array<{ messageId: string }> } }>()
+    const sent = await sendAccepted(ctx, '+14155553001', 'Your table is ready.')
     expect(sent.status).toBe('accepted')
 
     const requests = ctx.fake.sendRequests()
@@ -455,15 +408,9 @@ describe('sandbox transport', () => {
   })
 
   async function sandboxSend (to: string): Promise<string> {
-    const response = await ctx.app.inject({
-      method: 'POST',
-      url: '/send-sms',
-      headers: ctx.headers,
-      payload: { destinationNumber: to, message: 'Sandbox hello', purpose: 'transactional' }
-    })
-    expect(response.statusCode, response.body).toBe(202)
-    expect(response.json()).toMatchObject({ status: 'accepted' })
-    return response.json<{ id: string }>().id
+    const sent = await sendAccepted(ctx, to, 'Sandbox hello')
+    expect(sent).toMatchObject({ status: 'accepted' })
+    return sent.id
   }
 
   it('accepts, then the simulated report delivers the message', async () => {

@@ -3,20 +3,13 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { buildApp } from '../../src/app.js'
 import { loadConfig } from '../../src/config.js'
 import { openDatabase } from '../../src/db/database.js'
+import { sendSms } from '../support/api.js'
 import { API_KEY, startTestApp, type TestContext } from '../support/app.js'
 import { createTestDatabase } from '../support/database.js'
 
 const NUMBER = '+14155552671'
 
-async function send (ctx: TestContext): Promise<{ statusCode: number, id: string }> {
-  const response = await ctx.app.inject({
-    method: 'POST',
-    url: '/send-sms',
-    headers: ctx.headers,
-    payload: { destinationNumber: NUMBER, message: 'Your code is 123456', purpose: 'transactional' }
-  })
-  return { statusCode: response.statusCode, id: (response.json() as { id: string }).id }
-}
+const send = async (ctx: TestContext) => await sendSms(ctx, NUMBER, 'Your code is 123456', 'transactional')
 
 /** The value of one sample of a Prometheus text exposition, or undefined when absent. */
 function sample (text: string, name: string, labels = ''): number | undefined {

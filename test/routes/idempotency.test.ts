@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { LightMyRequestResponse } from 'fastify'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { messagesTo, numberSequence, postSendSms } from '../support/api.js'
 import { API_KEY, DAYTIME, startTestApp, type TestContext } from '../support/app.js'
 import { REPORT_STATUSES } from '../support/fake-infobip.js'
 
@@ -9,26 +10,12 @@ const HOUR = 60 * 60 * 1000
 const MINUTE = 60 * 1000
 
 let ctx: TestContext
-let counter = 0
 /** A fresh valid number per test, so message counts per recipient are exact. */
-const nextNumber = (): string => `+1415555${String(4000 + counter++).padStart(4, '0')}`
+const nextNumber = numberSequence('+1415555', 4000)
 const newKey = (): string => `key-${randomUUID()}`
 
-interface Payload { destinationNumber: string, message: string, purpose?: string, senderId?: string }
-
-async function send (payload: Payload, key?: string, apiKey = API_KEY): Promise<LightMyRequestResponse> {
-  return await ctx.app.inject({
-    method: 'POST',
-    url: '/send-sms',
-    headers: { 'x-api-key': apiKey, ...(key !== undefined ? { 'idempotency-key': key } : {}) },
-    payload
-  })
-}
-
-async function messagesTo (to: string): Promise<Array<{ id: string, status: string }>> {
-  const response = await ctx.app.inject({ method: 'GET', url: `/messages?to=${encodeURIComponent(to)}&limit=100`, headers: ctx.headers })
-  expect(response.statusCode).toBe(200)
-  return response.json<{ items: Array<{ id: string, status: string }> }>().items
+async function send (payload: object, key?: string, apiKey = API_KEY): Promise<LightMyRequestResponse> {
+  return await postSendSms(ctx, payload, { 'x-api-key': apiKey, ...(key !== undefined ? { 'idempotency-key': key } : {}) })
 }
 
 const sendsTo = (to: string): number => ctx.fake.sendRequests().filter((r) => JSON.stringify(r.body).includes(`"${to.replace(/^\+/, '')}"`)).length
@@ -74,7 +61,7 @@ describe('Idempotency-Key on POST /send-sms', () => {
     }
     expect(sendsTo(to)).toBe(1)
     expect(ctx.fake.sendRequests()).toHaveLength(1)
-    expect((await messagesTo(to)).map((m) => m.id)).toEqual([first.json<{ id: string }>().id])
+    expect((await messagesTo(ctx, to)).map((m) => m.id)).toEqual([first.json<{ id: string }>().id])
   })
 
   it('replays a 200 (a status other than PENDING) with its status code', async () => {
@@ -122,7 +109,7 @@ describe('Idempotency-Key on POST /send-sms', () => {
     expect(a.json()).toEqual(b.json())
     expect([a.headers['idempotent-replayed'], b.headers['idempotent-replayed']].filter((h) => h === 'true')).toHaveLength(1)
     expect(ctx.fake.sendRequests()).toHaveLength(1)
-    expect(await messagesTo(to)).toHaveLength(1)
+    expect(await messagesTo(ctx, to)).toHaveLength(1)
   })
 
   it('keys are scoped to the API key', async () => {
@@ -207,7 +194,7 @@ describe('Idempotency-Key on POST /send-sms', () => {
     expect(again.statusCode).toBe(502)
     expect(again.json()).toEqual(first.json())
     expect(sendsTo(to)).toBe(1)
-    expect((await messagesTo(to)).map((m) => m.status)).toEqual(['failed'])
+    expect((await messagesTo(ctx, to)).map((m) => m.status)).toEqual(['failed'])
   })
 
   it('rejects an Idempotency-Key longer than 255 characters', async () => {

@@ -1,14 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { Purpose } from '../../src/db/repositories/messages.js'
+import { consentEvents, INBOUND_PATH, messagesTo, numberSequence, postInbound, sendSms, withToken, type InboundOptions } from '../support/api.js'
 import { addConsentingContact, startTestApp, WEBHOOK_SECRET, type TestContext } from '../support/app.js'
-import { infobipTimestamp, inboundBody } from '../support/fake-infobip.js'
+import { inboundBody } from '../support/fake-infobip.js'
 
 const BRAND = 'Acme Deals'
 const SUPPORT = 'support@acme.example or 1-800-555-0100'
 const OUR_NUMBER = '41793026834'
 const NOW = '2026-06-15T16:00:00.000Z'
-
-interface ConsentEvent { type: string, source: string, text: string | null, keyword: string | null, occurredAt: string }
-interface Message { id: string, to: string, text: string, purpose: string, status: string, decisionReason: string | null }
 
 async function waitFor<T> (probe: () => T | Promise<T>, what: string, timeoutMs = 5000): Promise<Exclude<T, false | null | undefined>> {
   const deadline = Date.now() + timeoutMs
@@ -29,23 +28,10 @@ describe('POST /webhooks/infobip/inbound', () => {
   })
   afterAll(async () => { await ctx.close() })
 
-  async function inbound (from: string, text: string, options: { token?: string | null, messageId?: string } = {}) {
-    const token = options.token === undefined ? WEBHOOK_SECRET : options.token
-    return await ctx.app.inject({
-      method: 'POST',
-      url: `/webhooks/infobip/inbound${token !== null ? `?token=${encodeURIComponent(token)}` : ''}`,
-      payload: inboundBody([{
-        from: from.replace(/^\+/, ''),
-        to: OUR_NUMBER,
-        text,
-        receivedAt: infobipTimestamp(ctx.clock.now()),
-        ...(options.messageId !== undefined ? { messageId: options.messageId } : {})
-      }])
-    })
-  }
-  async function send (to: string, message: string, purpose: 'marketing' | 'transactional' = 'marketing') {
-    return await ctx.app.inject({ method: 'POST', url: '/send-sms', headers: ctx.headers, payload: { destinationNumber: to, message, purpose } })
-  }
+  /** Every inbound message here is sent to OUR_NUMBER. */
+  const inbound = async (from: string, text: string, options: InboundOptions = {}) => await postInbound(ctx, from, text, { to: OUR_NUMBER, ...options })
+  /** Sends state their purpose: marketing unless said otherwise. */
+  const send = async (to: string, message: string, purpose: Purpose = 'marketing') => await sendSms(ctx, to, message, purpose)
   /** What the fake Infobip received for a number, in order. */
   function receivedBy (number: string): Array<{ text: string, from: unknown }> {
     const digits = number.replace(/^\+/, '')
@@ -60,16 +46,6 @@ describe('POST /webhooks/infobip/inbound', () => {
     }
     return out
   }
-  async function messagesTo (number: string): Promise<Message[]> {
-    const response = await ctx.app.inject({ method: 'GET', url: `/messages?to=${encodeURIComponent(number)}&limit=100`, headers: ctx.headers })
-    expect(response.statusCode).toBe(200)
-    return response.json<{ items: Message[] }>().items
-  }
-  async function events (contactId: string): Promise<ConsentEvent[]> {
-    const response = await ctx.app.inject({ method: 'GET', url: `/contacts/${contactId}/consent-events`, headers: ctx.headers })
-    expect(response.statusCode).toBe(200)
-    return response.json<{ items: ConsentEvent[] }>().items
-  }
   async function subscribed (contactId: string): Promise<boolean> {
     return (await ctx.app.inject({ method: 'GET', url: `/contacts/${contactId}`, headers: ctx.headers })).json<{ subscribed: boolean }>().subscribed
   }
@@ -80,10 +56,9 @@ describe('POST /webhooks/infobip/inbound', () => {
    * Replies go out through the send queue after the webhook has answered. To prove that something was
    * NOT sent, have a HELP reply sent to another number and wait for it: the queue is first in, first out.
    */
-  let sentinel = 0
+  const nextSentinel = numberSequence('+1917234', 9001)
   async function settle (): Promise<void> {
-    sentinel++
-    const number = `+1917234${String(9000 + sentinel)}`
+    const number = nextSentinel()
     expect((await inbound(number, 'HELP')).statusCode).toBe(200)
     await waitFor(() => receivedBy(number).length === 1, `the HELP reply to ${number}`)
   }
@@ -99,16 +74,16 @@ describe('POST /webhooks/infobip/inbound', () => {
       }
       const basicWrong = await ctx.app.inject({
         method: 'POST',
-        url: '/webhooks/infobip/inbound',
+        url: INBOUND_PATH,
         headers: { authorization: `Basic ${Buffer.from('infobip:nope').toString('base64')}` },
         payload: inboundBody([{ from: '12125550101', text: 'STOP' }])
       })
       expect(basicWrong.statusCode).toBe(401)
 
-      expect((await events(contact.id)).map((e) => e.type)).toEqual(['opt_in'])
+      expect((await consentEvents(ctx, contact.id)).map((e) => e.type)).toEqual(['opt_in'])
       expect(await subscribed(contact.id)).toBe(true)
       expect((await optOuts()).map((s) => s.phoneNumber)).not.toContain('+12125550101')
-      expect(await messagesTo('+12125550101')).toEqual([])
+      expect(await messagesTo(ctx, '+12125550101')).toEqual([])
       expect((await send('+12125550101', 'Still subscribed?')).statusCode).toBe(202)
       await settle()
       expect(receivedBy('+12125550101').map((m) => m.text)).toEqual(['Still subscribed?\nReply STOP to opt out.'])
@@ -117,7 +92,7 @@ describe('POST /webhooks/infobip/inbound', () => {
     it('accepts the secret as the password of HTTP Basic auth', async () => {
       const response = await ctx.app.inject({
         method: 'POST',
-        url: '/webhooks/infobip/inbound',
+        url: INBOUND_PATH,
         headers: { authorization: `Basic ${Buffer.from(`infobip:${WEBHOOK_SECRET}`).toString('base64')}` },
         payload: inboundBody([{ from: '12125550102', text: 'Thanks!', messageId: 'mo-basic-1' }])
       })
@@ -127,7 +102,7 @@ describe('POST /webhooks/infobip/inbound', () => {
   })
 
   describe('STOP', () => {
-    let wordings = 0
+    const nextWordingNumber = numberSequence('+1212555', 2001)
     it('suppresses the number at once, confirms exactly once, and records the opt-out with keyword and raw text', async () => {
       const number = '+12125550110'
       const contact = await addConsentingContact(ctx, number)
@@ -157,12 +132,12 @@ describe('POST /webhooks/infobip/inbound', () => {
       expect(again.json()).toMatchObject({ processed: 1, results: [{ intent: 'opt_out', keyword: 'STOP' }] })
       await settle()
       expect(receivedBy(number)).toHaveLength(1)
-      const sent = await messagesTo(number)
+      const sent = await messagesTo(ctx, number)
       expect(sent.filter((m) => m.text.includes('unsubscribed'))).toHaveLength(1)
       expect(sent.filter((m) => m.status === 'suppressed').map((m) => m.text).sort()).toEqual(['Last chance: 50% off', 'Your order #123 shipped'])
 
       expect(await subscribed(contact.id)).toBe(false)
-      const trail = await events(contact.id)
+      const trail = await consentEvents(ctx, contact.id)
       expect(trail.map((e) => [e.type, e.source, e.keyword, e.text])).toEqual([
         ['opt_in', 'web_form', null, expect.any(String)],
         ['opt_out', 'keyword', 'STOP', 'STOP'],
@@ -183,14 +158,14 @@ describe('POST /webhooks/infobip/inbound', () => {
       ['QUIT', 'QUIT'],
       ['revoke', 'REVOKE']
     ])('"%s" opts out too (keyword %s)', async (text, keyword) => {
-      const number = `+1212555${String(2000 + ++wordings)}`
+      const number = nextWordingNumber()
       const contact = await addConsentingContact(ctx, number)
       const response = await inbound(number, text)
       expect(response.statusCode).toBe(200)
       expect(response.json()).toMatchObject({ processed: 1, results: [{ intent: 'opt_out', keyword }] })
       expect((await send(number, 'Big news')).json()).toMatchObject({ code: 'RECIPIENT_OPTED_OUT' })
       expect((await send(number, 'Receipt', 'transactional')).json()).toMatchObject({ code: 'RECIPIENT_OPTED_OUT' })
-      const trail = await events(contact.id)
+      const trail = await consentEvents(ctx, contact.id)
       expect(trail.at(-1)).toMatchObject({ type: 'opt_out', source: 'keyword', keyword, text })
       const [confirmation] = await waitFor(() => receivedBy(number).length > 0 && receivedBy(number), 'the opt-out confirmation')
       expect(confirmation!.text).toContain('unsubscribed')
@@ -206,7 +181,7 @@ describe('POST /webhooks/infobip/inbound', () => {
       // The ledger is by number: a contact created later sees the opt-out.
       const created = await ctx.app.inject({ method: 'POST', url: '/contacts', headers: ctx.headers, payload: { phoneNumber: number } })
       expect(created.json()).toMatchObject({ subscribed: false })
-      expect((await events(created.json<{ id: string }>().id)).map((e) => [e.type, e.keyword])).toEqual([['opt_out', 'STOP']])
+      expect((await consentEvents(ctx, created.json<{ id: string }>().id)).map((e) => [e.type, e.keyword])).toEqual([['opt_out', 'STOP']])
     })
 
     it('cancels a marketing message that is queued but not yet handed to Infobip', async () => {
@@ -219,7 +194,7 @@ describe('POST /webhooks/infobip/inbound', () => {
       await waitFor(() => ctx.fake.sendRequests().length === before + 4, 'four provider calls in flight')
 
       const marketing = send(number, 'Weekend sale starts now')
-      const queued = await waitFor(async () => (await messagesTo(number)).find((m) => m.status === 'queued'), 'the queued marketing message')
+      const queued = await waitFor(async () => (await messagesTo(ctx, number)).find((m) => m.status === 'queued'), 'the queued marketing message')
       expect(queued.text).toContain('Weekend sale starts now')
 
       expect((await inbound(number, 'STOP')).statusCode).toBe(200)
@@ -228,7 +203,7 @@ describe('POST /webhooks/infobip/inbound', () => {
       expect(refused.json()).toMatchObject({ code: 'RECIPIENT_OPTED_OUT' })
       for (const blocker of await Promise.all(blockers)) expect(blocker.statusCode).toBe(202)
 
-      const stored = (await messagesTo(number)).find((m) => m.id === queued.id)
+      const stored = (await messagesTo(ctx, number)).find((m) => m.id === queued.id)
       expect(stored).toMatchObject({ status: 'suppressed', decisionReason: expect.stringContaining('RECIPIENT_OPTED_OUT') })
       await waitFor(() => receivedBy(number).length === 1, 'the opt-out confirmation')
       await settle()
@@ -258,7 +233,7 @@ describe('POST /webhooks/infobip/inbound', () => {
       expect((await optOuts()).map((s) => s.phoneNumber)).not.toContain(number)
       const marketing = await send(number, 'Deal of the day')
       expect(marketing.statusCode).toBe(202)
-      expect((await events(contact.id)).map((e) => [e.type, e.source, e.keyword, e.text])).toEqual([
+      expect((await consentEvents(ctx, contact.id)).map((e) => [e.type, e.source, e.keyword, e.text])).toEqual([
         ['opt_in', 'web_form', null, expect.any(String)],
         ['opt_out', 'keyword', 'STOP', 'STOP'],
         ['opt_in', 'keyword', 'START', 'START']
@@ -287,7 +262,7 @@ describe('POST /webhooks/infobip/inbound', () => {
       expect(reply!.text).toMatch(/Reply STOP/i)
       expect(reply!.from).toBe(OUR_NUMBER)
 
-      expect((await events(contact.id)).at(-1)).toMatchObject({ type: 'help', source: 'keyword', keyword: 'HELP', text: 'HELP' })
+      expect((await consentEvents(ctx, contact.id)).at(-1)).toMatchObject({ type: 'help', source: 'keyword', keyword: 'HELP', text: 'HELP' })
       // HELP changes nothing about the subscription.
       expect(await subscribed(contact.id)).toBe(true)
       expect((await send(number, 'Fresh arrivals')).statusCode).toBe(202)
@@ -312,8 +287,8 @@ describe('POST /webhooks/infobip/inbound', () => {
       const response = await inbound(number, 'Thanks!', { messageId: 'mo-thanks-1' })
       expect(response.statusCode).toBe(200)
       expect(response.json()).toEqual({ processed: 0, results: [{ messageId: 'mo-thanks-1', intent: 'none', keyword: null }] })
-      expect((await events(contact.id)).map((e) => e.type)).toEqual(['opt_in'])
-      expect(await messagesTo(number)).toEqual([])
+      expect((await consentEvents(ctx, contact.id)).map((e) => e.type)).toEqual(['opt_in'])
+      expect(await messagesTo(ctx, number)).toEqual([])
       await settle()
       expect(receivedBy(number)).toEqual([])
       expect(await subscribed(contact.id)).toBe(true)
@@ -327,7 +302,7 @@ describe('POST /webhooks/infobip/inbound', () => {
       const contactB = await addConsentingContact(ctx, b)
       const response = await ctx.app.inject({
         method: 'POST',
-        url: `/webhooks/infobip/inbound?token=${encodeURIComponent(WEBHOOK_SECRET)}`,
+        url: withToken(INBOUND_PATH),
         payload: inboundBody([
           { from: a.slice(1), text: 'STOP', messageId: 'mo-b1' },
           { from: 'InfoSMS', text: 'STOP', messageId: 'mo-b2' },
@@ -343,13 +318,13 @@ describe('POST /webhooks/infobip/inbound', () => {
       expect(body.processed).toBe(1)
       expect(await subscribed(contactA.id)).toBe(false)
       expect(await subscribed(contactB.id)).toBe(true)
-      expect((await events(contactB.id)).map((e) => e.type)).toEqual(['opt_in'])
+      expect((await consentEvents(ctx, contactB.id)).map((e) => e.type)).toEqual(['opt_in'])
     })
 
     it('refuses a body that is not an inbound report with 400', async () => {
       const response = await ctx.app.inject({
         method: 'POST',
-        url: `/webhooks/infobip/inbound?token=${encodeURIComponent(WEBHOOK_SECRET)}`,
+        url: withToken(INBOUND_PATH),
         payload: { results: [{ text: 'STOP' }] }
       })
       expect(response.statusCode).toBe(400)

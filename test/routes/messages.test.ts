@@ -2,66 +2,12 @@ import { randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { openDatabase } from '../../src/db/database.js'
 import { insertMessages } from '../../src/db/repositories/messages.js'
+import type { Message } from '../../src/db/repositories/messages.js'
 import { newId } from '../../src/domain/ids.js'
-import { DAYTIME, startTestApp, WEBHOOK_SECRET, type TestContext } from '../support/app.js'
-import { deliveryReportBody } from '../support/fake-infobip.js'
-
-interface MessageView {
-  id: string
-  to: string
-  text: string
-  purpose: string
-  status: string
-  campaignId: string | null
-  segments: number
-  encoding: string
-  infobipMessageId: string | null
-  bulkId: string | null
-  providerStatus: string | null
-  error: unknown
-  price: unknown
-  createdAt: string
-  sentAt: string | null
-  doneAt: string | null
-}
-
-interface SendBody {
-  id: string
-  status: string
-  segments: number
-  encoding: string
-  infobipResponse: { bulkId?: string, messages: Array<{ to: string, messageId: string, status: { name: string } }> }
-}
-
-interface Page { items: MessageView[], nextCursor: string | null }
+import { getMessage, listMessages, postDeliveryReports, sendAccepted, sendSms, type Page } from '../support/api.js'
+import { DAYTIME, startTestApp, type TestContext } from '../support/app.js'
 
 let ctx: TestContext
-
-async function send (to: string, message = 'Your code is 123456'): Promise<SendBody> {
-  const response = await ctx.app.inject({
-    method: 'POST',
-    url: '/send-sms',
-    headers: ctx.headers,
-    payload: { destinationNumber: to, message, purpose: 'transactional' }
-  })
-  expect(response.statusCode, response.body).toBe(202)
-  return response.json()
-}
-
-async function list (query: string): Promise<Page> {
-  const response = await ctx.app.inject({ method: 'GET', url: `/messages${query}`, headers: ctx.headers })
-  expect(response.statusCode, response.body).toBe(200)
-  return response.json()
-}
-
-async function report (messageId: string, to: string, status: 'DELIVERED' | 'UNDELIVERABLE'): Promise<void> {
-  const response = await ctx.app.inject({
-    method: 'POST',
-    url: `/webhooks/infobip/delivery-reports?token=${encodeURIComponent(WEBHOOK_SECRET)}`,
-    payload: deliveryReportBody([{ messageId, to, status }])
-  })
-  expect(response.json()).toEqual({ processed: 1, ignored: 0 })
-}
 
 beforeAll(async () => {
   ctx = await startTestApp({ env: { RATE_LIMIT_MAX: '100000' } })
@@ -77,14 +23,12 @@ beforeEach(() => {
 
 describe('GET /messages/:id', () => {
   it('returns the full record of a message just sent', async () => {
-    const sent = await send('+14155550101', 'Your code is 123456')
+    const sent = await sendAccepted(ctx, '+14155550101', 'Your code is 123456')
     const [request] = ctx.fake.sendRequests()
     expect(ctx.fake.sendRequests()).toHaveLength(1)
     const entry = sent.infobipResponse.messages[0]!
 
-    const response = await ctx.app.inject({ method: 'GET', url: `/messages/${sent.id}`, headers: ctx.headers })
-    expect(response.statusCode).toBe(200)
-    const message = response.json<MessageView>()
+    const message = await getMessage(ctx, sent.id)
     expect(message).toMatchObject({
       id: sent.id,
       to: '+14155550101',
@@ -113,9 +57,9 @@ describe('GET /messages/:id', () => {
 
   it('counts UCS-2 segments for a non-GSM text', async () => {
     const text = 'Привет! '.repeat(10) // 80 UCS-2 units: 2 segments of 67
-    const sent = await send('+14155550102', text)
+    const sent = await sendAccepted(ctx, '+14155550102', text)
     expect(sent).toMatchObject({ segments: 2, encoding: 'UCS-2' })
-    const message = (await ctx.app.inject({ method: 'GET', url: `/messages/${sent.id}`, headers: ctx.headers })).json<MessageView>()
+    const message = await getMessage(ctx, sent.id)
     expect(message).toMatchObject({ text, segments: 2, encoding: 'UCS-2', status: 'accepted' })
   })
 
@@ -138,7 +82,7 @@ describe('GET /messages/:id', () => {
   })
 
   it('needs the API key', async () => {
-    const sent = await send('+14155550103')
+    const sent = await sendAccepted(ctx, '+14155550103', 'Your code is 123456')
     const response = await ctx.app.inject({ method: 'GET', url: `/messages/${sent.id}` })
     expect(response.statusCode).toBe(401)
     expect(response.json()).toMatchObject({ code: 'UNAUTHORIZED' })
@@ -149,13 +93,13 @@ describe('GET /messages', () => {
   it('lists newest first', async () => {
     const to = '+14155550111'
     const ids: string[] = []
-    for (let i = 0; i < 3; i++) ids.push((await send(to, `ordered ${i}`)).id)
-    const page = await list(`?to=${encodeURIComponent(to)}`)
+    for (let i = 0; i < 3; i++) ids.push((await sendAccepted(ctx, to, `ordered ${i}`)).id)
+    const page = await listMessages(ctx, `?to=${encodeURIComponent(to)}`)
     expect(page.items.map((m) => m.id)).toEqual([...ids].reverse())
     expect(page.items.map((m) => m.text)).toEqual(['ordered 2', 'ordered 1', 'ordered 0'])
     expect(page.nextCursor).toBeNull()
 
-    const all = await list('?limit=100')
+    const all = await listMessages(ctx, '?limit=100')
     const allIds = all.items.map((m) => m.id)
     expect(allIds.length).toBeGreaterThanOrEqual(3)
     expect(allIds).toEqual([...allIds].sort().reverse())
@@ -164,20 +108,15 @@ describe('GET /messages', () => {
 
   it('filters by status', async () => {
     const to = '+14155550121'
-    const delivered = await send(to, 'will be delivered')
-    const undeliverable = await send(to, 'will bounce')
-    const stillAccepted = await send(to, 'stays accepted')
-    await report(delivered.id, '14155550121', 'DELIVERED')
-    await report(undeliverable.id, '14155550121', 'UNDELIVERABLE')
+    const delivered = await sendAccepted(ctx, to, 'will be delivered')
+    const undeliverable = await sendAccepted(ctx, to, 'will bounce')
+    const stillAccepted = await sendAccepted(ctx, to, 'stays accepted')
+    expect(await postDeliveryReports(ctx, [{ messageId: delivered.id, to: '14155550121', status: 'DELIVERED' }])).toEqual({ processed: 1, ignored: 0 })
+    expect(await postDeliveryReports(ctx, [{ messageId: undeliverable.id, to: '14155550121', status: 'UNDELIVERABLE' }])).toEqual({ processed: 1, ignored: 0 })
     ctx.fake.enqueue({ kind: 'error', status: 400 })
-    const failedResponse = await ctx.app.inject({
-      method: 'POST',
-      url: '/send-sms',
-      headers: ctx.headers,
-      payload: { destinationNumber: to, message: 'will fail', purpose: 'transactional' }
-    })
+    const failedResponse = await sendSms(ctx, to, 'will fail', 'transactional')
     expect(failedResponse.statusCode).toBe(502)
-    const failedId = (await list(`?to=${encodeURIComponent(to)}&status=failed`)).items.map((m) => m.id)
+    const failedId = (await listMessages(ctx, `?to=${encodeURIComponent(to)}&status=failed`)).items.map((m) => m.id)
     expect(failedId).toHaveLength(1)
 
     const expectations: Array<[status: string, ids: string[]]> = [
@@ -187,13 +126,13 @@ describe('GET /messages', () => {
       ['failed', failedId]
     ]
     for (const [status, ids] of expectations) {
-      const scoped = await list(`?to=${encodeURIComponent(to)}&status=${status}`)
+      const scoped = await listMessages(ctx, `?to=${encodeURIComponent(to)}&status=${status}`)
       expect(scoped.items.map((m) => m.id), status).toEqual(ids)
-      const global = await list(`?status=${status}&limit=100`)
+      const global = await listMessages(ctx, `?status=${status}&limit=100`)
       expect(global.items.every((m) => m.status === status), status).toBe(true)
       for (const id of ids) expect(global.items.map((m) => m.id)).toContain(id)
     }
-    expect((await list(`?to=${encodeURIComponent(to)}&status=expired`)).items).toEqual([])
+    expect((await listMessages(ctx, `?to=${encodeURIComponent(to)}&status=expired`)).items).toEqual([])
   })
 
   it('rejects an unknown status', async () => {
@@ -203,16 +142,16 @@ describe('GET /messages', () => {
   })
 
   it('filters by recipient, with or without the +', async () => {
-    const mine = [await send('+14155550131', 'one'), await send('14155550131', 'two')]
-    const other = await send('+14155550132', 'other')
+    const mine = [await sendAccepted(ctx, '+14155550131', 'one'), await sendAccepted(ctx, '14155550131', 'two')]
+    const other = await sendAccepted(ctx, '+14155550132', 'other')
     const expected = mine.map((m) => m.id).reverse()
     for (const to of ['14155550131', '%2B14155550131', '+1%20415%20555%200131']) {
-      const page = await list(`?to=${to}`)
+      const page = await listMessages(ctx, `?to=${to}`)
       expect(page.items.map((m) => m.id), to).toEqual(expected)
       expect(page.items.every((m) => m.to === '+14155550131')).toBe(true)
     }
-    expect((await list('?to=14155550132')).items.map((m) => m.id)).toEqual([other.id])
-    expect((await list('?to=14155550139')).items).toEqual([])
+    expect((await listMessages(ctx, '?to=14155550132')).items.map((m) => m.id)).toEqual([other.id])
+    expect((await listMessages(ctx, '?to=14155550139')).items).toEqual([])
   })
 
   it('rejects a recipient that is not a valid number', async () => {
@@ -243,23 +182,23 @@ describe('GET /messages', () => {
     } finally {
       await handle.close()
     }
-    await send('+14155550141', 'not in a campaign')
+    await sendAccepted(ctx, '+14155550141', 'not in a campaign')
 
-    const a = await list(`?campaignId=${campaignA}`)
+    const a = await listMessages(ctx, `?campaignId=${campaignA}`)
     expect(a.items.map((m) => m.id)).toEqual([rows[2]!.id, rows[0]!.id])
     expect(a.items.every((m) => m.campaignId === campaignA)).toBe(true)
-    const b = await list(`?campaignId=${campaignB}`)
+    const b = await listMessages(ctx, `?campaignId=${campaignB}`)
     expect(b.items.map((m) => m.id)).toEqual([rows[1]!.id])
-    expect((await list(`?campaignId=${newId()}`)).items).toEqual([])
+    expect((await listMessages(ctx, `?campaignId=${newId()}`)).items).toEqual([])
     // Filters combine.
-    expect((await list(`?campaignId=${campaignA}&status=queued&limit=1`)).items.map((m) => m.id)).toEqual([rows[2]!.id])
-    expect((await list(`?campaignId=${campaignA}&status=accepted`)).items).toEqual([])
+    expect((await listMessages(ctx, `?campaignId=${campaignA}&status=queued&limit=1`)).items.map((m) => m.id)).toEqual([rows[2]!.id])
+    expect((await listMessages(ctx, `?campaignId=${campaignA}&status=accepted`)).items).toEqual([])
   })
 
   it('pages with a cursor: no duplicates, no gaps, nextCursor null at the end', async () => {
     const to = '+14155550151'
     const ids: string[] = []
-    for (let i = 0; i < 5; i++) ids.push((await send(to, `page item ${i}`)).id)
+    for (let i = 0; i < 5; i++) ids.push((await sendAccepted(ctx, to, `page item ${i}`)).id)
     const newestFirst = [...ids].reverse()
 
     const seen: string[] = []
@@ -267,7 +206,7 @@ describe('GET /messages', () => {
     let cursor: string | null = null
     let pages = 0
     do {
-      const page: Page = await list(`?to=${encodeURIComponent(to)}&limit=2${cursor !== null ? `&cursor=${encodeURIComponent(cursor)}` : ''}`)
+      const page: Page<Message> = await listMessages(ctx, `?to=${encodeURIComponent(to)}&limit=2${cursor !== null ? `&cursor=${encodeURIComponent(cursor)}` : ''}`)
       pages++
       sizes.push(page.items.length)
       seen.push(...page.items.map((m) => m.id))
@@ -284,10 +223,10 @@ describe('GET /messages', () => {
   it('ends with nextCursor null when the last page is exactly full', async () => {
     const to = '+14155550152'
     const ids: string[] = []
-    for (let i = 0; i < 4; i++) ids.push((await send(to, `full page ${i}`)).id)
-    const first = await list(`?to=${encodeURIComponent(to)}&limit=2`)
+    for (let i = 0; i < 4; i++) ids.push((await sendAccepted(ctx, to, `full page ${i}`)).id)
+    const first = await listMessages(ctx, `?to=${encodeURIComponent(to)}&limit=2`)
     expect(first.nextCursor).toEqual(expect.any(String))
-    const second = await list(`?to=${encodeURIComponent(to)}&limit=2&cursor=${encodeURIComponent(first.nextCursor!)}`)
+    const second = await listMessages(ctx, `?to=${encodeURIComponent(to)}&limit=2&cursor=${encodeURIComponent(first.nextCursor!)}`)
     expect([...first.items, ...second.items].map((m) => m.id)).toEqual([...ids].reverse())
     expect(second.nextCursor).toBeNull()
   })
@@ -299,7 +238,7 @@ describe('GET /messages', () => {
   })
 
   it('accepts limit=100', async () => {
-    const page = await list('?limit=100')
+    const page = await listMessages(ctx, '?limit=100')
     expect(page.items.length).toBeLessThanOrEqual(100)
   })
 

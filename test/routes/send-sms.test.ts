@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import type { LightMyRequestResponse } from 'fastify'
+import { getMessage, listMessages, postDeliveryReports, postSendSms, type SendSmsResponse } from '../support/api.js'
 import { API_KEY, WEBHOOK_SECRET, startTestApp, type TestContext } from '../support/app.js'
-import { PENDING_ACCEPTED, deliveryReportBody, type InfobipStatus, type RecordedRequest } from '../support/fake-infobip.js'
+import { PENDING_ACCEPTED, type InfobipStatus, type RecordedRequest } from '../support/fake-infobip.js'
 
 const NUMBER = '+14155552671'
 const DIGITS = '14155552671'
@@ -18,37 +18,6 @@ interface SentMessage {
 }
 interface SentBody { messages: SentMessage[], type?: string }
 
-interface SendSmsResponse {
-  message: string
-  id: string
-  status: string
-  to: string
-  segments: number
-  encoding: string
-  infobipResponse: { bulkId?: string, messages: Array<{ to: string, messageId: string, status: InfobipStatus }> }
-}
-
-interface MessageRecord {
-  id: string
-  to: string
-  text: string
-  senderId: string | null
-  purpose: string
-  status: string
-  infobipMessageId: string | null
-  bulkId: string | null
-  providerStatus: string | null
-  error: { code: string, name: string | null, description: string | null, permanent: boolean | null } | null
-  segments: number
-  encoding: string
-  sentAt: string | null
-  doneAt: string | null
-}
-
-async function sendSms (ctx: TestContext, payload: unknown, headers: Record<string, string> = ctx.headers): Promise<LightMyRequestResponse> {
-  return await ctx.app.inject({ method: 'POST', url: '/send-sms', headers, payload: payload as Record<string, unknown> })
-}
-
 const transactional = (extra: Record<string, unknown> = {}): Record<string, unknown> => ({
   destinationNumber: NUMBER,
   message: 'Your verification code is 123456',
@@ -56,16 +25,8 @@ const transactional = (extra: Record<string, unknown> = {}): Record<string, unkn
   ...extra
 })
 
-async function getMessage (ctx: TestContext, id: string): Promise<MessageRecord> {
-  const response = await ctx.app.inject({ method: 'GET', url: `/messages/${id}`, headers: ctx.headers })
-  expect(response.statusCode).toBe(200)
-  return response.json()
-}
-
 async function messageCount (ctx: TestContext): Promise<number> {
-  const response = await ctx.app.inject({ method: 'GET', url: '/messages?limit=100', headers: ctx.headers })
-  expect(response.statusCode).toBe(200)
-  const { items } = response.json() as { items: unknown[] }
+  const { items } = await listMessages(ctx, '?limit=100')
   expect(items.length).toBeLessThan(100)
   return items.length
 }
@@ -102,7 +63,7 @@ describe('POST /send-sms through the fake Infobip', () => {
   beforeEach(() => { ctx.fake.reset() })
 
   it('answers 202 for a PENDING status with the contract body and Infobip\'s real response', async () => {
-    const response = await sendSms(ctx, transactional())
+    const response = await postSendSms(ctx, transactional())
     expect(response.statusCode).toBe(202)
     const body = response.json() as SendSmsResponse
     expect(body).toEqual({
@@ -144,7 +105,7 @@ describe('POST /send-sms through the fake Infobip', () => {
     expect(record.sentAt).not.toBeNull()
 
     // The bulkId is the one Infobip generated for this request, not a constant.
-    const second = (await sendSms(ctx, transactional())).json() as SendSmsResponse
+    const second = (await postSendSms(ctx, transactional())).json() as SendSmsResponse
     expect(second.infobipResponse.bulkId).toMatch(UUID)
     expect(second.infobipResponse.bulkId).not.toBe(body.infobipResponse.bulkId)
     expect(second.id).not.toBe(body.id)
@@ -152,7 +113,7 @@ describe('POST /send-sms through the fake Infobip', () => {
 
   it('answers 200 with the processed message when Infobip answers a non-PENDING status', async () => {
     ctx.fake.enqueue({ kind: 'ok', status: REJECTED })
-    const response = await sendSms(ctx, transactional())
+    const response = await postSendSms(ctx, transactional())
     expect(response.statusCode).toBe(200)
     const body = response.json() as SendSmsResponse
     expect(body).toEqual({
@@ -169,7 +130,7 @@ describe('POST /send-sms through the fake Infobip', () => {
   })
 
   it('sends the request\'s senderId as from', async () => {
-    const response = await sendSms(ctx, transactional({ senderId: 'AcmeShop' }))
+    const response = await postSendSms(ctx, transactional({ senderId: 'AcmeShop' }))
     expect(response.statusCode).toBe(202)
     const { id } = response.json() as SendSmsResponse
     expect(sentBody(ctx.fake.sendRequests()[0]).messages).toEqual([
@@ -179,7 +140,7 @@ describe('POST /send-sms through the fake Infobip', () => {
   })
 
   it('refuses marketing (the default purpose) without recorded consent, sending nothing', async () => {
-    const refused = await sendSms(ctx, { destinationNumber: NUMBER, message: 'Big sale today' })
+    const refused = await postSendSms(ctx, { destinationNumber: NUMBER, message: 'Big sale today' })
     expect(refused.statusCode).toBe(422)
     expect(refused.json()).toMatchObject({ statusCode: 422, error: 'Unprocessable Entity', code: 'NO_CONSENT' })
     expect(ctx.fake.sendRequests()).toHaveLength(0)
@@ -189,7 +150,7 @@ describe('POST /send-sms through the fake Infobip', () => {
     ['14155552671', 'no leading +'],
     ['+1 (415) 555-2671', 'spaces, brackets and dashes']
   ])('normalises %j (%s) to E.164', async (input) => {
-    const response = await sendSms(ctx, transactional({ destinationNumber: input }))
+    const response = await postSendSms(ctx, transactional({ destinationNumber: input }))
     expect(response.statusCode).toBe(202)
     const body = response.json() as SendSmsResponse
     expect(body.to).toBe(NUMBER)
@@ -199,7 +160,7 @@ describe('POST /send-sms through the fake Infobip', () => {
 
   it('accepts a message of exactly 1600 characters', async () => {
     const text = 'a'.repeat(1600)
-    const response = await sendSms(ctx, transactional({ message: text }))
+    const response = await postSendSms(ctx, transactional({ message: text }))
     expect(response.statusCode).toBe(202)
     expect(response.json()).toMatchObject({ segments: 11, encoding: 'GSM-7' })
     expect(sentBody(ctx.fake.sendRequests()[0]).messages[0]!.text).toBe(text)
@@ -207,7 +168,7 @@ describe('POST /send-sms through the fake Infobip', () => {
 
   it('records the message before Infobip is called', async () => {
     ctx.fake.enqueue({ kind: 'delay', ms: 1000, then: { kind: 'ok' } })
-    const pending = sendSms(ctx, transactional())
+    const pending = postSendSms(ctx, transactional())
     const request = await waitFor(() => ctx.fake.sendRequests()[0])
     const [id] = messageIdsOf([request])
     expect((await getMessage(ctx, id!)).status).toBe('sending')
@@ -217,7 +178,7 @@ describe('POST /send-sms through the fake Infobip', () => {
   })
 
   describe('400: invalid requests record nothing and send nothing', () => {
-    const cases: Array<[string, unknown, string, string]> = [
+    const cases: Array<[string, object, string, string]> = [
       ['a number that is not a real number', transactional({ destinationNumber: '+1 000 000 0000' }), 'INVALID_PHONE_NUMBER', 'destinationNumber is not a valid phone number for its country'],
       ['a number with too few digits', transactional({ destinationNumber: '+12' }), 'FST_ERR_VALIDATION', 'body/destinationNumber must NOT have fewer than 6 characters'],
       ['letters in the number', transactional({ destinationNumber: '+1415555ABCD' }), 'FST_ERR_VALIDATION', 'body/destinationNumber must match pattern "^\\+?[0-9 ()-]{6,19}$"'],
@@ -230,7 +191,7 @@ describe('POST /send-sms through the fake Infobip', () => {
 
     it.each(cases)('%s', async (_name, payload, code, message) => {
       const before = await messageCount(ctx)
-      const response = await sendSms(ctx, payload)
+      const response = await postSendSms(ctx, payload)
       expect(response.statusCode).toBe(400)
       expect(response.json()).toEqual({ statusCode: 400, error: 'Bad Request', message, code })
       expect(ctx.fake.sendRequests()).toHaveLength(0)
@@ -267,7 +228,7 @@ describe('POST /send-sms through the fake Infobip', () => {
       ['the key with a different case', { 'x-api-key': API_KEY.toUpperCase() }]
     ])('%s', async (_name, headers: Record<string, string>) => {
       const before = await messageCount(ctx)
-      const response = await sendSms(ctx, transactional(), headers)
+      const response = await postSendSms(ctx, transactional(), headers)
       expect(response.statusCode).toBe(401)
       expect(response.json()).toEqual(unauthorized)
       expect(ctx.fake.sendRequests()).toHaveLength(0)
@@ -291,7 +252,7 @@ describe('POST /send-sms through the fake Infobip', () => {
   describe('provider failures', () => {
     it('retries 503s and succeeds, sending the same messageId each time', async () => {
       ctx.fake.enqueue({ kind: 'error', status: 503 }, { kind: 'error', status: 503 })
-      const response = await sendSms(ctx, transactional())
+      const response = await postSendSms(ctx, transactional())
       expect(response.statusCode).toBe(202)
       const body = response.json() as SendSmsResponse
       const requests = ctx.fake.sendRequests()
@@ -303,7 +264,7 @@ describe('POST /send-sms through the fake Infobip', () => {
 
     it('does not retry a 400: 502 PROVIDER_ERROR and the message is recorded as failed', async () => {
       ctx.fake.enqueue({ kind: 'error', status: 400, messageId: 'BAD_REQUEST', text: 'Invalid destination address' })
-      const response = await sendSms(ctx, transactional())
+      const response = await postSendSms(ctx, transactional())
       expect(response.statusCode).toBe(502)
       const requests = ctx.fake.sendRequests()
       expect(requests).toHaveLength(1)
@@ -330,7 +291,7 @@ describe('POST /send-sms through the fake Infobip', () => {
 
     it('does not retry a 401 from Infobip (wrong account key)', async () => {
       ctx.fake.enqueue({ kind: 'error', status: 401 })
-      const response = await sendSms(ctx, transactional())
+      const response = await postSendSms(ctx, transactional())
       expect(response.statusCode).toBe(502)
       expect(response.json()).toMatchObject({ code: 'PROVIDER_ERROR', providerStatus: 401, providerCode: 'UNAUTHORIZED' })
       expect(ctx.fake.sendRequests()).toHaveLength(1)
@@ -338,7 +299,7 @@ describe('POST /send-sms through the fake Infobip', () => {
 
     it('gives up after RETRY_ATTEMPTS retries: 502 and the message failed (not permanent)', async () => {
       ctx.fake.enqueue(...Array.from({ length: 4 }, () => ({ kind: 'error' as const, status: 500 })))
-      const response = await sendSms(ctx, transactional())
+      const response = await postSendSms(ctx, transactional())
       expect(response.statusCode).toBe(502)
       const requests = ctx.fake.sendRequests()
       expect(requests).toHaveLength(1 + ctx.config.provider.retry.retries)
@@ -359,7 +320,7 @@ describe('POST /send-sms through the fake Infobip', () => {
 
     it('retries a network error (connection reset) and succeeds', async () => {
       ctx.fake.enqueue({ kind: 'reset' })
-      const response = await sendSms(ctx, transactional())
+      const response = await postSendSms(ctx, transactional())
       expect(response.statusCode).toBe(202)
       const body = response.json() as SendSmsResponse
       const requests = ctx.fake.sendRequests()
@@ -465,7 +426,7 @@ describe('POST /send-sms with PUBLIC_BASE_URL, INFOBIP_SENDER_ID and a small bod
   beforeEach(() => { ctx.fake.reset() })
 
   it('sends notifyUrl with the webhook secret and the default sender', async () => {
-    const response = await sendSms(ctx, transactional())
+    const response = await postSendSms(ctx, transactional())
     expect(response.statusCode).toBe(202)
     const { id } = response.json() as SendSmsResponse
     expect(sentBody(ctx.fake.sendRequests()[0])).toEqual({
@@ -482,7 +443,7 @@ describe('POST /send-sms with PUBLIC_BASE_URL, INFOBIP_SENDER_ID and a small bod
   })
 
   it('sends marketing (the default purpose) with the opt-out footer when consent is not required', async () => {
-    const response = await sendSms(ctx, { destinationNumber: NUMBER, message: 'Big sale today' })
+    const response = await postSendSms(ctx, { destinationNumber: NUMBER, message: 'Big sale today' })
     expect(response.statusCode).toBe(202)
     const { id } = response.json() as SendSmsResponse
     expect(sentBody(ctx.fake.sendRequests()[0]).messages[0]!.text).toBe('Big sale today\nReply STOP to opt out.')
@@ -490,43 +451,37 @@ describe('POST /send-sms with PUBLIC_BASE_URL, INFOBIP_SENDER_ID and a small bod
   })
 
   it('a senderId in the request overrides INFOBIP_SENDER_ID', async () => {
-    const response = await sendSms(ctx, transactional({ senderId: '15550001111' }))
+    const response = await postSendSms(ctx, transactional({ senderId: '15550001111' }))
     expect(response.statusCode).toBe(202)
     expect(sentBody(ctx.fake.sendRequests()[0]).messages[0]!.from).toBe('15550001111')
   })
 
   it('answers 413 for a body over BODY_LIMIT_BYTES, recording and sending nothing', async () => {
     const before = await messageCount(ctx)
-    const response = await sendSms(ctx, transactional({ message: 'a'.repeat(1500), senderId: 'b'.repeat(600) }))
+    const response = await postSendSms(ctx, transactional({ message: 'a'.repeat(1500), senderId: 'b'.repeat(600) }))
     expect(response.statusCode).toBe(413)
     expect(response.json()).toEqual({ statusCode: 413, error: 'Payload Too Large', message: 'Request body is too large', code: 'FST_ERR_CTP_BODY_TOO_LARGE' })
     expect(ctx.fake.sendRequests()).toHaveLength(0)
     expect(await messageCount(ctx)).toBe(before)
     // Just under the limit is fine.
-    expect((await sendSms(ctx, transactional({ message: 'a'.repeat(1600) }))).statusCode).toBe(202)
+    expect((await postSendSms(ctx, transactional({ message: 'a'.repeat(1600) }))).statusCode).toBe(202)
   })
 
   it('never logs the Infobip key, the x-api-key, the webhook secret or a full destination number', async () => {
     ctx.logs.length = 0
     // A run with failures of every kind, plus requests that carry secrets and numbers in the URL.
     ctx.fake.enqueue({ kind: 'error', status: 400 })
-    expect((await sendSms(ctx, transactional())).statusCode).toBe(502)
+    expect((await postSendSms(ctx, transactional())).statusCode).toBe(502)
     ctx.fake.enqueue({ kind: 'error', status: 503 }, { kind: 'reset' }, { kind: 'error', status: 429, headers: { 'Retry-After': '0' } })
-    const accepted = await sendSms(ctx, transactional())
+    const accepted = await postSendSms(ctx, transactional())
     expect(accepted.statusCode).toBe(202)
     ctx.fake.enqueue({ kind: 'error', status: 401 })
-    expect((await sendSms(ctx, transactional({ destinationNumber: DIGITS }))).statusCode).toBe(502)
-    expect((await sendSms(ctx, transactional(), { 'x-api-key': `${API_KEY}-wrong` })).statusCode).toBe(401)
-    const list = await ctx.app.inject({ method: 'GET', url: `/messages?to=${encodeURIComponent(NUMBER)}`, headers: ctx.headers })
-    expect(list.statusCode).toBe(200)
-    expect((await ctx.app.inject({ method: 'GET', url: `/messages?to=${DIGITS}`, headers: ctx.headers })).statusCode).toBe(200)
+    expect((await postSendSms(ctx, transactional({ destinationNumber: DIGITS }))).statusCode).toBe(502)
+    expect((await postSendSms(ctx, transactional(), { 'x-api-key': `${API_KEY}-wrong` })).statusCode).toBe(401)
+    await listMessages(ctx, `?to=${encodeURIComponent(NUMBER)}`)
+    await listMessages(ctx, `?to=${DIGITS}`)
     const { id } = accepted.json() as SendSmsResponse
-    const report = await ctx.app.inject({
-      method: 'POST',
-      url: `/webhooks/infobip/delivery-reports?token=${WEBHOOK_SECRET}`,
-      payload: deliveryReportBody([{ messageId: id, to: DIGITS }])
-    })
-    expect(report.statusCode).toBe(200)
+    await postDeliveryReports(ctx, [{ messageId: id, to: DIGITS }])
     expect((await ctx.app.inject({ method: 'POST', url: '/webhooks/infobip/delivery-reports?token=wrong-token-123', payload: { results: [] } })).statusCode).toBe(401)
 
     // The run did log: request lines, retries and failures, with masked numbers.
@@ -560,11 +515,11 @@ describe('POST /send-sms rate limit', () => {
 
   it('answers 429 RATE_LIMITED after RATE_LIMIT_MAX requests, per API key', async () => {
     for (let i = 0; i < 3; i++) {
-      const response = await sendSms(ctx, transactional(), { 'x-api-key': KEY_A })
+      const response = await postSendSms(ctx, transactional(), { 'x-api-key': KEY_A })
       expect(response.statusCode).toBe(202)
     }
     expect(ctx.fake.sendRequests()).toHaveLength(3)
-    const limited = await sendSms(ctx, transactional(), { 'x-api-key': KEY_A })
+    const limited = await postSendSms(ctx, transactional(), { 'x-api-key': KEY_A })
     expect(limited.statusCode).toBe(429)
     expect(limited.json()).toEqual({
       statusCode: 429,
@@ -577,7 +532,7 @@ describe('POST /send-sms rate limit', () => {
     expect((await ctx.app.inject({ method: 'GET', url: '/messages', headers: { 'x-api-key': KEY_A } })).statusCode).toBe(429)
 
     // Another key has its own bucket.
-    const other = await sendSms(ctx, transactional(), { 'x-api-key': KEY_B })
+    const other = await postSendSms(ctx, transactional(), { 'x-api-key': KEY_B })
     expect(other.statusCode).toBe(202)
     expect(ctx.fake.sendRequests()).toHaveLength(4)
     // Health is never rate limited.
@@ -596,7 +551,7 @@ describe('POST /send-sms honours Retry-After', () => {
 
   it('waits Retry-After seconds before the retry', async () => {
     ctx.fake.enqueue({ kind: 'error', status: 429, headers: { 'Retry-After': '1' } })
-    const response = await sendSms(ctx, transactional())
+    const response = await postSendSms(ctx, transactional())
     expect(response.statusCode).toBe(202)
     const requests = ctx.fake.sendRequests()
     expect(requests).toHaveLength(2)
@@ -609,7 +564,7 @@ describe('POST /send-sms honours Retry-After', () => {
 
   it('caps a long Retry-After at RETRY_MAX_DELAY_MS', async () => {
     ctx.fake.enqueue({ kind: 'error', status: 429, headers: { 'Retry-After': '30' } })
-    const response = await sendSms(ctx, transactional())
+    const response = await postSendSms(ctx, transactional())
     expect(response.statusCode).toBe(202)
     const requests = ctx.fake.sendRequests()
     expect(requests).toHaveLength(2)
@@ -631,7 +586,7 @@ describe('POST /send-sms when Infobip does not answer', () => {
   it('times out after INFOBIP_TIMEOUT_MS: 502 PROVIDER_ERROR', async () => {
     ctx.fake.enqueue({ kind: 'hang' })
     const started = Date.now()
-    const response = await sendSms(ctx, transactional())
+    const response = await postSendSms(ctx, transactional())
     const elapsed = Date.now() - started
     expect(response.statusCode).toBe(502)
     const body = response.json() as { message: string }
@@ -657,7 +612,7 @@ describe('POST /send-sms when Infobip does not answer', () => {
   it('with retries, a hang then an answer succeeds', async () => {
     await ctx.restart({ INFOBIP_TIMEOUT_MS: '300', RETRY_ATTEMPTS: '2' })
     ctx.fake.enqueue({ kind: 'hang' })
-    const response = await sendSms(ctx, transactional())
+    const response = await postSendSms(ctx, transactional())
     expect(response.statusCode).toBe(202)
     const body = response.json() as SendSmsResponse
     const requests = ctx.fake.sendRequests()
@@ -681,7 +636,7 @@ describe('POST /send-sms when the circuit opens', () => {
     expect(await ready()).toEqual({ status: 'ok', checks: { database: 'ok', provider: 'closed', shuttingDown: false } })
 
     for (let i = 0; i < 2; i++) {
-      const response = await sendSms(ctx, transactional())
+      const response = await postSendSms(ctx, transactional())
       expect(response.statusCode).toBe(502)
       expect(response.json()).toMatchObject({ code: 'PROVIDER_ERROR', providerStatus: 503 })
     }
@@ -691,7 +646,7 @@ describe('POST /send-sms when the circuit opens', () => {
     expect(readiness.statusCode).toBe(200)
     expect(readiness.json()).toEqual({ status: 'ok', checks: { database: 'ok', provider: 'open', shuttingDown: false } })
 
-    const refused = await sendSms(ctx, transactional())
+    const refused = await postSendSms(ctx, transactional())
     expect(refused.statusCode).toBe(503)
     const refusedBody = refused.json() as { messageId: string }
     expect(refusedBody).toEqual({
@@ -705,12 +660,11 @@ describe('POST /send-sms when the circuit opens', () => {
     expect(await getMessage(ctx, refusedBody.messageId)).toMatchObject({ status: 'failed', error: { code: 'PROVIDER_UNAVAILABLE' } })
     // Even once Infobip is fine again, the open circuit keeps requests away from it.
     ctx.fake.setDefault({ kind: 'ok' })
-    expect((await sendSms(ctx, transactional())).statusCode).toBe(503)
+    expect((await postSendSms(ctx, transactional())).statusCode).toBe(503)
     expect(ctx.fake.sendRequests()).toHaveLength(2)
 
     // Every attempt was recorded, and the refused ones say why.
-    const failed = await ctx.app.inject({ method: 'GET', url: '/messages?status=failed', headers: ctx.headers })
-    const items = (failed.json() as { items: MessageRecord[] }).items
+    const { items } = await listMessages(ctx, '?status=failed')
     expect(items).toHaveLength(4)
     expect(items.filter((m) => m.error?.code === 'PROVIDER_UNAVAILABLE')).toHaveLength(2)
     expect(items.filter((m) => m.error?.code === 'PROVIDER_ERROR')).toHaveLength(2)
@@ -731,7 +685,7 @@ describe('POST /send-sms on the sandbox transport', () => {
   it('accepts with 202 and reports the message delivered shortly after', async () => {
     expect(ctx.config.infobip).toBeNull()
     expect(ctx.logs.join('')).toContain('SANDBOX transport')
-    const response = await sendSms(ctx, transactional())
+    const response = await postSendSms(ctx, transactional())
     expect(response.statusCode).toBe(202)
     const body = response.json() as SendSmsResponse
     expect(body).toMatchObject({
@@ -751,7 +705,7 @@ describe('POST /send-sms on the sandbox transport', () => {
   })
 
   it('simulates an undeliverable report for numbers ending in 0000', async () => {
-    const response = await sendSms(ctx, transactional({ destinationNumber: '+14155550000' }))
+    const response = await postSendSms(ctx, transactional({ destinationNumber: '+14155550000' }))
     expect(response.statusCode).toBe(202)
     const { id } = response.json() as SendSmsResponse
     const record = await waitFor(async () => {

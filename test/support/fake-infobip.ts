@@ -53,6 +53,8 @@ export interface FakeInfobip {
   requests: RecordedRequest[]
   /** Only POST /sms/2/text/advanced. */
   sendRequests: () => RecordedRequest[]
+  /** Message logs of the sends it accepted, by messageId (GET /sms/1/logs?messageId=a,b). */
+  logs: Map<string, LogEntry>
   /** One-shot behaviours for the next send requests (FIFO); when none is queued the default applies. */
   enqueue: (...behaviours: FakeBehaviour[]) => void
   setDefault: (behaviour: FakeBehaviour) => void
@@ -70,6 +72,22 @@ export interface FakeInfobipOptions {
 
 export const SEND_PATH = '/sms/2/text/advanced'
 export const REPORTS_PATH = '/sms/1/reports'
+export const LOGS_PATH = '/sms/1/logs'
+
+/** One entry of GET /sms/1/logs, as Infobip keeps them for 48 h. */
+export interface LogEntry {
+  bulkId: string
+  messageId: string
+  to: string
+  from?: string
+  text: string
+  sentAt: string
+  doneAt: string
+  smsCount: number
+  price: { pricePerMessage: number, currency: string }
+  status: InfobipStatus
+  error: InfobipError
+}
 
 export const PENDING_ACCEPTED: InfobipStatus = Object.freeze({
   groupId: 1,
@@ -119,7 +137,7 @@ function smsCount (text: unknown): number {
 }
 
 interface Destination { to: string, messageId?: unknown }
-interface SendMessage { destinations: Destination[], text?: unknown }
+interface SendMessage { destinations: Destination[], text?: unknown, from?: unknown }
 interface SendBody { bulkId?: unknown, messages: SendMessage[], includeSmsCountInResponse?: unknown }
 
 /** Returns the validation errors of a send body in Infobip's `validationErrors` shape, or null when it is usable. */
@@ -141,9 +159,11 @@ function checkSendBody (body: unknown): Record<string, string[]> | null {
   return null
 }
 
-function successBody (body: SendBody, status: InfobipStatus): unknown {
+interface SuccessBody { bulkId: string, messages: Array<{ to: string, messageId: string, status: InfobipStatus, smsCount?: number }> }
+
+function successBody (body: SendBody, status: InfobipStatus): SuccessBody {
   const withCount = body.includeSmsCountInResponse === true
-  const out: Array<Record<string, unknown>> = []
+  const out: SuccessBody['messages'] = []
   for (const message of body.messages) {
     const count = withCount ? smsCount(message.text) : 0
     for (const destination of message.destinations) {
@@ -181,6 +201,7 @@ export async function startFakeInfobip (options: FakeInfobipOptions = {}): Promi
   const requests: RecordedRequest[] = []
   let queue: FakeBehaviour[] = []
   let defaultBehaviour: FakeBehaviour = OK
+  const logs = new Map<string, LogEntry>()
   const pending = new Set<ServerResponse>()
   const timers = new Set<NodeJS.Timeout>()
   let closing: Promise<void> | null = null
@@ -191,9 +212,12 @@ export async function startFakeInfobip (options: FakeInfobipOptions = {}): Promi
 
   function apply (behaviour: FakeBehaviour, req: IncomingMessage, res: ServerResponse, body: SendBody): void {
     switch (behaviour.kind) {
-      case 'ok':
-        sendJson(res, 200, successBody(body, behaviour.status ?? PENDING_ACCEPTED))
+      case 'ok': {
+        const answer = successBody(body, behaviour.status ?? PENDING_ACCEPTED)
+        if (record) remember(body, answer)
+        sendJson(res, 200, answer)
         return
+      }
       case 'error':
         sendError(res, behaviour.status, behaviour.messageId, behaviour.text, behaviour.headers)
         return
@@ -213,6 +237,31 @@ export async function startFakeInfobip (options: FakeInfobipOptions = {}): Promi
           if (!res.destroyed) apply(behaviour.then, req, res, body)
         }, behaviour.ms)
         timers.add(timer)
+      }
+    }
+  }
+
+  /** What Infobip's message logs would show for an accepted send. */
+  function remember (body: SendBody, answer: SuccessBody): void {
+    const now = infobipTimestamp()
+    let i = 0
+    for (const message of body.messages) {
+      for (const destination of message.destinations) {
+        const entry = answer.messages[i++]
+        if (entry === undefined) continue
+        logs.set(entry.messageId, {
+          bulkId: answer.bulkId,
+          messageId: entry.messageId,
+          to: String(destination.to),
+          ...(typeof message.from === 'string' ? { from: message.from } : {}),
+          text: typeof message.text === 'string' ? message.text : '',
+          sentAt: now,
+          doneAt: now,
+          smsCount: 1,
+          price: { pricePerMessage: 0.01, currency: 'EUR' },
+          status: entry.status,
+          error: { ...REPORT_ERRORS.NO_ERROR! }
+        })
       }
     }
   }
@@ -257,6 +306,11 @@ export async function startFakeInfobip (options: FakeInfobipOptions = {}): Promi
       sendJson(res, 200, { results: [] })
       return
     }
+    if (method === 'GET' && path === LOGS_PATH) {
+      const wanted = (parseQuery(q === -1 ? '' : url.slice(q + 1)).messageId ?? '').split(',').filter((id) => id !== '')
+      sendJson(res, 200, { results: wanted.flatMap((id) => logs.has(id) ? [logs.get(id)!] : []) })
+      return
+    }
     sendError(res, 404, 'NOT_FOUND', `Requested URL not found: ${method} ${path}`)
   }
 
@@ -285,10 +339,12 @@ export async function startFakeInfobip (options: FakeInfobipOptions = {}): Promi
     apiKey,
     requests,
     sendRequests: () => requests.filter((r) => r.method === 'POST' && r.path === SEND_PATH),
+    logs,
     enqueue: (...behaviours) => { queue.push(...behaviours) },
     setDefault: (behaviour) => { defaultBehaviour = behaviour },
     reset: () => {
       requests.length = 0
+      logs.clear()
       queue = []
       defaultBehaviour = OK
     },

@@ -256,3 +256,25 @@ export async function suppressPending (db: Executor, to: string, reason: string,
     .executeTakeFirst()
   return Number(result.numUpdatedRows)
 }
+
+/** Messages left in a status since before a cutoff, oldest first (what a crash can leave behind). */
+export async function findStale (db: Executor, status: 'queued' | 'sending', beforeIso: string, limit: number): Promise<string[]> {
+  const rows = await db.selectFrom('messages').select('id')
+    .where('status', '=', status)
+    .where('updated_at', '<', beforeIso)
+    .orderBy('updated_at', 'asc')
+    .limit(limit)
+    .execute()
+  return rows.map((r) => r.id)
+}
+
+/** Fails messages still in the given status (a concurrent change wins). */
+export async function failMessages (db: Executor, ids: string[], fromStatus: 'queued' | 'sending', error: NonNullable<Message['error']>, at: string): Promise<number> {
+  if (ids.length === 0) return 0
+  const result = await db.updateTable('messages')
+    .set({ status: 'failed', error: JSON.stringify(error), updated_at: at, done_at: at })
+    .where('id', 'in', ids)
+    .where('status', '=', fromStatus)
+    .executeTakeFirst()
+  return Number(result.numUpdatedRows)
+}
