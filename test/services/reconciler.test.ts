@@ -28,7 +28,9 @@ async function until (check: () => Promise<boolean>): Promise<void> {
 it('settles what a crash left: found in Infobip\'s logs → updated, unknown → failed, queued → failed, nothing resent', async () => {
   // A message Infobip accepted, whose answer the service never recorded (it died mid-request).
   const sent = await ctx.app.inject({
-    method: 'POST', url: '/send-sms', headers: ctx.headers,
+    method: 'POST',
+    url: '/send-sms',
+    headers: ctx.headers,
     payload: { destinationNumber: '+14155552671', message: 'Your code is 123456', purpose: 'transactional' }
   })
   expect(sent.statusCode).toBe(202)
