@@ -35,24 +35,12 @@ function toEvent (row: ConsentEventRow): ConsentEvent {
   }
 }
 
+const CHUNK = 500
+
 /** The ledger is append-only: this module has no update and no delete. */
 export async function appendConsentEvent (db: Executor, event: ConsentEvent): Promise<void> {
-  await db.insertInto('consent_events').values({
-    id: event.id,
-    phone_number: event.phoneNumber,
-    contact_id: event.contactId,
-    type: event.type,
-    source: event.source,
-    text: event.text,
-    ip: event.ip,
-    user_agent: event.userAgent,
-    keyword: event.keyword,
-    occurred_at: event.occurredAt,
-    recorded_at: event.recordedAt
-  }).execute()
+  await appendConsentEvents(db, [event])
 }
-
-const CHUNK = 500
 
 /** Appends many events in a few statements (imports). */
 export async function appendConsentEvents (db: Executor, events: ConsentEvent[]): Promise<void> {

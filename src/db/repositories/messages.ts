@@ -29,21 +29,9 @@ export interface Message {
   doneAt: string | null
 }
 
-export interface NewMessage {
-  id: string
-  to: string
-  text: string
-  senderId: string | null
-  purpose: Purpose
-  status: MessageStatus
-  campaignId?: string | null
-  contactId?: string | null
-  segments: number
-  encoding: string
-  decisionReason?: string | null
-  error?: Message['error']
-  createdAt: string
-}
+export type NewMessage =
+  Pick<Message, 'id' | 'to' | 'text' | 'senderId' | 'purpose' | 'status' | 'segments' | 'encoding' | 'createdAt'> &
+  Partial<Pick<Message, 'campaignId' | 'contactId' | 'decisionReason' | 'error'>>
 
 function toMessage (row: MessageRow): Message {
   return {
