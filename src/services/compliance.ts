@@ -26,6 +26,9 @@ export interface Admission {
   deferOutsideWindow?: boolean
 }
 
+/** The decision, and the segments of the text as recorded (footer included). */
+export interface Admitted { decision: Decision, segments: number, encoding: string }
+
 export interface ComplianceOptions {
   db: Db
   dialect: Dialect
@@ -48,7 +51,7 @@ export function createCompliance ({ db, dialect, config, metrics }: ComplianceOp
     optOutFooter: config.optOutFooter
   }
 
-  async function admitBatch (batch: Admission[]): Promise<Decision[]> {
+  async function admitBatch (batch: Admission[]): Promise<Admitted[]> {
     return await db.transaction().execute(async (trx) => {
       const numbers = [...new Set(batch.map((a) => a.to))]
       const marketing = [...new Set(batch.filter((a) => a.purpose === 'marketing').map((a) => a.to))]
@@ -57,7 +60,7 @@ export function createCompliance ({ db, dialect, config, metrics }: ComplianceOp
       const routing = await contacts.findRoutingAmong(trx, marketing)
       const recent = await recentMarketing(trx, batch)
 
-      const decisions: Decision[] = []
+      const admitted: Admitted[] = []
       const rows: messages.NewMessage[] = []
       for (const input of batch) {
         const state = ledger.get(input.to)
@@ -69,12 +72,13 @@ export function createCompliance ({ db, dialect, config, metrics }: ComplianceOp
           recentMarketing: recent.get(input.to) ?? 0
         }, policy)
         if (decision.outcome === 'allow' && input.purpose === 'marketing') recent.set(input.to, (recent.get(input.to) ?? 0) + 1)
-        rows.push(messageFor(input, decision, contact?.id ?? null))
+        const row = messageFor(input, decision, contact?.id ?? null)
+        rows.push(row)
         metrics?.complianceDecisions.inc({ outcome: decision.outcome, reason: decision.outcome === 'allow' ? 'none' : decision.code })
-        decisions.push(decision)
+        admitted.push({ decision, segments: row.segments, encoding: row.encoding })
       }
       await messages.insertMessages(trx, rows)
-      return decisions
+      return admitted
     })
   }
 
@@ -116,7 +120,7 @@ export function createCompliance ({ db, dialect, config, metrics }: ComplianceOp
 
   return {
     /** Decides and records one message; resolves once the record is committed. */
-    admit: async (input: Admission): Promise<Decision> => await batcher.submit(input),
+    admit: async (input: Admission): Promise<Admitted> => await batcher.submit(input),
     drain: batcher.drain
   }
 }

@@ -5,7 +5,6 @@ import type { Purpose } from '../db/repositories/messages.js'
 import { newId } from '../domain/ids.js'
 import { isPendingGroup, statusFromProvider } from '../domain/message-status.js'
 import { parsePhone } from '../domain/phone.js'
-import { analyzeSegments } from '../domain/segments.js'
 import type { Log } from '../logger.js'
 import { maskPhone } from '../logger.js'
 import type { Clock } from './clock.js'
@@ -90,7 +89,7 @@ export function createSendingService ({ config, clock, compliance, queue, log }:
     const now = clock.now()
     const senderId = request.senderId ?? config.senderId ?? null
 
-    const decision = await compliance.admit({ id, to: phone.e164, text: request.message, purpose, senderId, now })
+    const { decision, segments, encoding } = await compliance.admit({ id, to: phone.e164, text: request.message, purpose, senderId, now })
     if (decision.outcome !== 'allow') {
       log.info({ messageId: id, to: maskPhone(phone.e164), code: decision.code }, 'Send refused by compliance gate')
       throw new AppError(decision.code, decision.reason, {
@@ -113,7 +112,6 @@ export function createSendingService ({ config, clock, compliance, queue, log }:
       log.warn({ messageId: id, to: maskPhone(phone.e164), code: (error as AppError).code }, 'Send failed')
       throw error instanceof AppError ? error.withDetails({ messageId: id }) : error
     }
-    const segments = analyzeSegments(decision.text)
     const infobipResponse: ProviderSendResponse = { ...(result.bulkId !== undefined ? { bulkId: result.bulkId } : {}), messages: [result.entry] }
     const pending = isPendingGroup(result.entry.status)
     return {
@@ -123,8 +121,8 @@ export function createSendingService ({ config, clock, compliance, queue, log }:
         id,
         status: statusFromProvider(result.entry.status),
         to: phone.e164,
-        segments: segments.segments,
-        encoding: segments.encoding,
+        segments,
+        encoding,
         infobipResponse
       }
     }
