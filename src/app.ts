@@ -125,6 +125,11 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<App
   app.addHook('preClose', async () => {
     shuttingDown = true
   })
+  // Responses finishing during shutdown close their connection: a client's idle keep-alive socket
+  // would otherwise hold the server open until its keep-alive timeout.
+  app.addHook('onSend', async (_request, reply) => {
+    if (shuttingDown) reply.header('connection', 'close')
+  })
   app.addHook('onClose', async () => {
     clearInterval(purgeTimer)
     if (reconcileTimer !== null) clearInterval(reconcileTimer)
