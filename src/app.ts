@@ -127,7 +127,9 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<App
   })
   // Responses finishing during shutdown close their connection: a client's idle keep-alive socket
   // would otherwise hold the server open until its keep-alive timeout.
-  app.addHook('onSend', async (_request, reply) => {
+  app.addHook('onSend', async (request, reply) => {
+    // The id every log line of this request carries, so a client's report can be matched to the logs.
+    reply.header('x-request-id', request.id)
     if (shuttingDown) reply.header('connection', 'close')
   })
   app.addHook('onClose', async () => {

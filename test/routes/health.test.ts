@@ -39,6 +39,16 @@ describe('health, readiness, metrics and docs', () => {
       expect(at).toBeLessThanOrEqual(Date.now() + 5)
     })
 
+    it('returns the request id: generated, or the caller\'s own x-request-id when well-formed', async () => {
+      const generated = await ctx.app.inject({ method: 'GET', url: '/health' })
+      expect(generated.headers['x-request-id']).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/)
+      const own = await ctx.app.inject({ method: 'GET', url: '/health', headers: { 'x-request-id': 'lb-trace.42' } })
+      expect(own.headers['x-request-id']).toBe('lb-trace.42')
+      const hostile = await ctx.app.inject({ method: 'GET', url: '/health', headers: { 'x-request-id': 'a b\u0000<script>' } })
+      expect(hostile.headers['x-request-id']).not.toBe('a b\u0000<script>')
+      expect(hostile.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/)
+    })
+
     it('ignores a wrong API key; health, metrics and docs are never rate limited', async () => {
       for (let i = 0; i < 12; i++) {
         const response = await ctx.app.inject({ method: 'GET', url: '/health', headers: { 'x-api-key': 'wrong' } })
