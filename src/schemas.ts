@@ -1,4 +1,4 @@
-import { Type, type TSchema } from 'typebox'
+import { Type, type Static, type TSchema } from 'typebox'
 import { MESSAGE_STATUSES } from './domain/message-status.js'
 
 /** Shared building blocks for every route schema (validation, types and the OpenAPI document). */
@@ -63,7 +63,7 @@ export const Message = Type.Object({
   to: Type.String(),
   text: Type.String(),
   senderId: Nullable(Type.String()),
-  purpose: Type.String(),
+  purpose: Type.Union([Type.Literal('marketing'), Type.Literal('transactional')]),
   status: MessageStatus,
   campaignId: Nullable(Type.String()),
   contactId: Nullable(Type.String()),
@@ -85,6 +85,9 @@ export const Message = Type.Object({
   sentAt: Nullable(Type.String()),
   doneAt: Nullable(Type.String())
 })
+
+/** A message as the API and the repositories see it: one schema, one type. */
+export type Message = Static<typeof Message>
 
 export const Page = <T extends TSchema>(item: T) => Type.Object({
   items: Type.Array(item),

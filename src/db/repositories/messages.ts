@@ -1,33 +1,13 @@
 import type { ExpressionBuilder, Kysely } from 'kysely'
 import type { MessageStatus } from '../../domain/message-status.js'
+import type { Message } from '../../schemas.js'
 import type { Database, MessageRow } from '../schema.js'
 
 type Executor = Kysely<Database>
 
 export type Purpose = 'marketing' | 'transactional'
 
-export interface Message {
-  id: string
-  to: string
-  text: string
-  senderId: string | null
-  purpose: Purpose
-  status: MessageStatus
-  campaignId: string | null
-  contactId: string | null
-  segments: number
-  encoding: string
-  infobipMessageId: string | null
-  bulkId: string | null
-  providerStatus: string | null
-  error: { code: string, name: string | null, description: string | null, permanent: boolean | null } | null
-  price: { amount: number, currency: string } | null
-  decisionReason: string | null
-  createdAt: string
-  updatedAt: string
-  sentAt: string | null
-  doneAt: string | null
-}
+export type { Message }
 
 export type NewMessage =
   Pick<Message, 'id' | 'to' | 'text' | 'senderId' | 'purpose' | 'status' | 'segments' | 'encoding' | 'createdAt'> &
