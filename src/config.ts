@@ -1,6 +1,6 @@
 import { Type, type Static } from 'typebox'
 import { Value } from 'typebox/value'
-import { parseWindow, type TimeWindow } from './domain/quiet-hours.js'
+import { isTimeZone, parseWindow, type TimeWindow } from './domain/quiet-hours.js'
 
 const Env = Type.Object({
   NODE_ENV: Type.Union([Type.Literal('development'), Type.Literal('production'), Type.Literal('test')], { default: 'development' }),
@@ -101,15 +101,6 @@ function normaliseBaseUrl (raw: string): string {
   return `${url.protocol}//${url.host}${url.pathname.replace(/\/+$/, '')}`
 }
 
-function isValidTimeZone (zone: string): boolean {
-  try {
-    Intl.DateTimeFormat('en-US', { timeZone: zone })
-    return true
-  } catch {
-    return false
-  }
-}
-
 /**
  * Validates the environment once. Throws ConfigError whose message is one line naming the variable.
  * Empty strings count as unset, as they do in most .env files.
@@ -155,7 +146,7 @@ export function loadConfig (source: Record<string, string | undefined> = process
   } catch (error) {
     throw new ConfigError(`Invalid configuration: QUIET_HOURS ${(error as Error).message}`)
   }
-  if (!isValidTimeZone(env.DEFAULT_TIMEZONE)) throw new ConfigError('Invalid configuration: DEFAULT_TIMEZONE is not an IANA time zone')
+  if (!isTimeZone(env.DEFAULT_TIMEZONE)) throw new ConfigError('Invalid configuration: DEFAULT_TIMEZONE is not an IANA time zone')
   const apiKeys = (env.API_KEYS ?? '').split(',').map((k) => k.trim()).filter((k) => k !== '')
   if (env.API_KEYS !== undefined && apiKeys.length === 0) throw new ConfigError('Invalid configuration: API_KEYS has no key')
 

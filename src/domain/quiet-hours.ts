@@ -106,6 +106,7 @@ interface Wall {
   midnight: number
 }
 
+const MAX_CACHED_ZONES = 1000
 const formatters = new Map<string, Intl.DateTimeFormat>()
 
 function formatterFor (zone: string): Intl.DateTimeFormat {
@@ -125,9 +126,20 @@ function formatterFor (zone: string): Intl.DateTimeFormat {
     } catch {
       throw new RangeError(`unknown time zone '${zone}'`)
     }
-    formatters.set(zone, f)
+    // Zone names are case-insensitive, so spellings are unbounded: cap what is kept.
+    if (formatters.size < MAX_CACHED_ZONES) formatters.set(zone, f)
   }
   return f
+}
+
+/** An IANA zone this runtime knows. Valid zones keep their formatter, so checking many rows costs one build each. */
+export function isTimeZone (zone: string): boolean {
+  try {
+    formatterFor(zone)
+    return true
+  } catch {
+    return false
+  }
 }
 
 function wallAt (zone: string, ms: number): Wall {

@@ -10,6 +10,7 @@ import { lockPhoneNumber, lockPhoneNumbers } from '../db/repositories/locks.js'
 import * as messages from '../db/repositories/messages.js'
 import { newId, isId } from '../domain/ids.js'
 import { parsePhone } from '../domain/phone.js'
+import { isTimeZone } from '../domain/quiet-hours.js'
 import { AppError } from '../errors.js'
 import type { Clock } from './clock.js'
 import { decodeCursor, page } from './pagination.js'
@@ -35,20 +36,6 @@ export interface ImportReport {
 
 const IMPORT_BATCH = 500
 const MAX_REJECTIONS_REPORTED = 1000
-
-/** Zones already found valid: building an Intl.DateTimeFormat costs about half a millisecond, too much per imported row. */
-const knownTimeZones = new Set<string>()
-
-export function isTimeZone (zone: string): boolean {
-  if (knownTimeZones.has(zone)) return true
-  try {
-    const valid = new Intl.DateTimeFormat('en-US', { timeZone: zone }).resolvedOptions().timeZone !== undefined
-    if (valid && knownTimeZones.size < 1000) knownTimeZones.add(zone)
-    return valid
-  } catch {
-    return false
-  }
-}
 
 function e164 (input: string, field = 'phoneNumber'): string {
   const phone = parsePhone(input)
