@@ -14,16 +14,16 @@ declare module 'fastify' {
 
 const digest = (value: string): Buffer => createHash('sha256').update(value).digest()
 
-/** Constant-time membership test: hashing first makes every comparison the same length. */
+/** Constant-time membership test of a digest: every known one is compared, all the same length. */
+function matchesAny (probe: Buffer, known: readonly Buffer[]): boolean {
+  let match = false
+  for (const k of known) match = timingSafeEqual(probe, k) || match
+  return match
+}
+
 export function createSecretMatcher (secrets: readonly string[]): (candidate: string | undefined) => boolean {
   const digests = secrets.map(digest)
-  return (candidate) => {
-    if (candidate === undefined || candidate === '') return false
-    const probe = digest(candidate)
-    let match = false
-    for (const known of digests) match = timingSafeEqual(probe, known) || match
-    return match
-  }
+  return (candidate) => candidate !== undefined && candidate !== '' && matchesAny(digest(candidate), digests)
 }
 
 export function apiKeyOf (request: FastifyRequest): string | undefined {
@@ -52,9 +52,7 @@ export function createApiKeyCheck (apiKeys: readonly string[]): (request: Fastif
       identity = { key: undefined, id: null }
       if (key !== undefined && key !== '') {
         const probe = digest(key)
-        let match = false
-        for (const k of known) match = timingSafeEqual(probe, k) || match
-        if (match) identity = { key, id: probe.toString('hex').slice(0, 24) }
+        if (matchesAny(probe, known)) identity = { key, id: probe.toString('hex').slice(0, 24) }
       }
       seen.set(request, identity)
     }
