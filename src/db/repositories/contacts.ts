@@ -161,13 +161,7 @@ export async function deleteContact (db: Executor, id: string): Promise<void> {
   await db.deleteFrom('contacts').where('id', '=', id).execute()
 }
 
-/** Just what the compliance gate needs of a contact: its id and stored time zone. */
-export async function findContactRouting (db: Executor, phoneNumber: string): Promise<{ id: string, timezone: string | null } | null> {
-  const row = await db.selectFrom('contacts').select(['id', 'timezone']).where('phone_number', '=', phoneNumber).executeTakeFirst()
-  return row ?? null
-}
-
-/** findContactRouting for many numbers at once. */
+/** Just what the compliance gate needs of the contacts behind some numbers: their id and stored time zone. */
 export async function findRoutingAmong (db: Executor, phoneNumbers: string[]): Promise<Map<string, { id: string, timezone: string | null }>> {
   const found = new Map<string, { id: string, timezone: string | null }>()
   if (phoneNumbers.length === 0) return found
