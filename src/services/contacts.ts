@@ -134,8 +134,7 @@ export function createContactsService ({ db, dialect, clock }: { db: Db, dialect
     const now = clock.now()
     const occurredAt = instant(evidence.collectedAt, now, 'consent.collectedAt')
     const event = await appendEvent(trx, phoneNumber, contactId, 'opt_in', evidence, occurredAt)
-    const latest = await consent.latestConsent(trx, phoneNumber)
-    if (latest === 'opt_in') {
+    if ((await ledgerOf(trx, phoneNumber)).latest?.type === 'opt_in') {
       await consent.unsuppress(trx, phoneNumber)
       await contacts.setSubscribed(trx, phoneNumber, true, now.toISOString())
     }
@@ -153,7 +152,12 @@ export function createContactsService ({ db, dialect, clock }: { db: Db, dialect
 
   /** A new profile for a number starts from the number's ledger, so its flag says what the gate will decide. */
   async function subscribedByLedger (trx: Db, phoneNumber: string): Promise<boolean> {
-    return await consent.latestConsent(trx, phoneNumber) === 'opt_in' && !await consent.isSuppressed(trx, phoneNumber)
+    const state = await ledgerOf(trx, phoneNumber)
+    return state.latest?.type === 'opt_in' && !state.suppressed
+  }
+
+  async function ledgerOf (trx: Db, phoneNumber: string): Promise<{ latest: consent.LatestDecision | null, suppressed: boolean }> {
+    return (await consent.ledgerStates(trx, [phoneNumber])).get(phoneNumber)!
   }
 
   async function mustFind (trx: Db, id: string): Promise<Contact> {

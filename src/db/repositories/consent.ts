@@ -61,14 +61,14 @@ export async function appendConsentEvents (db: Executor, events: ConsentEvent[])
   }
 }
 
-/** The decision that counts for a number: its latest opt-in or opt-out, ordered as latestConsent orders them. */
+/** The decision that counts for a number: its latest opt-in or opt-out (by time, then by id). */
 export interface LatestDecision { type: 'opt_in' | 'opt_out', occurredAt: string, id: string }
 
 export function isLater (a: { occurredAt: string, id: string }, b: { occurredAt: string, id: string } | null): boolean {
   return b === null || a.occurredAt > b.occurredAt || (a.occurredAt === b.occurredAt && a.id > b.id)
 }
 
-/** Latest consent decision and suppression of many numbers at once (imports). */
+/** Latest consent decision and suppression of numbers, in two queries however many. */
 export async function ledgerStates (db: Executor, phoneNumbers: string[]): Promise<Map<string, { latest: LatestDecision | null, suppressed: boolean }>> {
   const states = new Map(phoneNumbers.map((n) => [n, { latest: null as LatestDecision | null, suppressed: false }]))
   for (let i = 0; i < phoneNumbers.length; i += CHUNK) {
@@ -98,21 +98,6 @@ export async function unsuppressMany (db: Executor, phoneNumbers: string[]): Pro
 export async function listConsentEvents (db: Executor, phoneNumber: string): Promise<ConsentEvent[]> {
   const rows = await db.selectFrom('consent_events').selectAll().where('phone_number', '=', phoneNumber).orderBy('id', 'asc').execute()
   return rows.map(toEvent)
-}
-
-/** opt_in when the latest consent decision for the number is an opt-in; null when it never gave or revoked one. */
-export async function latestConsent (db: Executor, phoneNumber: string): Promise<'opt_in' | 'opt_out' | null> {
-  const row = await db.selectFrom('consent_events').select('type')
-    .where('phone_number', '=', phoneNumber)
-    .where('type', 'in', ['opt_in', 'opt_out'])
-    .orderBy('occurred_at', 'desc').orderBy('id', 'desc')
-    .limit(1).executeTakeFirst()
-  return row === undefined ? null : row.type as 'opt_in' | 'opt_out'
-}
-
-export async function isSuppressed (db: Executor, phoneNumber: string): Promise<boolean> {
-  const row = await db.selectFrom('suppressions').select('phone_number').where('phone_number', '=', phoneNumber).executeTakeFirst()
-  return row !== undefined
 }
 
 export async function suppress (db: Executor, phoneNumber: string, source: string, reason: string | null, at: string): Promise<boolean> {
