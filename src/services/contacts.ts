@@ -135,7 +135,7 @@ export function createContactsService ({ db, dialect, clock }: { db: Db, dialect
     const occurredAt = instant(evidence.collectedAt, now, 'consent.collectedAt')
     const event = await appendEvent(trx, phoneNumber, contactId, 'opt_in', evidence, occurredAt)
     if ((await ledgerOf(trx, phoneNumber)).latest?.type === 'opt_in') {
-      await consent.unsuppress(trx, phoneNumber)
+      await consent.unsuppressMany(trx, [phoneNumber])
       await contacts.setSubscribed(trx, phoneNumber, true, now.toISOString())
     }
     return event

@@ -86,7 +86,7 @@ export function createInbound ({ db, dialect, config, clock, replies, log }: Inb
         return newly ? optOutConfirmation(config) : null
       }
       if (match.intent === 'opt_in') {
-        await consent.unsuppress(trx, number)
+        await consent.unsuppressMany(trx, [number])
         await contacts.setSubscribed(trx, number, true, now)
         return optInConfirmation(config)
       }

@@ -108,11 +108,6 @@ export async function suppress (db: Executor, phoneNumber: string, source: strin
   return Number(result.numInsertedOrUpdatedRows ?? 0n) > 0
 }
 
-export async function unsuppress (db: Executor, phoneNumber: string): Promise<boolean> {
-  const result = await db.deleteFrom('suppressions').where('phone_number', '=', phoneNumber).executeTakeFirst()
-  return Number(result.numDeletedRows) > 0
-}
-
 export interface Suppression { phoneNumber: string, reason: string | null, source: string, createdAt: string }
 
 export async function listSuppressions (db: Executor, after: string | undefined, limit: number, phoneNumber?: string): Promise<Suppression[]> {
