@@ -1,4 +1,4 @@
-import type { Insertable, Kysely, Selectable, Updateable } from 'kysely'
+import type { Generated, Insertable, Kysely, Selectable, Updateable } from 'kysely'
 
 /** Timestamps are ISO-8601 UTC strings on both dialects, so they compare and sort the same everywhere. */
 export interface MessagesTable {
@@ -23,6 +23,40 @@ export interface MessagesTable {
   updated_at: string
   sent_at: string | null
   done_at: string | null
+  due_at: string | null
+  priority: Generated<number>
+  origin: Generated<MessageOrigin>
+  lease_owner: string | null
+  lease_expires_at: string | null
+  attempted_at: string | null
+  attempts: Generated<number>
+  outcome_unknown_since: string | null
+  valid_until: string | null
+}
+
+/** Where a message came from: the API, a reply the service owes, a campaign, or a campaign's test send. */
+export type MessageOrigin = 'api' | 'reply' | 'campaign' | 'campaign_test'
+
+export interface CampaignsTable {
+  id: string
+  name: string
+  message: string
+  /** JSON `{ tags?: string[], excludeTags?: string[] }` */
+  audience: string
+  sender_id: string | null
+  send_at: string | null
+  valid_until: string | null
+  status: string
+  created_at: string
+  updated_at: string
+  launched_at: string | null
+  completed_at: string | null
+}
+
+export interface ThrottleBucketsTable {
+  name: string
+  tokens: number
+  refilled_at_ms: number | string
 }
 
 export interface IdempotencyKeysTable {
@@ -80,6 +114,8 @@ export interface Database {
   contact_tags: ContactTagsTable
   consent_events: ConsentEventsTable
   suppressions: SuppressionsTable
+  campaigns: CampaignsTable
+  throttle_buckets: ThrottleBucketsTable
 }
 
 export type Db = Kysely<Database>
@@ -88,3 +124,4 @@ export type NewMessageRow = Insertable<MessagesTable>
 export type MessageRowUpdate = Updateable<MessagesTable>
 export type ContactRow = Selectable<ContactsTable>
 export type ConsentEventRow = Selectable<ConsentEventsTable>
+export type CampaignRow = Selectable<CampaignsTable>
