@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RawReplyDefaultExpression, type RawRequestDefaultExpression, type RawServerDefault } from 'fastify'
+import Fastify from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import type { App } from './app-type.js'
 import type { DestinationStream } from 'pino'
 import type { Config } from './config.js'
 import { createContactsController } from './controllers/contacts.js'
@@ -12,7 +13,7 @@ import { migrateToLatest, openDatabase, pingDatabase, type DatabaseHandle } from
 import { countByStatus } from './db/repositories/messages.js'
 import { loggerOptions } from './logger.js'
 import { createMetrics } from './metrics.js'
-import { ErrorResponse } from './schemas.js'
+import { ErrorResponse } from './schemas/common.js'
 import { createApiKeyCheck, registerAuth } from './plugins/auth.js'
 import { registerDocs } from './plugins/docs.js'
 import { registerErrorHandler } from './plugins/error-handler.js'
@@ -38,7 +39,7 @@ import { createSandboxProvider } from './services/sandbox.js'
 import { createSendQueue } from './services/send-queue.js'
 import { createSendingService, createSendRecorder } from './services/sending.js'
 
-export type App = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, TypeBoxTypeProvider>
+export type { App } from './app-type.js'
 
 export interface AppDeps {
   clock?: Clock

@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream'
-import type { ConsentEvidence, ContactsQuery, CreateContactBody, UpdateContactBody } from '../routes/contacts.js'
+import type { ConsentEvidence, ContactsQuery, CreateContactBody, UpdateContactBody } from '../schemas/contacts.js'
 import type { ContactsService } from '../services/contacts.js'
 
 export function createContactsController (contacts: ContactsService) {

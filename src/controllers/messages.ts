@@ -1,4 +1,4 @@
-import type { MessagesQuery } from '../routes/messages.js'
+import type { MessagesQuery } from '../schemas/messages.js'
 import type { MessageQueries } from '../services/messages.js'
 
 export function createMessagesController (queries: MessageQueries) {

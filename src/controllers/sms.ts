@@ -1,7 +1,7 @@
 import type { Config } from '../config.js'
 import { withOptOutFooter } from '../domain/footer.js'
 import { analyzeSegments, smartEncodingReport, type SegmentInfo } from '../domain/segments.js'
-import type { PreviewBody, SendSmsBody } from '../routes/sms.js'
+import type { PreviewBody, SendSmsBody } from '../schemas/sms.js'
 import { hashRequest, scopedKey, type Idempotency } from '../services/idempotency.js'
 import { ProviderError } from '../services/infobip.js'
 import type { SendingService } from '../services/sending.js'

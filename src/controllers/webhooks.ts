@@ -1,7 +1,7 @@
 import type { FastifyRequest } from 'fastify'
 import { AppError } from '../errors.js'
 import { createSecretMatcher } from '../plugins/auth.js'
-import type { DeliveryReportBody, InboundBody } from '../routes/webhooks.js'
+import type { DeliveryReportBody, InboundBody } from '../schemas/webhooks.js'
 import type { DeliveryReports } from '../services/delivery-reports.js'
 import type { Inbound } from '../services/inbound.js'
 

@@ -1,16 +1,7 @@
 import { Type } from 'typebox'
-import type { App } from '../app.js'
+import type { App } from '../app-type.js'
 import type { HealthController } from '../controllers/health.js'
-
-const CircuitState = Type.Union([Type.Literal('closed'), Type.Literal('open'), Type.Literal('half-open')])
-const Readiness = Type.Object({
-  status: Type.Union([Type.Literal('ok'), Type.Literal('unavailable')]),
-  checks: Type.Object({
-    database: Type.Union([Type.Literal('ok'), Type.Literal('error')]),
-    provider: CircuitState,
-    shuttingDown: Type.Boolean()
-  })
-})
+import { Readiness } from '../schemas/health.js'
 
 export function healthRoutes (app: App, controller: HealthController): void {
   const open = { public: true, rateLimit: false as const }

@@ -1,16 +1,7 @@
-import { Type, type Static } from 'typebox'
-import type { App } from '../app.js'
+import { errorResponses, IdParams, Page, Message } from '../schemas/common.js'
+import type { App } from '../app-type.js'
 import type { MessagesController } from '../controllers/messages.js'
-import { Cursor, errorResponses, IdParams, Limit, Message, MessageStatus, Page, PhoneNumber } from '../schemas.js'
-
-export const MessagesQuery = Type.Object({
-  status: Type.Optional(MessageStatus),
-  campaignId: Type.Optional(Type.String({ minLength: 1, maxLength: 36 })),
-  to: Type.Optional(PhoneNumber),
-  limit: Limit,
-  cursor: Type.Optional(Cursor)
-}, { additionalProperties: false })
-export type MessagesQuery = Static<typeof MessagesQuery>
+import { MessagesQuery } from '../schemas/messages.js'
 
 export function messageRoutes (app: App, controller: MessagesController): void {
   app.get('/messages/:id', {

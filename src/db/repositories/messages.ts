@@ -1,6 +1,6 @@
 import type { ExpressionBuilder, Kysely } from 'kysely'
 import type { MessageStatus } from '../../domain/message-status.js'
-import type { Message } from '../../schemas.js'
+import type { Message } from '../../schemas/common.js'
 import type { Database, MessageRow } from '../schema.js'
 
 type Executor = Kysely<Database>

@@ -1,5 +1,5 @@
 import { Type, type Static, type TSchema } from 'typebox'
-import { MESSAGE_STATUSES } from './domain/message-status.js'
+import { MESSAGE_STATUSES } from '../domain/message-status.js'
 
 /** Shared building blocks for every route schema (validation, types and the OpenAPI document). */
 
