@@ -3,7 +3,7 @@ import { withOptOutFooter } from '../domain/footer.js'
 import { analyzeSegments, smartEncodingReport, type SegmentInfo } from '../domain/segments.js'
 import type { PreviewBody, SendSmsBody } from '../schemas/sms.js'
 import { hashRequest, scopedKey, type Idempotency } from '../services/idempotency.js'
-import { ProviderError } from '../services/infobip.js'
+import { ProviderError } from '../services/provider.js'
 import type { SendingService } from '../services/sending.js'
 import { errorStatus } from '../errors.js'
 

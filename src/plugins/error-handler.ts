@@ -24,6 +24,9 @@ export function registerErrorHandler (app: FastifyInstance, options: { exposeDet
   app.setErrorHandler((error: FastifyError | AppError | Error, request, reply) => {
     if (error instanceof AppError) {
       if (error.statusCode >= 500) request.log.warn({ code: error.code, reason: error.message }, 'Request failed')
+      // When the service knows how long to wait (an open circuit, Infobip's own Retry-After), say so in seconds (RFC 9110 §10.2.3).
+      const retryAfterMs = error.details?.retryAfterMs
+      if (typeof retryAfterMs === 'number' && retryAfterMs >= 0) reply.header('retry-after', String(Math.max(1, Math.ceil(retryAfterMs / 1000))))
       return reply.code(error.statusCode).send(body(error.statusCode, error.code, error.message, error.details))
     }
     const fastifyError = error as FastifyError

@@ -1,8 +1,7 @@
 import { AppError } from '../errors.js'
 import type { Log } from '../logger.js'
 import type { Metrics } from '../metrics.js'
-import { ProviderError } from './infobip.js'
-import type { ProviderMessage, ProviderSendResponse, SmsProvider } from './provider.js'
+import { ProviderError, type ProviderMessage, type ProviderSendResponse, type SmsProvider } from './provider.js'
 
 export interface SendResult {
   bulkId: string | undefined
