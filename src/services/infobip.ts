@@ -281,7 +281,9 @@ export function createInfobipProvider (options: InfobipOptions): SmsProvider {
       metrics?.providerCalls.inc({ outcome: 'success' })
       return data
     } catch (error) {
-      if ((error as { code?: string }).code === 'EOPENBREAKER') throw unavailable()
+      // Open (or its half-open probe already out), or shut down by close(): nothing was sent.
+      const code = (error as { code?: string }).code
+      if (code === 'EOPENBREAKER' || code === 'ESHUTDOWN') throw unavailable()
       const failure = error instanceof ProviderError ? error : new ProviderError('Unexpected failure calling Infobip', 'invalid-response', false)
       metrics?.providerCalls.inc({ outcome: 'failure' })
       metrics?.providerFailures.inc({ kind: failure.httpStatus !== null ? String(failure.httpStatus) : failure.kind })
@@ -305,6 +307,8 @@ export function createInfobipProvider (options: InfobipOptions): SmsProvider {
           bail(error as Error)
           return undefined as never
         }
+        // Nothing of this call was accepted, and the circuit opened or Infobip asked for a longer wait than we
+        // wait out: answer like any send in that state, whatever attempts are left.
         if (breaker.opened || holdRemaining() > options.retryAfterMaxMs) {
           bail(unavailable())
           return undefined as never
