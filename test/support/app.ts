@@ -37,6 +37,8 @@ export interface TestContext {
   headers: Record<string, string>
   /** Closes the app but keeps the database and the fake (to restart on the same data). */
   restart: (env?: Record<string, string>) => Promise<void>
+  /** A second instance of the service on the same database and fake (its dispatcher started); close it yourself. */
+  startPeer: (env?: Record<string, string>) => Promise<App>
   close: () => Promise<void>
 }
 
@@ -89,6 +91,7 @@ export async function startTestApp (options: TestAppOptions = {}): Promise<TestC
       context.config = configFor(env)
       context.app = await launch(context.config)
     },
+    startPeer: async (env) => await launch(configFor(env)),
     close: async () => {
       await context.app.close()
       await fake.close()
