@@ -35,26 +35,65 @@ export async function seedCampaign (ctx: TestContext, options: SeedOptions): Pro
   try {
     const { db } = handle
     await db.insertInto('campaigns').values({
-      id: campaignId, name: 'Seeded', message: options.message ?? 'Hello {{firstName}}', audience: '{}', sender_id: null,
-      send_at: null, valid_until: options.validUntil ?? null, status: options.status ?? 'sending', created_at: now, updated_at: now, launched_at: now, completed_at: null
+      id: campaignId,
+      name: 'Seeded',
+      message: options.message ?? 'Hello {{firstName}}',
+      audience: '{}',
+      sender_id: null,
+      send_at: null,
+      valid_until: options.validUntil ?? null,
+      status: options.status ?? 'sending',
+      created_at: now,
+      updated_at: now,
+      launched_at: now,
+      completed_at: null
     }).execute()
     for (let i = 0; i < numbers.length; i += 200) {
       const slice = numbers.slice(i, i + 200)
       await db.insertInto('contacts').values(slice.map((phone, j) => ({
-        id: contactIds[i + j]!, phone_number: phone, first_name: `Ann${i + j}`, last_name: null, timezone: options.timezone ?? null,
-        attributes: '{}', subscribed: options.suppressed?.includes(i + j) === true ? 0 : 1, created_at: now, updated_at: now
+        id: contactIds[i + j]!,
+        phone_number: phone,
+        first_name: `Ann${i + j}`,
+        last_name: null,
+        timezone: options.timezone ?? null,
+        attributes: '{}',
+        subscribed: options.suppressed?.includes(i + j) === true ? 0 : 1,
+        created_at: now,
+        updated_at: now
       }))).execute()
       const consenting = slice.map((phone, j) => ({ phone, index: i + j })).filter(({ index }) => options.noConsent?.includes(index) !== true)
       if (consenting.length > 0) {
         await db.insertInto('consent_events').values(consenting.map(({ phone, index }) => ({
-          id: newId(), phone_number: phone, contact_id: contactIds[index]!, type: 'opt_in', source: 'web_form', text: 'Yes to offers',
-          ip: null, user_agent: null, keyword: null, occurred_at: now, recorded_at: now
+          id: newId(),
+          phone_number: phone,
+          contact_id: contactIds[index]!,
+          type: 'opt_in',
+          source: 'web_form',
+          text: 'Yes to offers',
+          ip: null,
+          user_agent: null,
+          keyword: null,
+          occurred_at: now,
+          recorded_at: now
         }))).execute()
       }
       await db.insertInto('messages').values(slice.map((phone, j) => ({
-        id: messageIds[i + j]!, to_number: phone, text: '', sender_id: null, purpose: 'marketing', status: 'queued', campaign_id: campaignId,
-        contact_id: contactIds[i + j]!, segments: 0, encoding: 'GSM-7', created_at: now, updated_at: now, due_at: now, priority: 2,
-        origin: 'campaign', valid_until: options.validUntil ?? null
+        id: messageIds[i + j]!,
+        to_number: phone,
+        text: '',
+        sender_id: null,
+        purpose: 'marketing',
+        status: 'queued',
+        campaign_id: campaignId,
+        contact_id: contactIds[i + j]!,
+        segments: 0,
+        encoding: 'GSM-7',
+        created_at: now,
+        updated_at: now,
+        due_at: now,
+        priority: 2,
+        origin: 'campaign',
+        valid_until: options.validUntil ?? null
       }))).execute()
     }
     const suppressed = (options.suppressed ?? []).map((i) => numbers[i]!)
