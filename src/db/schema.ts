@@ -67,6 +67,7 @@ export interface IdempotencyKeysTable {
   response_body: string | null
   created_at: string
   expires_at: string
+  message_id: string | null
 }
 
 export interface ContactsTable {

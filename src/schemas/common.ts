@@ -14,8 +14,7 @@ export const ErrorResponse = Type.Object({
   providerCode: Type.Optional(Type.Union([Type.String(), Type.Null()])),
   outcome: Type.Optional(Type.Union([Type.Literal('not-sent'), Type.Literal('unknown')], {
     description: "PROVIDER_ERROR: 'not-sent' when Infobip provably accepted nothing; 'unknown' when it may have accepted the message (timeout, reset, 5xx)"
-  })),
-  retryAfterMs: Type.Optional(Type.Integer({ minimum: 0, description: 'PROVIDER_UNAVAILABLE: ms until sending may resume (also sent as the Retry-After header, in seconds)' }))
+  }))
 }, { $id: 'ErrorResponse', additionalProperties: false })
 
 const errorRef = Type.Ref('ErrorResponse')

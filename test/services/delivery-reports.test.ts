@@ -17,7 +17,7 @@ describe('delivery reports through the status lattice', () => {
   const TO = '+14155552671'
 
   beforeAll(async () => {
-    ctx = await startTestApp({ env: { RECONCILE_INTERVAL_MS: '0' } })
+    ctx = await startTestApp()
   })
   afterAll(async () => { await ctx.close() })
 
