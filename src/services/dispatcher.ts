@@ -8,7 +8,7 @@ import * as messages from '../db/repositories/messages.js'
 import * as outbox from '../db/repositories/outbox.js'
 import type { OutboxRow } from '../db/repositories/outbox.js'
 import { capWindowStart, decide, type Policy } from '../domain/compliance.js'
-import { isDuplicateRejection, statusFromProvider } from '../domain/message-status.js'
+import { settle, statusFromProvider, type RecordedStatus } from '../domain/message-status.js'
 import { analyzeSegments } from '../domain/segments.js'
 import { AppError } from '../errors.js'
 import type { Log } from '../logger.js'
@@ -553,18 +553,23 @@ function reportStatus (report: DeliveryReport): ProviderSendResponse['messages']
   }
 }
 
-/** What Infobip's answer for one message means for its record. */
+/** A leased row whose answer is being recorded: in flight, as far as its record knows. */
+const HANDED_OVER: RecordedStatus = { status: 'sending', providerStatus: null, errorCode: null }
+
+/**
+ * What Infobip's answer for one message means for its record, through the status lattice: a
+ * REJECTED_DUPLICATE_MESSAGE_ID says the first hand-over went, so the record becomes `accepted` and keeps
+ * nothing of the duplicate. (recordSendOutcomes leaves a record a delivery report already moved on.)
+ */
 export function outcomeOf (id: string, bulkId: string | undefined, entry: ProviderSendResponse['messages'][number], at: string): messages.SendOutcome {
-  // REJECTED_DUPLICATE_MESSAGE_ID: Infobip already has this id, so the first hand-over went; its record stands.
-  if (isDuplicateRejection(entry.status)) {
-    return { id, status: 'accepted', infobipMessageId: entry.messageId, bulkId: bulkId ?? null, providerStatus: null, error: null, at }
-  }
+  const settled = settle(HANDED_OVER, { from: 'provider', status: entry.status })
+  const statusOnly = settled.apply && settled.statusOnly
   return {
     id,
-    status: statusFromProvider(entry.status),
+    status: settled.apply ? settled.status : statusFromProvider(entry.status),
     infobipMessageId: entry.messageId,
     bulkId: bulkId ?? null,
-    providerStatus: entry.status.name,
+    providerStatus: statusOnly ? null : entry.status.name,
     error: null,
     at
   }

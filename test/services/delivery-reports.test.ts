@@ -96,3 +96,30 @@ describe('delivery reports through the status lattice', () => {
     expect(await getMessage(ctx, id)).toEqual(settled)
   })
 })
+
+describe('a re-send answered REJECTED_DUPLICATE_MESSAGE_ID (Infobip\'s idempotent sending)', () => {
+  let ctx: TestContext
+
+  beforeAll(async () => {
+    ctx = await startTestApp({ env: { INFOBIP_TIMEOUT_MS: '300', INFOBIP_IDEMPOTENCY: 'true' } })
+  })
+  afterAll(async () => { await ctx.close() })
+
+  it('records the message that went as accepted, never rejected, and it is delivered once', async () => {
+    ctx.fake.setDuplicateIds(true)
+    // Infobip takes the message but answers after the timeout, and its log shows it only from the second look-up:
+    // the service re-sends the same id at once (idempotent sending), and Infobip refuses the copy.
+    ctx.fake.setLogLag({ lookups: 1 })
+    ctx.fake.enqueue({ kind: 'slow', ms: 600 })
+    const response = await ctx.app.inject({
+      method: 'POST', url: '/send-sms', headers: ctx.headers, payload: { destinationNumber: '+14155552671', message: 'Your code is 123456', purpose: 'transactional' }
+    })
+    const { id } = response.json() as { id: string }
+    // Both requests carried the same messageId; Infobip accepted it once.
+    expect(ctx.fake.sendRequests().map((r) => (r.body as { messages: Array<{ destinations: Array<{ messageId: string }> }> }).messages[0]!.destinations[0]!.messageId)).toEqual([id, id])
+    expect(ctx.fake.acceptances.get(id)).toBe(1)
+    expect(await getMessage(ctx, id)).toMatchObject({ status: 'accepted', error: null })
+    expect(await postDeliveryReports(ctx, [{ messageId: id, to: '14155552671', status: 'DELIVERED' }])).toEqual({ processed: 1, ignored: 0 })
+    expect((await getMessage(ctx, id)).status).toBe('delivered')
+  })
+})
