@@ -4,7 +4,7 @@ import * as messages from '../db/repositories/messages.js'
 import type { Purpose } from '../db/repositories/messages.js'
 import { newId } from '../domain/ids.js'
 import { isPendingGroup, statusFromProvider } from '../domain/message-status.js'
-import { parsePhone } from '../domain/phone.js'
+import { mustReadPhoneNumber } from '../domain/phone.js'
 import type { Log } from '../logger.js'
 import { maskPhone } from '../logger.js'
 import type { Clock } from './clock.js'
@@ -82,8 +82,8 @@ export function createSendingService ({ config, clock, compliance, queue, log }:
 
   /** POST /send-sms: validate, decide, record, then hand to the provider and wait for its answer. */
   async function sendSingle (request: SendRequest): Promise<SendResponse> {
-    const phone = parsePhone(request.destinationNumber)
-    if (!phone.ok) throw new AppError('INVALID_PHONE_NUMBER', `destinationNumber ${phone.reason}`)
+    const phone = mustReadPhoneNumber(request.destinationNumber, 'destinationNumber', { defaultCountry: config.defaultCountry, use: 'recipient' })
+    if (phone.note !== null) log.info({ to: maskPhone(phone.e164), basis: phone.basis, why: phone.note }, 'Number accepted although the number library does not list it')
     const purpose = request.purpose ?? 'marketing'
     const id = newId()
     const now = clock.now()
@@ -94,7 +94,7 @@ export function createSendingService ({ config, clock, compliance, queue, log }:
       log.info({ messageId: id, to: maskPhone(phone.e164), code: decision.code }, 'Send refused by compliance gate')
       throw new AppError(decision.code, decision.reason, {
         messageId: id,
-        ...(decision.outcome === 'defer' ? { nextAllowedAt: decision.nextAllowedAt.toISOString() } : {})
+        ...('nextAllowedAt' in decision ? { nextAllowedAt: decision.nextAllowedAt.toISOString() } : {})
       })
     }
 
