@@ -3,9 +3,10 @@ import Fastify from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { App } from './app-type.js'
 import type { DestinationStream } from 'pino'
-import type { Config } from './config.js'
+import { startupWarnings, type Config } from './config.js'
 import { createContactsController } from './controllers/contacts.js'
 import { createHealthController } from './controllers/health.js'
+import { createInboundMessagesController } from './controllers/inbound-messages.js'
 import { createMessagesController } from './controllers/messages.js'
 import { createSmsController } from './controllers/sms.js'
 import { createWebhooksController } from './controllers/webhooks.js'
@@ -21,11 +22,13 @@ import { registerMetrics } from './plugins/metrics.js'
 import { registerSecurity } from './plugins/security.js'
 import { contactRoutes } from './routes/contacts.js'
 import { healthRoutes } from './routes/health.js'
+import { inboundMessageRoutes } from './routes/inbound-messages.js'
 import { messageRoutes } from './routes/messages.js'
 import { smsRoutes } from './routes/sms.js'
 import { webhookRoutes } from './routes/webhooks.js'
 import { systemClock, type Clock } from './services/clock.js'
 import { createCompliance } from './services/compliance.js'
+import { createConsentLedger } from './services/consent.js'
 import { createContactsService } from './services/contacts.js'
 import { createDeliveryReports } from './services/delivery-reports.js'
 import { createIdempotency } from './services/idempotency.js'
@@ -85,6 +88,7 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<App
     provider = sandbox!
   }
   if (config.apiKeys.length === 0) app.log.warn('API_KEYS is not set: the API is open to anyone who can reach it')
+  for (const warning of startupWarnings(config)) app.log.warn(warning)
 
   const queue = createSendQueue({
     provider,
@@ -101,8 +105,9 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<App
   const deliveryReports = createDeliveryReports({ db, clock })
   sandbox?.onDeliveryReports(async (reports) => await deliveryReports.apply(reports))
   const replies = createSystemReplies({ db, clock, queue, log: app.log, defaultFrom: config.senderId })
-  const inbound = createInbound({ db, dialect, config, clock, replies, log: app.log })
-  const contactsService = createContactsService({ db, dialect, clock })
+  const ledger = createConsentLedger({ clock })
+  const inbound = createInbound({ db, dialect, config, clock, ledger, replies, log: app.log })
+  const contactsService = createContactsService({ db, dialect, clock, ledger, defaultCountry: config.defaultCountry, log: app.log })
 
   const reconciler = createReconciler({
     db, provider, deliveryReports, clock, log: app.log, staleAfterMs: config.reconcile.afterMs, busy: () => queue.activeIds()
@@ -166,9 +171,10 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<App
     isShuttingDown: () => shuttingDown
   }))
   smsRoutes(app, createSmsController({ sending, idempotency, config }))
-  messageRoutes(app, createMessagesController(createMessageQueries(db)))
+  messageRoutes(app, createMessagesController(createMessageQueries(db, { defaultCountry: config.defaultCountry })))
   webhookRoutes(app, createWebhooksController({ webhookSecret: config.webhookSecret, deliveryReports, inbound }))
   contactRoutes(app, createContactsController(contactsService))
+  inboundMessageRoutes(app, createInboundMessagesController(inbound))
 
   return app
 }
