@@ -141,7 +141,7 @@ describe('one phone-number reader for every input (DEFAULT_COUNTRY=US)', () => {
     })
 
     it('POST /opt-outs accepts any number of a possible length, even one no table knows yet', async () => {
-      for (const [input, stored] of [['+16245550160', '+16245550160'], ['(861) 555-0161', '+18615550161'], ['+19995550162', '+19995550162']]) {
+      for (const [input, stored] of [['+16245550160', '+16245550160'], ['(861) 555-0161', '+18615550161'], ['+19995550162', '+19995550162']] as const) {
         const response = await ctx.app.inject({ method: 'POST', url: '/opt-outs', headers: ctx.headers, payload: { phoneNumber: input, reason: 'Called in' } })
         expect(response.statusCode, response.body).toBe(201)
         expect(response.json()).toMatchObject({ phoneNumber: stored, source: 'api' })
