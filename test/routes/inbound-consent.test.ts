@@ -4,11 +4,12 @@ import type { InboundMessage } from '../../src/db/repositories/inbound-messages.
 import { openDatabase } from '../../src/db/database.js'
 import { newId } from '../../src/domain/ids.js'
 import {
-  API_KEY_LABEL, consentEvents, INBOUND_PATH, postInbound, sendSms, textsReceivedBy, waitFor, withToken,
+  API_KEY_LABEL, consentEvents, INBOUND_PATH, postInbound, sendSms, textsReceivedBy, withToken,
   type ConsentEventView, type Page
 } from '../support/api.js'
 import { addConsentingContact, startTestApp, type TestContext } from '../support/app.js'
 import { inboundBody, infobipTimestamp } from '../support/fake-infobip.js'
+import { waitFor } from '../support/wait.js'
 
 const BRAND = 'Acme Deals'
 const SUPPORT = 'aide@acme.example'

@@ -116,17 +116,6 @@ export async function consentEvents (ctx: TestContext, contactId: string): Promi
   return response.json<{ items: ConsentEventView[] }>().items
 }
 
-/** Polls `probe` until it gives something other than false, null or undefined; fails after `timeoutMs`. */
-export async function waitFor<T> (probe: () => T | Promise<T>, what: string, timeoutMs = 5000): Promise<Exclude<T, false | null | undefined>> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await probe()
-    if (value !== undefined && value !== null && value !== false) return value as Exclude<T, false | null | undefined>
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 20))
-  }
-}
-
 /** Texts the fake Infobip was asked to send to a number (E.164, the + optional), in order. */
 export function textsReceivedBy (ctx: TestContext, number: string): string[] {
   const digits = number.replace(/^\+/, '')
