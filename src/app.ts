@@ -121,7 +121,8 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<App
   healthRoutes(app, createHealthController({
     pingDatabase: async () => await pingDatabase(db),
     circuitState: () => provider.circuitState(),
-    isShuttingDown: () => shuttingDown
+    isShuttingDown: () => shuttingDown,
+    dispatcher
   }))
   smsRoutes(app, createSmsController({ sending: services.sending, idempotency: services.idempotency, config }))
   messageRoutes(app, createMessagesController(services.messages))

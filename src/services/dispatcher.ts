@@ -76,6 +76,8 @@ export interface DispatcherOptions {
 export interface RecipientFields { firstName: string | null, lastName: string | null, phoneNumber: string, attributes: Record<string, string> }
 
 const IDLE_POLL_MS = 200
+/** Rows in hand longer than this since their compliance check get another look at the suppression list (ms). */
+const LAST_LOOK_AFTER_MS = 50
 const LOOKUP_INTERVAL_MS = 1000
 const RESOLVE_BATCH = 500
 const RETRY_BACKOFF_MS = 30_000
@@ -86,8 +88,9 @@ interface Waiter { resolve: (result: HandoverResult) => void, reject: (error: un
 export function createDispatcher (options: DispatcherOptions) {
   const { db, dialect, provider, throttle, clock, log, metrics, faults } = options
   const owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`
-  /** Rows this process holds under its lease, waiting for tokens (single sends and re-sends). */
+  /** Rows this process holds under its lease, waiting for tokens (single sends and re-sends), with when they came. */
   const ready: OutboxRow[] = []
+  const readySince = new Map<string, number>()
   const waiters = new Map<string, Waiter>()
   const held = new Set<string>()
   let inFlight = 0
@@ -229,15 +232,19 @@ export function createDispatcher (options: DispatcherOptions) {
   }
 
   /**
-   * The last look before hand-over: rows that waited in this process (single sends, re-sends) are checked
-   * against the suppression list once more, so an opt-out that arrived meanwhile still stops them.
+   * The last look before hand-over: rows that waited in this process longer than LAST_LOOK_AFTER_MS since their
+   * compliance check (single sends held up by the throttle or busy request slots, re-sends) are checked against
+   * the suppression list once more, so an opt-out that arrived meanwhile still stops them.
    */
   async function lastLook (batch: OutboxRow[]): Promise<OutboxRow[]> {
-    const numbers = [...new Set(batch.filter((r) => r.origin !== 'reply').map((r) => r.to))]
+    const now = Date.now()
+    const waited = batch.filter((r) => r.origin !== 'reply' && now - (readySince.get(r.id) ?? 0) >= LAST_LOOK_AFTER_MS)
+    for (const row of batch) readySince.delete(row.id)
+    const numbers = [...new Set(waited.map((r) => r.to))]
     if (numbers.length === 0) return batch
     const suppressed = await consent.suppressedAmong(db, numbers)
     if (suppressed.size === 0) return batch
-    const [stopped, going] = partition(batch, (r) => r.origin !== 'reply' && suppressed.has(r.to))
+    const [stopped, going] = partition(batch, (r) => waited.includes(r) && suppressed.has(r.to))
     await outbox.settleUnsent(db, stopped.map((r) => r.id), owner, 'suppressed', { reason: 'RECIPIENT_OPTED_OUT: the recipient opted out before the message was handed over' }, nowIso())
     for (const row of stopped) rejectWaiter(row.id, new AppError('RECIPIENT_OPTED_OUT', 'The recipient opted out before the message was sent'))
     return going
@@ -360,6 +367,7 @@ export function createDispatcher (options: DispatcherOptions) {
     for (const row of late) rejectWaiter(row.id, new AppError('PROVIDER_ERROR', 'The message could not be handed over before it expired'))
     log.warn({ count: resend.length }, 'Infobip has no record of messages whose hand-over was unknown; re-sending with the same ids')
     ready.push(...resend)
+    for (const row of resend) readySince.set(row.id, 0)
     signal()
   }
 
@@ -498,6 +506,7 @@ export function createDispatcher (options: DispatcherOptions) {
       return new Promise<HandoverResult>((resolve, reject) => {
         waiters.set(row.id, { resolve, reject })
         ready.push(row)
+        readySince.set(row.id, Date.now())
         signal()
       })
     },
