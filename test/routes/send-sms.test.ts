@@ -631,7 +631,7 @@ describe('POST /send-sms when the circuit opens', () => {
   it('stops calling Infobip and answers 503 PROVIDER_UNAVAILABLE', async () => {
     ctx.fake.setDefault({ kind: 'error', status: 503 })
     const ready = async (): Promise<unknown> => (await ctx.app.inject({ method: 'GET', url: '/health/ready' })).json()
-    expect(await ready()).toEqual({ status: 'ok', checks: { database: 'ok', provider: 'closed', shuttingDown: false } })
+    expect(await ready()).toEqual({ status: 'ok', checks: { database: 'ok', provider: 'closed', dispatcher: 'running', shuttingDown: false } })
 
     for (let i = 0; i < 2; i++) {
       const response = await postSendSms(ctx, transactional())
@@ -642,7 +642,7 @@ describe('POST /send-sms when the circuit opens', () => {
 
     const readiness = await ctx.app.inject({ method: 'GET', url: '/health/ready' })
     expect(readiness.statusCode).toBe(200)
-    expect(readiness.json()).toEqual({ status: 'ok', checks: { database: 'ok', provider: 'open', shuttingDown: false } })
+    expect(readiness.json()).toEqual({ status: 'ok', checks: { database: 'ok', provider: 'open', dispatcher: 'running', shuttingDown: false } })
 
     const refused = await postSendSms(ctx, transactional())
     expect(refused.statusCode).toBe(503)
