@@ -67,16 +67,23 @@ export function createCompliance ({ db, dialect, config, metrics }: ComplianceOp
       for (const input of batch) {
         const state = ledger.get(input.to)
         const contact = input.purpose === 'marketing' ? routing.get(input.to) ?? null : null
+        const counted = recent.get(input.to)
         const decision = decide(input, {
           suppressed: state?.suppressed ?? false,
           consent: state?.latest?.type ?? null,
           timezone: contact?.timezone ?? null,
-          recentMarketing: recent.get(input.to) ?? 0
+          recentMarketing: counted?.count ?? 0,
+          recentMarketingOldestAt: counted?.oldestAt ?? null
         }, policy)
-        if (decision.outcome === 'allow' && input.purpose === 'marketing') recent.set(input.to, (recent.get(input.to) ?? 0) + 1)
+        if (decision.outcome === 'allow' && input.purpose === 'marketing') {
+          recent.set(input.to, { count: (counted?.count ?? 0) + 1, oldestAt: counted?.oldestAt ?? input.now.toISOString() })
+        }
         const row = messageFor(input, decision, contact?.id ?? null)
         rows.push(row)
-        metrics?.complianceDecisions.inc({ outcome: decision.outcome, reason: decision.outcome === 'allow' ? 'none' : decision.code })
+        // The label says what happened to the message: a quiet-hours refusal of a direct send is a block
+        // (status suppressed), only a message that waits is a deferral (status deferred).
+        const outcome = row.status === 'deferred' ? 'defer' : row.status === 'suppressed' ? 'block' : 'allow'
+        metrics?.complianceDecisions.inc({ outcome, reason: decision.outcome === 'allow' ? 'none' : decision.code })
         admitted.push({ decision, segments: row.segments, encoding: row.encoding, contactId: row.contactId ?? null })
       }
       await messages.insertMessages(trx, rows)
@@ -85,7 +92,7 @@ export function createCompliance ({ db, dialect, config, metrics }: ComplianceOp
   }
 
   /** Marketing already handed over to each capped number within its window (the earliest window in the batch: the stricter count). */
-  async function recentMarketing (trx: Db, batch: Admission[]): Promise<Map<string, number>> {
+  async function recentMarketing (trx: Db, batch: Admission[]): Promise<Map<string, messages.MarketingCount>> {
     let since: Date | null = null
     const capped = new Set<string>()
     for (const input of batch) {

@@ -5,6 +5,7 @@ import type { Log } from '../logger.js'
 import type { Metrics } from '../metrics.js'
 import type { Clock } from './clock.js'
 import { createCompliance } from './compliance.js'
+import { createConsentLedger } from './consent.js'
 import { createContactsService } from './contacts.js'
 import { createDeliveryReports } from './delivery-reports.js'
 import { createDispatcher, type FaultInjector } from './dispatcher.js'
@@ -79,9 +80,10 @@ export function createServices (config: Config, database: DatabaseHandle, deps: 
   const sending = createSendingService({ config, clock, compliance, dispatcher, db, log })
   const idempotency = createIdempotency({ db, clock })
   const replies = createSystemReplies({ db, clock, wake: dispatcher.wake, defaultFrom: config.senderId })
-  const inbound = createInbound({ db, dialect, config, clock, replies, log })
-  const contacts = createContactsService({ db, dialect, clock })
-  const messages = createMessageQueries(db)
+  const ledger = createConsentLedger({ clock })
+  const inbound = createInbound({ db, dialect, config, clock, ledger, replies, log })
+  const contacts = createContactsService({ db, dialect, clock, ledger, defaultCountry: config.defaultCountry, log })
+  const messages = createMessageQueries(db, { defaultCountry: config.defaultCountry })
 
   let purgeTimer: NodeJS.Timeout | null = null
   const workers = {
