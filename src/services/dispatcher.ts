@@ -8,7 +8,7 @@ import * as messages from '../db/repositories/messages.js'
 import * as outbox from '../db/repositories/outbox.js'
 import type { OutboxRow } from '../db/repositories/outbox.js'
 import { capWindowStart, decide, type Policy } from '../domain/compliance.js'
-import { settle, statusFromProvider, type RecordedStatus } from '../domain/message-status.js'
+import { isDuplicateRejection, settle, statusFromProvider, type RecordedStatus } from '../domain/message-status.js'
 import { analyzeSegments } from '../domain/segments.js'
 import { AppError } from '../errors.js'
 import type { Log } from '../logger.js'
@@ -278,7 +278,8 @@ export function createDispatcher (options: DispatcherOptions) {
       faults?.at('recorded', ids)
       for (const row of batch) {
         const entry = byId.get(row.id)
-        if (entry !== undefined) settleWaiter(row.id, { bulkId: response.bulkId, entry })
+        // A duplicate-id refusal of a re-send means the first hand-over went: the caller hears "accepted".
+        if (entry !== undefined) settleWaiter(row.id, { bulkId: response.bulkId, entry: isDuplicateRejection(entry.status) ? { ...entry, status: ACCEPTED_EARLIER } : entry })
       }
       // Infobip answered without a word on these: it may or may not have them.
       if (missing.length > 0) await outcomeUnknown(missing)
@@ -555,6 +556,9 @@ function reportStatus (report: DeliveryReport): ProviderSendResponse['messages']
 }
 
 /** A leased row whose answer is being recorded: in flight, as far as its record knows. */
+/** What a caller is told of a message Infobip already had (its re-send was refused as a duplicate id). */
+const ACCEPTED_EARLIER = Object.freeze({ groupId: 1, groupName: 'PENDING', id: 26, name: 'PENDING_ACCEPTED', description: 'Accepted by an earlier hand-over of the same messageId' })
+
 const HANDED_OVER: RecordedStatus = { status: 'sending', providerStatus: null, errorCode: null }
 
 /**
