@@ -92,6 +92,8 @@ export function createDispatcher (options: DispatcherOptions) {
   const readySince = new Map<string, number>()
   const waiters = new Map<string, Waiter>()
   const held = new Set<string>()
+  /** Rows whose unknown outcome this process is settling (looked up, waiting for the settle delay). */
+  const resolving = new Set<string>()
   let inFlight = 0
   let running = false
   let loop: Promise<void> | null = null
@@ -336,18 +338,28 @@ export function createDispatcher (options: DispatcherOptions) {
    * Not found → looked up again every second until `settleMs` after the doubt began (logs lag), then re-sent
    * with the same messageId; with idempotent sending enabled, re-sent at once.
    */
-  async function resolve (rows: OutboxRow[]): Promise<void> {
+  async function resolve (candidates: OutboxRow[], continuing = false): Promise<void> {
+    // A row already being settled in this process is never settled twice at once.
+    const rows = continuing ? candidates : candidates.filter((r) => !resolving.has(r.id))
     if (rows.length === 0) return
+    for (const row of rows) resolving.add(row.id)
+    const done = (settled: OutboxRow[]): void => { for (const row of settled) resolving.delete(row.id) }
     let reports: DeliveryReport[]
     try {
       reports = await provider.lookup(rows.map((r) => r.id))
     } catch (error) {
       log.warn({ count: rows.length, code: (error as AppError).code }, 'Message-log look-up failed; will try again')
-      later(Math.max(provider.pausedForMs(), LOOKUP_INTERVAL_MS), async () => await resolve(rows))
+      later(Math.max(provider.pausedForMs(), LOOKUP_INTERVAL_MS), async () => await resolve(rows, true))
       return
     }
+    // Only rows still leased to this dispatcher go on (a stall past the lease lets another take over).
+    const owned = await outbox.extendLeases(db, rows.map((r) => r.id), owner, leaseUntil())
+    const lost = rows.filter((r) => !owned.has(r.id))
+    done(lost)
+    rows.splice(0, rows.length, ...rows.filter((r) => owned.has(r.id)))
     const found = new Map(reports.map((r) => [r.messageId, r]))
     const [known, unseen] = partition(rows, (r) => found.has(r.id))
+    done(known)
     if (known.length > 0) {
       await options.deliveryReports.apply(known.map((r) => found.get(r.id)!))
       await outbox.clearLeases(db, known.map((r) => r.id), owner)
@@ -360,13 +372,15 @@ export function createDispatcher (options: DispatcherOptions) {
     const now = clock.now()
     const at = now.toISOString()
     const [settled, waiting] = partition(unseen, (r) => options.idempotent || now.getTime() - Date.parse(r.outcomeUnknownSince ?? at) >= options.settleMs)
-    if (waiting.length > 0) later(LOOKUP_INTERVAL_MS, async () => await resolve(waiting))
+    if (waiting.length > 0) later(LOOKUP_INTERVAL_MS, async () => await resolve(waiting, true))
+    done(settled)
     if (settled.length === 0) return
     const [late, resend] = partition(settled, (r) => r.validUntil !== null && r.validUntil <= at)
     await outbox.settleUnsent(db, late.map((r) => r.id), owner, 'expired', { reason: 'EXPIRED: Infobip has no record of it and its validUntil has passed; never sent late' }, at)
     for (const row of late) rejectWaiter(row.id, new AppError('PROVIDER_ERROR', 'The message could not be handed over before it expired'))
+    if (resend.length === 0) return
     log.warn({ count: resend.length }, 'Infobip has no record of messages whose hand-over was unknown; re-sending with the same ids')
-    ready.push(...resend)
+    ready.push(...resend.filter((r) => !held.has(r.id) && !ready.includes(r)))
     for (const row of resend) readySince.set(row.id, 0)
     signal()
   }
@@ -467,7 +481,7 @@ export function createDispatcher (options: DispatcherOptions) {
       await track(resolveOrphans()).catch((error: unknown) => log.warn({ err: error }, 'Could not settle orphaned messages yet'))
       loop = run()
       renewTimer = setInterval(() => {
-        if (held.size + ready.length + waiters.size === 0) return
+        if (held.size + ready.length + waiters.size + resolving.size === 0) return
         track(outbox.renewLeases(db, owner, leaseUntil())).catch((error: unknown) => log.warn({ err: error }, 'Could not renew leases'))
       }, Math.max(100, Math.floor(options.leaseMs / 3)))
       orphanTimer = setInterval(() => {

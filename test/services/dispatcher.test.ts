@@ -115,11 +115,13 @@ describe('crash at every step of claim → hand-over → record', () => {
         }
       }
       const clock = new TestClock(DAYTIME, true)
-      ctx = await startTestApp({ clock, faults, env: { SEND_BATCH_SIZE: '10', OUTCOME_SETTLE_MS: '300', DISPATCH_LEASE_MS: '1000' } })
+      // The settle delay outlasts the lease: rows being settled must keep their lease, or another claim would re-send them.
+      const env = { SEND_BATCH_SIZE: '10', OUTCOME_SETTLE_MS: '2500', DISPATCH_LEASE_MS: '1000' }
+      ctx = await startTestApp({ clock, faults, env })
       const seeded = await seedCampaign(ctx, { count: 35 })
       await waitFor(() => crashes === 1, 'the crash')
       // The crashed batch keeps its lease and its rows stay `sending` until a dispatcher settles them.
-      await ctx.restart({ SEND_BATCH_SIZE: '10', OUTCOME_SETTLE_MS: '300', DISPATCH_LEASE_MS: '1000' })
+      await ctx.restart(env)
       await waitFor(async () => (await statuses(ctx!, seeded.campaignId)).accepted === 35, 'every message accepted', 15_000)
       const counts = handoverCounts(ctx.fake.sendRequests())
       expect(counts.size).toBe(35)

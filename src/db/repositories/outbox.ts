@@ -172,6 +172,15 @@ export async function claimUnresolved (db: Executor, dialect: Dialect, lease: Le
   })
 }
 
+/** Extends `owner`'s lease on these rows and returns the ids it still holds (a lost lease is not re-sent). */
+export async function extendLeases (db: Executor, ids: string[], owner: string, expiresAt: string): Promise<Set<string>> {
+  if (ids.length === 0) return new Set()
+  const rows = await db.updateTable('messages').set({ lease_expires_at: expiresAt })
+    .where('id', 'in', ids).where('lease_owner', '=', owner).where('status', '=', 'sending')
+    .returning('id').execute()
+  return new Set(rows.map((r) => r.id))
+}
+
 /** Extends every lease `owner` holds (its heartbeat while batches are in flight). */
 export async function renewLeases (db: Executor, owner: string, expiresAt: string): Promise<number> {
   const result = await db.updateTable('messages').set({ lease_expires_at: expiresAt })
