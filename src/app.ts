@@ -4,6 +4,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { App } from './app-type.js'
 import type { DestinationStream } from 'pino'
 import type { Config } from './config.js'
+import { createCampaignsController } from './controllers/campaigns.js'
 import { createContactsController } from './controllers/contacts.js'
 import { createHealthController } from './controllers/health.js'
 import { createMessagesController } from './controllers/messages.js'
@@ -19,11 +20,13 @@ import { registerDocs } from './plugins/docs.js'
 import { registerErrorHandler } from './plugins/error-handler.js'
 import { registerMetrics } from './plugins/metrics.js'
 import { registerSecurity } from './plugins/security.js'
+import { campaignRoutes } from './routes/campaigns.js'
 import { contactRoutes } from './routes/contacts.js'
 import { healthRoutes } from './routes/health.js'
 import { messageRoutes } from './routes/messages.js'
 import { smsRoutes } from './routes/sms.js'
 import { webhookRoutes } from './routes/webhooks.js'
+import { createCampaignsService } from './services/campaigns.js'
 import { systemClock, type Clock } from './services/clock.js'
 import { createCompliance } from './services/compliance.js'
 import { createContactsService } from './services/contacts.js'
@@ -169,6 +172,7 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<App
   messageRoutes(app, createMessagesController(createMessageQueries(db)))
   webhookRoutes(app, createWebhooksController({ webhookSecret: config.webhookSecret, deliveryReports, inbound }))
   contactRoutes(app, createContactsController(contactsService))
+  campaignRoutes(app, createCampaignsController(createCampaignsService({ db, dialect, config, clock, sending })))
 
   return app
 }

@@ -1,4 +1,5 @@
 import type { Generated, Insertable, Kysely, Selectable, Updateable } from 'kysely'
+import type { CampaignStatus } from '../domain/campaign-status.js'
 
 /** Timestamps are ISO-8601 UTC strings on both dialects, so they compare and sort the same everywhere. */
 export interface MessagesTable {
@@ -46,7 +47,7 @@ export interface CampaignsTable {
   sender_id: string | null
   send_at: string | null
   valid_until: string | null
-  status: string
+  status: CampaignStatus
   created_at: string
   updated_at: string
   launched_at: string | null
