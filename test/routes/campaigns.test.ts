@@ -262,3 +262,26 @@ describe('the status machine over HTTP', () => {
     }
   })
 })
+
+describe('OpenAPI', () => {
+  it('documents every campaign route with a schema for each status it answers', async () => {
+    const response = await ctx.app.inject({ method: 'GET', url: '/docs/json' })
+    expect(response.statusCode).toBe(200)
+    const doc = response.json<{ paths: Record<string, Record<string, { responses: Record<string, unknown> }>> }>()
+    const expected: Array<[path: string, method: string, statuses: string[]]> = [
+      ['/campaigns', 'post', ['201', '400', '401', '429', '500']],
+      ['/campaigns', 'get', ['200', '400', '401', '429', '500']],
+      ['/campaigns/{id}', 'get', ['200', '400', '401', '404', '429', '500']],
+      ['/campaigns/{id}', 'patch', ['200', '400', '401', '404', '409', '429', '500']],
+      ['/campaigns/{id}/launch', 'post', ['202', '400', '401', '404', '409', '429', '500']],
+      ['/campaigns/{id}/pause', 'post', ['202', '400', '401', '404', '409', '429', '500']],
+      ['/campaigns/{id}/resume', 'post', ['202', '400', '401', '404', '409', '429', '500']],
+      ['/campaigns/{id}/cancel', 'post', ['202', '400', '401', '404', '409', '429', '500']],
+      ['/campaigns/{id}/preview', 'get', ['200', '400', '401', '404', '429', '500']],
+      ['/campaigns/{id}/test', 'post', ['200', '400', '401', '404', '429', '500']]
+    ]
+    for (const [path, method, statuses] of expected) {
+      expect(Object.keys(doc.paths[path]?.[method]?.responses ?? {}).sort(), `${method} ${path}`).toEqual(statuses)
+    }
+  })
+})
