@@ -38,12 +38,3 @@ const TRANSITIONS: Record<CampaignStatus, Partial<Record<CampaignAction, Campaig
 export function transition (status: CampaignStatus, action: CampaignAction): CampaignStatus | null {
   return TRANSITIONS[status][action] ?? null
 }
-
-/** The statuses from which `action` is allowed (for a compare-and-set update). */
-export function statusesAllowing (action: CampaignAction): CampaignStatus[] {
-  return CAMPAIGN_STATUSES.filter((status) => transition(status, action) !== null)
-}
-
-export function isCampaignStatus (value: string): value is CampaignStatus {
-  return (CAMPAIGN_STATUSES as readonly string[]).includes(value)
-}

@@ -24,7 +24,7 @@ const RENDER_MEMORY_LIMIT = 100_000
 const ATTRIBUTE_NAME = /^[A-Za-z][A-Za-z0-9_]{0,63}$/
 const FIELDS = new Set(['firstName', 'lastName', 'phoneNumber'])
 
-export const TEMPLATE_VARIABLES = 'firstName, lastName, phoneNumber, attributes.<name>'
+const TEMPLATE_VARIABLES = 'firstName, lastName, phoneNumber, attributes.<name>'
 
 function createEngine (): Liquid {
   const engine = new Liquid({
