@@ -280,7 +280,7 @@ export function createCampaignsService ({ db, dialect, config, clock, sending, n
         const now = clock.now()
         if (body.sendAt !== undefined || body.validUntil !== undefined) checkTimes(result.sendAt, result.validUntil, now)
         await campaigns.updateCampaign(trx, id, changes, now.toISOString())
-        return await mustLock(trx, id)
+        return (await campaigns.findCampaign(trx, id))!
       })
       return await view(updated)
     },

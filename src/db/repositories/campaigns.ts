@@ -339,8 +339,8 @@ export async function countOptOutsFor (db: Executor, dialect: Dialect, campaignI
   if (campaignIds.length === 0) return counts
   const within = dialect === 'postgres'
     ? sql<boolean>`e.occurred_at::timestamptz >= m.sent_at::timestamptz and e.occurred_at::timestamptz < m.sent_at::timestamptz + make_interval(hours => ${windowHours}::int)`
-    : sql<boolean>`strftime('%Y-%m-%dT%H:%M:%fZ', e.occurred_at) >= strftime('%Y-%m-%dT%H:%M:%fZ', m.sent_at)
-        and strftime('%Y-%m-%dT%H:%M:%fZ', e.occurred_at) < strftime('%Y-%m-%dT%H:%M:%fZ', m.sent_at, ${`+${windowHours} hours`})`
+    // Every timestamp is written by toISOString(), so the strings compare as the instants do.
+    : sql<boolean>`e.occurred_at >= m.sent_at and e.occurred_at < strftime('%Y-%m-%dT%H:%M:%fZ', m.sent_at, ${`+${windowHours} hours`})`
   const rows = await db.selectFrom('messages as m')
     .innerJoin('consent_events as e', 'e.phone_number', 'm.to_number')
     .select(['m.campaign_id', sql<number | string>`count(distinct m.to_number)`.as('count')])
