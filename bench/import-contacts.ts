@@ -48,7 +48,7 @@ const baseline = await measure(async () => {
 })
 
 const dir = join(tmpdir(), `sms-import-bench-${process.pid}`)
-const app = await buildApp(loadConfig({ NODE_ENV: 'production', LOG_LEVEL: 'warn', INFOBIP_BASE_URL: 'http://127.0.0.1:9', INFOBIP_API_KEY: 'unused', API_KEYS: 'bench', WEBHOOK_SECRET: 'bench-webhook-secret-0123456789', DATABASE_URL: `sqlite:${join(dir, 'import.sqlite')}`, RECONCILE_INTERVAL_MS: '0' }))
+const app = await buildApp(loadConfig({ NODE_ENV: 'production', LOG_LEVEL: 'warn', INFOBIP_BASE_URL: 'http://127.0.0.1:9', INFOBIP_API_KEY: 'unused', API_KEYS: 'bench', WEBHOOK_SECRET: 'bench-webhook-secret-0123456789', DATABASE_URL: `sqlite:${join(dir, 'import.sqlite')}` }))
 await app.listen({ host: '127.0.0.1', port: 0 })
 const address = app.server.address()
 const url = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}/contacts/import`

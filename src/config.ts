@@ -33,8 +33,9 @@ const Env = Type.Object({
   SUPPORT_CONTACT: Type.Optional(Type.String({ minLength: 1 })),
   OPT_OUT_FOOTER: Type.String({ minLength: 1, default: 'Reply STOP to opt out.' }),
   BODY_LIMIT_BYTES: Type.Integer({ minimum: 1024, maximum: 50 * 1024 * 1024, default: 1024 * 1024 }),
-  RECONCILE_INTERVAL_MS: Type.Integer({ minimum: 0, maximum: 86_400_000, default: 60_000 }),
-  RECONCILE_AFTER_MS: Type.Integer({ minimum: 1000, maximum: 86_400_000, default: 600_000 }),
+  DISPATCH_LEASE_MS: Type.Integer({ minimum: 1000, maximum: 3_600_000, default: 30_000 }),
+  INFOBIP_IDEMPOTENCY: Type.Boolean({ default: false }),
+  OUTCOME_SETTLE_MS: Type.Integer({ minimum: 0, maximum: 3_600_000, default: 30_000 }),
   SHUTDOWN_GRACE_MS: Type.Integer({ minimum: 0, maximum: 600_000, default: 10_000 })
 })
 export type Env = Static<typeof Env>
@@ -70,8 +71,13 @@ export interface Config {
   readonly optOutFooter: string
   readonly bodyLimitBytes: number
   readonly shutdownGraceMs: number
-  /** How often unfinished messages left by a crash are settled (0: never), and how old they must be. */
-  readonly reconcile: { readonly intervalMs: number, readonly afterMs: number }
+  /**
+   * The outbox dispatcher: how long a claimed row's lease lasts (ms; renewed every third of it while held, so a
+   * dead instance's rows are taken over within about this long), how long a message whose hand-over is unknown and
+   * that Infobip's logs do not show waits before it is re-sent (ms), and whether Infobip's idempotent message
+   * sending is enabled on the account (then a re-send with the same messageId is safe at once).
+   */
+  readonly dispatch: { readonly leaseMs: number, readonly settleMs: number, readonly idempotent: boolean }
 }
 
 export class ConfigError extends Error {
@@ -183,6 +189,6 @@ export function loadConfig (source: Record<string, string | undefined> = process
     optOutFooter: env.OPT_OUT_FOOTER,
     bodyLimitBytes: env.BODY_LIMIT_BYTES,
     shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
-    reconcile: { intervalMs: env.RECONCILE_INTERVAL_MS, afterMs: env.RECONCILE_AFTER_MS }
+    dispatch: { leaseMs: env.DISPATCH_LEASE_MS, settleMs: env.OUTCOME_SETTLE_MS, idempotent: env.INFOBIP_IDEMPOTENCY }
   })
 }

@@ -60,7 +60,7 @@ describe('loadConfig', () => {
       optOutFooter: 'Reply STOP to opt out.',
       bodyLimitBytes: 1024 * 1024,
       shutdownGraceMs: 10_000,
-      reconcile: { intervalMs: 60_000, afterMs: 600_000 }
+      dispatch: { leaseMs: 30_000, settleMs: 30_000, idempotent: false }
     })
     expect(config.quietHours).toEqual(loadConfig({ QUIET_HOURS: '08:00-21:00' }).quietHours)
     expect(config.quietHours).not.toEqual(loadConfig({ QUIET_HOURS: '09:00-20:00' }).quietHours)

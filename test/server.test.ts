@@ -48,7 +48,6 @@ it('on SIGTERM finishes the sends in flight, records them, and exits 0', async (
       API_KEYS: 'server-test-key',
       WEBHOOK_SECRET: 'server-test-webhook-secret',
       DATABASE_URL: databaseUrl,
-      RECONCILE_INTERVAL_MS: '0'
     },
     stdio: ['ignore', 'ignore', 'pipe']
   })

@@ -18,11 +18,12 @@ export function createSmsController ({ sending, idempotency, config }: { sending
       return await idempotency.run(
         scopedKey(apiKey, idempotencyKey),
         hashRequest(body),
-        async () => await sending.sendSingle(body),
-        // The provider may have sent it: remember the failure so a retry cannot send it twice.
+        async (messageId) => await sending.sendSingle(body, messageId),
+        // Remember Infobip's refusal, so a retry gets the same answer instead of a second attempt.
         (error) => error instanceof ProviderError
           ? { statusCode: errorStatus.PROVIDER_ERROR, body: { statusCode: 502, error: 'Bad Gateway', code: error.code, message: error.message, ...error.details } }
-          : null
+          : null,
+        async (messageId) => await sending.answerFor(messageId)
       ).then((result) => {
         if (result.statusCode >= 400) {
           // Replay the remembered failure as it was first answered, provider details included.

@@ -68,6 +68,7 @@ export interface IdempotencyKeysTable {
   response_body: string | null
   created_at: string
   expires_at: string
+  message_id: string | null
 }
 
 export interface ContactsTable {

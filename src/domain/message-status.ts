@@ -61,3 +61,34 @@ const groupIdByName: Record<string, number> = { PENDING: 1, UNDELIVERABLE: 2, DE
 export function isPendingGroup (status: ProviderStatusLike | undefined): boolean {
   return (status?.groupId ?? groupIdByName[status?.groupName ?? '']) === 1
 }
+
+/** Infobip's status names (reference/infobip.md "Status groups") → their full status object. */
+const PROVIDER_STATUSES: Record<string, { groupId: number, groupName: string, id: number }> = {
+  PENDING_ACCEPTED: { groupId: 1, groupName: 'PENDING', id: 26 },
+  PENDING_ENROUTE: { groupId: 1, groupName: 'PENDING', id: 7 },
+  PENDING_WAITING_DELIVERY: { groupId: 1, groupName: 'PENDING', id: 3 },
+  UNDELIVERABLE_REJECTED_OPERATOR: { groupId: 2, groupName: 'UNDELIVERABLE', id: 4 },
+  UNDELIVERABLE_NOT_DELIVERED: { groupId: 2, groupName: 'UNDELIVERABLE', id: 9 },
+  DELIVERED_TO_OPERATOR: { groupId: 3, groupName: 'DELIVERED', id: 2 },
+  DELIVERED_TO_HANDSET: { groupId: 3, groupName: 'DELIVERED', id: 5 },
+  EXPIRED_EXPIRED: { groupId: 4, groupName: 'EXPIRED', id: 15 },
+  EXPIRED_UNKNOWN: { groupId: 4, groupName: 'EXPIRED', id: 29 },
+  REJECTED_NETWORK: { groupId: 5, groupName: 'REJECTED', id: 6 },
+  REJECTED_DESTINATION: { groupId: 5, groupName: 'REJECTED', id: 52 }
+}
+
+const GROUP_OF_STATUS: Partial<Record<MessageStatus, { groupId: number, groupName: string }>> = {
+  accepted: { groupId: 1, groupName: 'PENDING' },
+  delivered: { groupId: 3, groupName: 'DELIVERED' },
+  undeliverable: { groupId: 2, groupName: 'UNDELIVERABLE' },
+  expired: { groupId: 4, groupName: 'EXPIRED' },
+  rejected: { groupId: 5, groupName: 'REJECTED' }
+}
+
+/** A recorded provider status name as Infobip's status object (for answers rebuilt from a message's record). */
+export function providerStatusByName (name: string | null, status: MessageStatus): { groupId: number, groupName: string, id: number, name: string } {
+  const known = name === null ? undefined : PROVIDER_STATUSES[name]
+  if (known !== undefined) return { ...known, name: name! }
+  const group = GROUP_OF_STATUS[status] ?? { groupId: 1, groupName: 'PENDING' }
+  return { ...group, id: 0, name: name ?? group.groupName }
+}

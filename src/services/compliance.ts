@@ -24,10 +24,12 @@ export interface Admission {
   campaignId?: string | null
   /** Campaign messages wait for the window (deferred); a direct send is refused instead. */
   deferOutsideWindow?: boolean
+  /** When allowed, insert the row already leased to this dispatcher (claimed in the same transaction). */
+  lease?: { owner: string, expiresAt: string } | undefined
 }
 
 /** The decision, and the segments of the text as recorded (footer included). */
-export interface Admitted { decision: Decision, segments: number, encoding: string }
+export interface Admitted { decision: Decision, segments: number, encoding: string, contactId: string | null }
 
 export interface ComplianceOptions {
   db: Db
@@ -75,14 +77,14 @@ export function createCompliance ({ db, dialect, config, metrics }: ComplianceOp
         const row = messageFor(input, decision, contact?.id ?? null)
         rows.push(row)
         metrics?.complianceDecisions.inc({ outcome: decision.outcome, reason: decision.outcome === 'allow' ? 'none' : decision.code })
-        admitted.push({ decision, segments: row.segments, encoding: row.encoding })
+        admitted.push({ decision, segments: row.segments, encoding: row.encoding, contactId: row.contactId ?? null })
       }
       await messages.insertMessages(trx, rows)
       return admitted
     })
   }
 
-  /** Marketing already counted against each capped number's window (the earliest window in the batch: the stricter count). */
+  /** Marketing already handed over to each capped number within its window (the earliest window in the batch: the stricter count). */
   async function recentMarketing (trx: Db, batch: Admission[]): Promise<Map<string, number>> {
     let since: Date | null = null
     const capped = new Set<string>()
@@ -100,13 +102,15 @@ export function createCompliance ({ db, dialect, config, metrics }: ComplianceOp
     const text = decision.outcome === 'allow' ? decision.text : input.text
     const segments = analyzeSegments(text)
     const deferred = decision.outcome === 'defer' && input.deferOutsideWindow === true
+    const leased = decision.outcome === 'allow' && input.lease !== undefined
     return {
       id: input.id,
       to: input.to,
       text,
       senderId: input.senderId,
       purpose: input.purpose,
-      status: decision.outcome === 'allow' ? 'queued' : deferred ? 'deferred' : 'suppressed',
+      status: leased ? 'sending' : decision.outcome === 'allow' ? 'queued' : deferred ? 'deferred' : 'suppressed',
+      ...(leased ? { lease: input.lease } : {}),
       campaignId: input.campaignId ?? null,
       contactId,
       segments: segments.segments,

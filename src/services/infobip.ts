@@ -25,6 +25,13 @@ export class ProviderError extends AppError {
   ) {
     super('PROVIDER_ERROR', message, { providerStatus: httpStatus, providerCode })
   }
+
+  /** 'unknown' when Infobip may have accepted the request (timeout, reset, 502/504); 'not-sent' when it provably did not. */
+  get outcome (): 'not-sent' | 'unknown' {
+    if (this.kind === 'timeout') return 'unknown'
+    if (this.kind === 'http') return this.httpStatus === 502 || this.httpStatus === 504 ? 'unknown' : 'not-sent'
+    return 'not-sent'
+  }
 }
 
 export interface InfobipOptions {
@@ -205,6 +212,7 @@ export function createInfobipProvider (options: InfobipOptions): SmsProvider {
       return found
     },
     circuitState: state,
+    pausedForMs: () => breaker.opened ? 1000 : 0,
     async close () {
       breaker.shutdown()
     }

@@ -35,5 +35,7 @@ export interface SmsProvider {
   /** What the provider knows of these messages (Infobip's message logs), as delivery reports. */
   lookup: (messageIds: string[]) => Promise<DeliveryReport[]>
   circuitState: () => CircuitState
+  /** ms until sending may resume (open circuit, Retry-After hold); 0 when it may send now. */
+  pausedForMs: () => number
   close: () => Promise<void>
 }

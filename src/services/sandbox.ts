@@ -67,6 +67,7 @@ export function createSandboxProvider ({ log, reportDelayMs = 250 }: SandboxOpti
       return messageIds.flatMap((id) => known.has(id) ? [known.get(id)!] : [])
     },
     circuitState: () => 'closed',
+    pausedForMs: () => 0,
     async close () {
       for (const timer of timers) clearTimeout(timer)
       timers.clear()

@@ -3,8 +3,11 @@ import { analyzeSegments } from '../../src/domain/segments.js'
 import { createCampaignsService } from '../../src/services/campaigns.js'
 import { addConsentingContact, DAYTIME, startTestApp, type TestContext } from '../support/app.js'
 import { sendSms } from '../support/api.js'
+import { waitFor } from '../support/wait.js'
 import { acted, campaignRows, createCampaign, getCampaign, openSide, preview, seedContacts, type Side } from '../support/campaigns.js'
 
+// The dispatcher runs (test sends go through it, and a launched campaign is handed over as the preview said);
+// the stats tests below use an app of their own whose rows stay as the test sets them.
 let ctx: TestContext
 let side: Side
 beforeAll(async () => {
@@ -32,7 +35,7 @@ async function messageCount (): Promise<number> {
   return Number(row.n)
 }
 
-async function post (url: string, payload: object = {}) {
+async function post (ctx: TestContext, url: string, payload: object = {}) {
   return await ctx.app.inject({ method: 'POST', url, headers: ctx.headers, payload })
 }
 
@@ -54,14 +57,14 @@ describe('preview and test sends', () => {
     for (const [key, person] of Object.entries(people) as Array<[keyof typeof people, typeof people[keyof typeof people]]>) {
       const tags = key === 'staff' ? ['pv', 'staff'] : key === 'other' ? ['other'] : ['pv']
       if (key === 'noConsent') {
-        const response = await post('/contacts', { ...person, tags })
+        const response = await post(ctx, '/contacts', { ...person, tags })
         expect(response.statusCode).toBe(201)
         ids[key] = response.json<{ id: string }>().id
       } else {
         ids[key] = (await addConsentingContact(ctx, person.phoneNumber, { ...person, tags })).id
       }
     }
-    expect((await post(`/contacts/${ids.optedOut}/opt-out`)).statusCode).toBe(201)
+    expect((await post(ctx, `/contacts/${ids.optedOut}/opt-out`)).statusCode).toBe(201)
     // Florida allows three marketing messages in 24 h: Fay has had them.
     for (let i = 0; i < 3; i++) expect((await sendSms(ctx, people.capped.phoneNumber, `Offer ${i}`)).statusCode).toBe(202)
     ctx.fake.reset()
@@ -92,15 +95,29 @@ describe('preview and test sends', () => {
     expect(ctx.fake.sendRequests()).toHaveLength(0)
     expect((await getCampaign(ctx, campaign.id)).status).toBe('draft')
 
-    // Launching writes what the preview promised: the opted-out and unconsented as suppressed rows, the rest queued
-    // (the frequency cap and the quiet hours are decided again at hand-over).
+    // Launched, the campaign does what the preview said: the opted-out and unconsented get suppressed rows at
+    // launch; at hand-over the eligible go with exactly the sampled texts, the capped is refused, the night owl waits.
     await acted(ctx, campaign.id, 'launch')
-    const rows = await campaignRows(side.handle, campaign.id)
+    const rows = await waitFor(async () => {
+      const current = await campaignRows(side.handle, campaign.id)
+      return current.every((r) => r.status !== 'queued' && r.status !== 'sending') && current
+    }, 'the campaign handed over')
     const byContact = new Map(rows.map((r) => [r.contact_id, r]))
     expect(byContact.get(ids.optedOut)).toMatchObject({ status: 'suppressed', decision_reason: expect.stringMatching(/^RECIPIENT_OPTED_OUT: /) })
     expect(byContact.get(ids.noConsent)).toMatchObject({ status: 'suppressed', decision_reason: expect.stringMatching(/^NO_CONSENT: /) })
-    expect([ids.ann, ids.lukasz, ids.night, ids.capped].map((id) => byContact.get(id)?.status)).toEqual(['queued', 'queued', 'queued', 'queued'])
-    expect((await getCampaign(ctx, campaign.id)).stats).toMatchObject({ total: 6, queued: 4, suppressed: 2 })
+    expect(byContact.get(ids.capped)).toMatchObject({ status: 'suppressed', decision_reason: expect.stringMatching(/^FREQUENCY_CAP: /) })
+    // 08:00 in Tokyo.
+    expect(byContact.get(ids.night)).toMatchObject({ status: 'deferred', due_at: '2026-06-15T23:00:00.000Z', decision_reason: expect.stringMatching(/^QUIET_HOURS: /) })
+    for (const key of ['ann', 'lukasz'] as const) {
+      const sample = samples.find((x) => x.contactId === ids[key])!
+      expect(byContact.get(ids[key])).toMatchObject({ status: 'accepted', text: sample.text, segments: sample.segments, encoding: sample.encoding })
+    }
+    expect(sentMessages().sort((a, b) => a.to.localeCompare(b.to))).toEqual([
+      { to: '12125552001', text: samples[0]!.text },
+      { to: '12125552002', text: samples[1]!.text }
+    ])
+    expect((await getCampaign(ctx, campaign.id)).stats).toMatchObject({ total: 6, accepted: 2, deferred: 1, suppressed: 3, queued: 0 })
+    ctx.fake.reset()
   })
 
   it('an audience with nobody eligible: zero segments, no encoding', async () => {
@@ -119,7 +136,7 @@ describe('preview and test sends', () => {
 
   it('test sends: rendered with the number\'s own contact, else the first audience member; through the suppression list; not in stats', async () => {
     const campaign = await createCampaign(ctx, { message: TEMPLATE, audience: { tags: ['pv'] }, senderId: 'AcmeTest' })
-    const response = await post(`/campaigns/${campaign.id}/test`, { phoneNumbers: [people.lukasz.phoneNumber, '12125559999', people.optedOut.phoneNumber] })
+    const response = await post(ctx, `/campaigns/${campaign.id}/test`, { phoneNumbers: [people.lukasz.phoneNumber, '12125559999', people.optedOut.phoneNumber] })
     expect(response.statusCode, response.body).toBe(200)
     const { results } = response.json<{ results: Array<{ phoneNumber: string, messageId: string | null, status: string, code: string | null, error: string | null }> }>()
     expect(results).toEqual([
@@ -143,7 +160,7 @@ describe('preview and test sends', () => {
   ])('test sends refuse %s, sending nothing', async (_name, body, status, code) => {
     const campaign = await createCampaign(ctx, { audience: { tags: ['pv'] } })
     const before = await messageCount()
-    const response = await post(`/campaigns/${campaign.id}/test`, body)
+    const response = await post(ctx, `/campaigns/${campaign.id}/test`, body)
     expect(response.statusCode, response.body).toBe(status)
     expect(response.json()).toMatchObject({ code })
     expect(ctx.fake.sendRequests()).toHaveLength(0)
@@ -153,11 +170,22 @@ describe('preview and test sends', () => {
   it('preview and test of an unknown campaign → 404', async () => {
     const unknown = '01900000-0000-7000-8000-000000000000'
     expect((await ctx.app.inject({ method: 'GET', url: `/campaigns/${unknown}/preview`, headers: ctx.headers })).statusCode).toBe(404)
-    expect((await post(`/campaigns/${unknown}/test`, { phoneNumbers: ['+12125552001'] })).statusCode).toBe(404)
+    expect((await post(ctx, `/campaigns/${unknown}/test`, { phoneNumbers: ['+12125552001'] })).statusCode).toBe(404)
   })
 })
 
 describe('stats', () => {
+  let ctx: TestContext
+  let side: Side
+  beforeAll(async () => {
+    ctx = await startTestApp({ workers: 'manual', env: { RATE_LIMIT_MAX: '100000' } })
+    side = openSide(ctx)
+  })
+  afterAll(async () => {
+    await side.close()
+    await ctx.close()
+  })
+
   it('counts messages by status and the recipients who opted out within 72 h of being sent', async () => {
     const contacts = []
     for (let i = 0; i < 5; i++) contacts.push((await addConsentingContact(ctx, `+1415555${7000 + i}`, { tags: ['st'] })).id)
@@ -177,7 +205,7 @@ describe('stats', () => {
 
     const optOutAt = async (contactId: string, ms: number) => {
       ctx.clock.set(at(ms))
-      expect((await post(`/contacts/${contactId}/opt-out`)).statusCode).toBe(201)
+      expect((await post(ctx, `/contacts/${contactId}/opt-out`)).statusCode).toBe(201)
     }
     try {
       await optOutAt(contacts[0]!, HOUR + 1000) // within 72 h: counts
@@ -195,13 +223,11 @@ describe('stats', () => {
     const listed = await ctx.app.inject({ method: 'GET', url: '/campaigns?limit=1', headers: ctx.headers })
     expect(listed.json<{ items: Array<{ id: string, stats: unknown }> }>().items[0]).toMatchObject({ id: campaign.id, stats: { total: 5, optOuts: 2 } })
   })
-})
 
-describe('MARKETING_CONSENT_REQUIRED=false', () => {
-  it('materialises contacts without an opt-in as queued; opted-out numbers stay suppressed', async () => {
+  it('with MARKETING_CONSENT_REQUIRED=false, materialises contacts without an opt-in as queued; opted-out numbers stay suppressed', async () => {
     const [subscribed, unsubscribed] = await seedContacts(side.handle, 2, { prefix: '+1332', tags: () => ['lax'], subscribed: (i) => i === 0 })
     const optedOut = await addConsentingContact(ctx, '+14155558001', { tags: ['lax'] })
-    expect((await post(`/contacts/${optedOut.id}/opt-out`)).statusCode).toBe(201)
+    expect((await post(ctx, `/contacts/${optedOut.id}/opt-out`)).statusCode).toBe(201)
     const campaigns = createCampaignsService({
       db: side.handle.db,
       dialect: side.handle.dialect,

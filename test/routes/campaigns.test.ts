@@ -5,7 +5,7 @@ import { act, acted, createCampaign, getCampaign, openSide, patchCampaign, postC
 let ctx: TestContext
 let side: Side
 beforeAll(async () => {
-  ctx = await startTestApp({ env: { RATE_LIMIT_MAX: '100000' } })
+  ctx = await startTestApp({ workers: 'manual', env: { RATE_LIMIT_MAX: '100000' } })
   side = openSide(ctx)
 })
 afterAll(async () => {

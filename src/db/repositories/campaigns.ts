@@ -119,22 +119,6 @@ export async function listDueScheduled (db: Executor, nowIso: string): Promise<s
   return rows.map((r) => r.id)
 }
 
-/** What the dispatcher needs of every campaign it may hand messages over for. */
-export interface SendingCampaign {
-  id: string
-  /** The Liquid template, rendered per recipient at hand-over. */
-  message: string
-  senderId: string | null
-  validUntil: string | null
-}
-
-/** Campaigns in status `sending`, oldest first: the only ones whose messages may be handed over. */
-export async function listSendingCampaigns (db: Executor): Promise<SendingCampaign[]> {
-  const rows = await db.selectFrom('campaigns').select(['id', 'message', 'sender_id', 'valid_until'])
-    .where('status', '=', 'sending').orderBy('id').execute()
-  return rows.map((r) => ({ id: r.id, message: r.message, senderId: r.sender_id, validUntil: r.valid_until }))
-}
-
 const UNFINISHED: MessageStatus[] = ['queued', 'deferred', 'sending']
 
 /** Marks `sending` campaigns with no message left queued, deferred or sending as completed; returns their ids. */

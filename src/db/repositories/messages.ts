@@ -1,7 +1,7 @@
 import type { ExpressionBuilder, Kysely } from 'kysely'
 import type { MessageStatus } from '../../domain/message-status.js'
 import type { Message } from '../../schemas/common.js'
-import type { Database, MessageRow } from '../schema.js'
+import type { Database, MessageOrigin, MessageRow } from '../schema.js'
 
 type Executor = Kysely<Database>
 
@@ -11,7 +11,15 @@ export type { Message }
 
 export type NewMessage =
   Pick<Message, 'id' | 'to' | 'text' | 'senderId' | 'purpose' | 'status' | 'segments' | 'encoding' | 'createdAt'> &
-  Partial<Pick<Message, 'campaignId' | 'contactId' | 'decisionReason' | 'error'>>
+  Partial<Pick<Message, 'campaignId' | 'contactId' | 'decisionReason' | 'error'>> & {
+    /** Outbox fields: when it is due (default createdAt), its priority and origin, and a lease when the
+     *  inserting process hands it over itself (a single send admitted and claimed in one transaction). */
+    dueAt?: string | undefined
+    priority?: number | undefined
+    origin?: MessageOrigin | undefined
+    lease?: { owner: string, expiresAt: string } | undefined
+    validUntil?: string | null | undefined
+  }
 
 function toMessage (row: MessageRow): Message {
   return {
@@ -54,7 +62,18 @@ export async function insertMessages (db: Executor, messages: NewMessage[]): Pro
     decision_reason: m.decisionReason ?? null,
     error: m.error === undefined || m.error === null ? null : JSON.stringify(m.error),
     created_at: m.createdAt,
-    updated_at: m.createdAt
+    updated_at: m.createdAt,
+    due_at: m.dueAt ?? m.createdAt,
+    // Every row names every column: in a multi-row insert SQLite fills a column one row leaves out with NULL,
+    // not its default (a batch mixing a leased send and a refused one would break NOT NULL).
+    priority: m.priority ?? 1,
+    origin: m.origin ?? 'api',
+    valid_until: m.validUntil ?? null,
+    lease_owner: m.lease?.owner ?? null,
+    lease_expires_at: m.lease?.expiresAt ?? null,
+    attempted_at: m.lease !== undefined ? m.createdAt : null,
+    sent_at: m.lease !== undefined ? m.createdAt : null,
+    attempts: m.lease !== undefined ? 1 : 0
   }))).execute()
 }
 
@@ -112,7 +131,7 @@ export interface SendOutcome {
  * only changes while the message is still in flight; the provider ids are stored either way. Outcomes
  * that differ only by message id (the usual batch: Infobip echoes our ids) share one statement.
  */
-export async function recordSendOutcomes (db: Executor, outcomes: SendOutcome[]): Promise<void> {
+export async function recordSendOutcomes (db: Executor, outcomes: SendOutcome[], leaseOwner: string): Promise<void> {
   if (outcomes.length === 0) return
   const groups = new Map<string, { outcome: SendOutcome, ids: string[] }>()
   for (const o of outcomes) {
@@ -136,9 +155,14 @@ export async function recordSendOutcomes (db: Executor, outcomes: SendOutcome[])
             : eb.fn.coalesce('infobip_message_id', o.infobipMessageId === o.id ? eb.ref('id') : eb.val(o.infobipMessageId)),
           bulk_id: eb.fn.coalesce('bulk_id', eb.val(o.bulkId)),
           sent_at: eb.fn.coalesce('sent_at', eb.val(o.at)),
+          lease_owner: null,
+          lease_expires_at: null,
+          outcome_unknown_since: null,
           updated_at: o.at
         }))
         .where('id', 'in', ids)
+        // A dispatcher that lost its lease (another settled the row meanwhile) records nothing.
+        .where((eb) => eb.or([eb('lease_owner', '=', leaseOwner), eb('lease_owner', 'is', null)]))
         .execute()
     }
   })
@@ -199,14 +223,14 @@ export async function countByStatus (db: Executor): Promise<Array<{ status: stri
 
 const NOT_SENT: MessageStatus[] = ['suppressed', 'failed', 'rejected', 'deferred', 'cancelled']
 
-/** Marketing messages that went (or are going) to each number since an instant — for frequency caps. */
+/** Marketing messages handed over (or being handed over) to each number since an instant — for frequency caps. */
 export async function countMarketingSince (db: Executor, numbers: string[], sinceIso: string): Promise<Map<string, number>> {
   const counts = new Map<string, number>()
   if (numbers.length === 0) return counts
   const rows = await db.selectFrom('messages')
     .select(['to_number', db.fn.countAll<number | string>().as('count')])
     .where('to_number', 'in', numbers)
-    .where('created_at', '>=', sinceIso)
+    .where('sent_at', '>=', sinceIso)
     .where('purpose', '=', 'marketing')
     .where('status', 'not in', NOT_SENT)
     .groupBy('to_number')
