@@ -7,13 +7,13 @@
  * and the campaign's rate is reported as a ratio of it.
  * Usage: npm run bench:campaign [-- --contacts 100000 --sample 3000 --connections 50]
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
+import { execFileSync, spawn } from 'node:child_process'
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import autocannon from 'autocannon'
+import { adopt, freePort, start, waitForHealth } from './processes.js'
 import pg from 'pg'
 
 const { values } = parseArgs({
@@ -27,47 +27,6 @@ const contactCount = Number(values.contacts)
 const sampleSize = Number(values.sample)
 const connections = Number(values.connections)
 const pgAdmin = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL
-
-const children: ChildProcess[] = []
-process.on('exit', () => { for (const child of children) child.kill('SIGKILL') })
-
-function start (args: string[], env: Record<string, string>): Promise<{ child: ChildProcess, info: Record<string, string> }> {
-  const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] })
-  children.push(child)
-  return new Promise((resolve, reject) => {
-    let buffer = ''
-    const timer = setTimeout(() => reject(new Error(`${args.join(' ')} did not start`)), 30_000)
-    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}`)))
-    child.stdout!.on('data', (chunk: Buffer) => {
-      buffer += chunk.toString()
-      const newline = buffer.indexOf('\n')
-      if (newline === -1) return
-      clearTimeout(timer)
-      child.stdout!.removeAllListeners('data')
-      child.stdout!.resume()
-      resolve({ child, info: JSON.parse(buffer.slice(0, newline)) as Record<string, string> })
-    })
-  })
-}
-
-async function freePort (): Promise<number> {
-  return await new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0))
-    })
-  })
-}
-
-async function waitForHealth (url: string): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    try {
-      if ((await fetch(`${url}/health`)).ok) return
-    } catch {}
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-  throw new Error(`${url} never became healthy`)
-}
 
 /** A fixed-offset zone where it is early afternoon now, so quiet hours never defer the benchmark's messages. */
 function afternoonZone (): string {
@@ -110,7 +69,7 @@ async function runCampaign (database: string, databaseUrl: string, infobipEnv: R
       SEND_BATCH_SIZE: '500'
     }
   })
-  children.push(child)
+  adopt(child)
   await waitForHealth(url)
   const headers = { 'x-api-key': apiKey }
   const imported = await fetch(`${url}/contacts/import`, { method: 'POST', headers: { ...headers, 'content-type': 'text/csv' }, body: csv(contactCount) })
