@@ -3,10 +3,11 @@ import Fastify from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { App } from './app-type.js'
 import type { DestinationStream } from 'pino'
-import type { Config } from './config.js'
+import { startupWarnings, type Config } from './config.js'
 import { createCampaignsController } from './controllers/campaigns.js'
 import { createContactsController } from './controllers/contacts.js'
 import { createHealthController } from './controllers/health.js'
+import { createInboundMessagesController } from './controllers/inbound-messages.js'
 import { createMessagesController } from './controllers/messages.js'
 import { createSmsController } from './controllers/sms.js'
 import { createWebhooksController } from './controllers/webhooks.js'
@@ -24,6 +25,7 @@ import { registerSecurity } from './plugins/security.js'
 import { campaignRoutes } from './routes/campaigns.js'
 import { contactRoutes } from './routes/contacts.js'
 import { healthRoutes } from './routes/health.js'
+import { inboundMessageRoutes } from './routes/inbound-messages.js'
 import { messageRoutes } from './routes/messages.js'
 import { smsRoutes } from './routes/sms.js'
 import { webhookRoutes } from './routes/webhooks.js'
@@ -79,6 +81,7 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<App
   await migrateToLatest(db)
 
   if (config.apiKeys.length === 0) app.log.warn('API_KEYS is not set: the API is open to anyone who can reach it')
+  for (const warning of startupWarnings(config)) app.log.warn(warning)
   const services = createServices(config, database, { clock, log: app.log, metrics, faults: deps.faults })
   const { provider, dispatcher } = services
   app.decorate('workers', services.workers)
@@ -127,6 +130,7 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<App
   messageRoutes(app, createMessagesController(services.messages))
   webhookRoutes(app, createWebhooksController({ webhookSecret: config.webhookSecret, deliveryReports: services.deliveryReports, inbound: services.inbound }))
   contactRoutes(app, createContactsController(services.contacts))
+  inboundMessageRoutes(app, createInboundMessagesController(services.inbound))
   campaignRoutes(app, createCampaignsController(services.campaigns))
 
   return app

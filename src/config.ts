@@ -1,6 +1,10 @@
 import { Type, type Static } from 'typebox'
 import { Value } from 'typebox/value'
+import { isPhoneCountry } from './domain/phone.js'
 import { isTimeZone, parseWindow, type TimeWindow } from './domain/quiet-hours.js'
+
+/** The default of BRAND_NAME: a service still using it names no real sender in its replies. */
+export const DEFAULT_BRAND_NAME = 'Our Brand'
 
 const Env = Type.Object({
   NODE_ENV: Type.Union([Type.Literal('development'), Type.Literal('production'), Type.Literal('test')], { default: 'development' }),
@@ -28,8 +32,9 @@ const Env = Type.Object({
   SEND_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 256, default: 4 }),
   QUIET_HOURS: Type.String({ pattern: '^\\d{2}:\\d{2}-\\d{2}:\\d{2}$', default: '08:00-21:00' }),
   DEFAULT_TIMEZONE: Type.String({ minLength: 1, default: 'America/New_York' }),
+  DEFAULT_COUNTRY: Type.String({ pattern: '^[A-Za-z]{2}$', default: 'US' }),
   MARKETING_CONSENT_REQUIRED: Type.Boolean({ default: true }),
-  BRAND_NAME: Type.String({ minLength: 1, default: 'Our Brand' }),
+  BRAND_NAME: Type.String({ minLength: 1, default: DEFAULT_BRAND_NAME }),
   SUPPORT_CONTACT: Type.Optional(Type.String({ minLength: 1 })),
   OPT_OUT_FOOTER: Type.String({ minLength: 1, default: 'Reply STOP to opt out.' }),
   BODY_LIMIT_BYTES: Type.Integer({ minimum: 1024, maximum: 50 * 1024 * 1024, default: 1024 * 1024 }),
@@ -65,6 +70,8 @@ export interface Config {
   readonly sendConcurrency: number
   readonly quietHours: TimeWindow
   readonly defaultTimeZone: string
+  /** ISO 3166 alpha-2 country in which a number written without + or an international prefix is read. */
+  readonly defaultCountry: string
   readonly marketingConsentRequired: boolean
   readonly brandName: string
   readonly supportContact: string | undefined
@@ -153,6 +160,8 @@ export function loadConfig (source: Record<string, string | undefined> = process
     throw new ConfigError(`Invalid configuration: QUIET_HOURS ${(error as Error).message}`)
   }
   if (!isTimeZone(env.DEFAULT_TIMEZONE)) throw new ConfigError('Invalid configuration: DEFAULT_TIMEZONE is not an IANA time zone')
+  const defaultCountry = env.DEFAULT_COUNTRY.toUpperCase()
+  if (!isPhoneCountry(defaultCountry)) throw new ConfigError('Invalid configuration: DEFAULT_COUNTRY is not an ISO 3166 country code the phone-number library knows (e.g. US)')
   const apiKeys = (env.API_KEYS ?? '').split(',').map((k) => k.trim()).filter((k) => k !== '')
   if (env.API_KEYS !== undefined && apiKeys.length === 0) throw new ConfigError('Invalid configuration: API_KEYS has no key')
 
@@ -183,6 +192,7 @@ export function loadConfig (source: Record<string, string | undefined> = process
     sendConcurrency: env.SEND_CONCURRENCY,
     quietHours,
     defaultTimeZone: env.DEFAULT_TIMEZONE,
+    defaultCountry,
     marketingConsentRequired: env.MARKETING_CONSENT_REQUIRED,
     brandName: env.BRAND_NAME,
     supportContact: env.SUPPORT_CONTACT,
@@ -191,4 +201,26 @@ export function loadConfig (source: Record<string, string | undefined> = process
     shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
     dispatch: { leaseMs: env.DISPATCH_LEASE_MS, settleMs: env.OUTCOME_SETTLE_MS, idempotent: env.INFOBIP_IDEMPOTENCY }
   })
+}
+
+/**
+ * Settings that are allowed but leave part of the compliance duty undone; logged once at startup.
+ * - No WEBHOOK_SECRET (allowed outside production): Infobip's inbound webhook answers 401, so STOP
+ *   replies never arrive and nobody can opt out by SMS.
+ * - BRAND_NAME left at its default: HELP and STOP replies must identify the sender (CTIA Messaging
+ *   Principles and Best Practices, 5.1).
+ * - No SUPPORT_CONTACT in production: HELP replies must say how to get help (CTIA, 5.1.2).
+ */
+export function startupWarnings (config: Config): string[] {
+  const warnings: string[] = []
+  if (config.webhookSecret === undefined) {
+    warnings.push('WEBHOOK_SECRET is not set: Infobip webhooks are refused with 401, so STOP replies cannot arrive and opt-outs by SMS are lost')
+  }
+  if (config.brandName === DEFAULT_BRAND_NAME) {
+    warnings.push(`BRAND_NAME is not set: HELP and STOP replies and the opt-out footer name the sender as "${DEFAULT_BRAND_NAME}"`)
+  }
+  if (config.isProduction && config.supportContact === undefined) {
+    warnings.push('SUPPORT_CONTACT is not set: HELP replies give no way to reach support')
+  }
+  return warnings
 }

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
-import { ConfigError, loadConfig } from '../src/config.js'
+import { ConfigError, loadConfig, startupWarnings } from '../src/config.js'
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
 
@@ -54,6 +54,7 @@ describe('loadConfig', () => {
       sendConcurrency: 4,
       quietHours: expect.anything(),
       defaultTimeZone: 'America/New_York',
+      defaultCountry: 'US',
       marketingConsentRequired: true,
       brandName: 'Our Brand',
       supportContact: undefined,
@@ -166,7 +167,9 @@ describe('loadConfig', () => {
     ['MARKETING_CONSENT_REQUIRED', 'maybe'],
     ['BODY_LIMIT_BYTES', '10'],
     ['QUIET_HOURS', '8-21'],
-    ['DEFAULT_TIMEZONE', 'Mars/Olympus_Mons']
+    ['DEFAULT_TIMEZONE', 'Mars/Olympus_Mons'],
+    ['DEFAULT_COUNTRY', 'USA'],
+    ['DEFAULT_COUNTRY', 'XX']
   ])('an invalid %s (%j) throws a ConfigError naming it', (name, value) => {
     const error = configError({ [name]: value })
     expect(error.message).toMatch(/^Invalid configuration: /)
@@ -179,6 +182,28 @@ describe('loadConfig', () => {
 
   it('refuses API_KEYS that hold no key', () => {
     expect(configError({ API_KEYS: ' , ,' }).message).toContain('API_KEYS')
+  })
+
+  it('reads DEFAULT_COUNTRY in either case', () => {
+    expect(loadConfig({ DEFAULT_COUNTRY: 'gb' }).defaultCountry).toBe('GB')
+    expect(loadConfig({ DEFAULT_COUNTRY: 'CA' }).defaultCountry).toBe('CA')
+  })
+})
+
+describe('startupWarnings', () => {
+  const complete = { WEBHOOK_SECRET: 'webhook-secret-0123456789abcdef', BRAND_NAME: 'Acme Deals', SUPPORT_CONTACT: 'help@acme.example' }
+  it('warns that STOPs cannot arrive without WEBHOOK_SECRET, and of the default BRAND_NAME', () => {
+    expect(startupWarnings(loadConfig({}))).toEqual([
+      'WEBHOOK_SECRET is not set: Infobip webhooks are refused with 401, so STOP replies cannot arrive and opt-outs by SMS are lost',
+      'BRAND_NAME is not set: HELP and STOP replies and the opt-out footer name the sender as "Our Brand"'
+    ])
+  })
+
+  it('warns of a missing SUPPORT_CONTACT in production only', () => {
+    const { SUPPORT_CONTACT: _omitted, ...withoutSupport } = complete
+    expect(startupWarnings(loadConfig(withoutSupport))).toEqual([])
+    expect(startupWarnings(loadConfig({ ...PRODUCTION, ...withoutSupport }))).toEqual(['SUPPORT_CONTACT is not set: HELP replies give no way to reach support'])
+    expect(startupWarnings(loadConfig({ ...PRODUCTION, ...complete }))).toEqual([])
   })
 })
 

@@ -1,21 +1,46 @@
 import { Readable } from 'node:stream'
-import type { ConsentEvidence, ContactsQuery, CreateContactBody, UpdateContactBody } from '../schemas/contacts.js'
+import type { FastifyRequest } from 'fastify'
+import type { Recorder } from '../domain/consent.js'
+import type { ConsentEventsQuery, ConsentEvidence, ContactsQuery, CreateContactBody, UpdateContactBody } from '../schemas/contacts.js'
 import type { ContactsService } from '../services/contacts.js'
+
+/** The file name an upload gives in Content-Disposition (RFC 6266: filename*=UTF-8''… or filename="…"). */
+export function uploadFileName (header: string | undefined): string | null {
+  if (header === undefined) return null
+  const extended = /filename\*\s*=\s*(?:UTF-8|utf-8)''([^;]+)/.exec(header)
+  let name: string | undefined
+  if (extended?.[1] !== undefined) {
+    try {
+      name = decodeURIComponent(extended[1].trim())
+    } catch {
+      name = undefined
+    }
+  }
+  name ??= /filename\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^;\s]+))/.exec(header)?.slice(1).find((v) => v !== undefined)?.replace(/\\(.)/g, '$1')
+  const base = name?.split(/[\\/]/).pop()?.trim()
+  return base === undefined || base === '' ? null : base.slice(0, 255)
+}
+
+/** Who records consent through this request: the API key's label (never the key), the request id, the file. */
+export function recorderOf (request: FastifyRequest, fileName: string | null = null): Recorder {
+  return { recordedBy: request.apiKeyLabel ?? 'api:open', requestId: request.id, fileName }
+}
 
 export function createContactsController (contacts: ContactsService) {
   return {
-    create: async (body: CreateContactBody) => await contacts.create(body),
+    create: async (body: CreateContactBody, request: FastifyRequest) => await contacts.create(body, recorderOf(request)),
     list: async (query: ContactsQuery) => await contacts.list(query),
     get: async (id: string) => await contacts.get(id),
     update: async (id: string, body: UpdateContactBody) => await contacts.update(id, body),
     erase: async (id: string) => { await contacts.erase(id) },
-    recordConsent: async (id: string, body: ConsentEvidence) => await contacts.recordConsent(id, body),
-    optOut: async (id: string, reason: string | undefined) => await contacts.optOut(id, reason),
+    recordConsent: async (id: string, body: ConsentEvidence, request: FastifyRequest) => await contacts.recordConsent(id, body, recorderOf(request)),
+    optOut: async (id: string, reason: string | undefined, request: FastifyRequest) => await contacts.optOut(id, reason, recorderOf(request)),
     events: async (id: string) => await contacts.events(id),
-    importCsv: async (body: NodeJS.ReadableStream, meta: { ip: string, userAgent: string | undefined }) =>
-      await contacts.importCsv(body instanceof Readable ? body : Readable.from(body), meta),
+    eventsOfNumber: async (query: ConsentEventsQuery) => await contacts.eventsOfNumber(query),
+    importCsv: async (body: NodeJS.ReadableStream, request: FastifyRequest) =>
+      await contacts.importCsv(body instanceof Readable ? body : Readable.from(body), recorderOf(request, uploadFileName(request.headers['content-disposition']))),
     suppressions: async (query: { limit: number, cursor?: string | undefined }) => await contacts.suppressions(query),
-    suppress: async (phoneNumber: string, reason: string | undefined) => await contacts.suppressNumber(phoneNumber, reason)
+    suppress: async (phoneNumber: string, reason: string | undefined, request: FastifyRequest) => await contacts.suppressNumber(phoneNumber, reason, recorderOf(request))
   }
 }
 

@@ -11,7 +11,11 @@ export const ErrorResponse = Type.Object({
   nextAllowedAt: Type.Optional(Type.String({ format: 'date-time' })),
   messageId: Type.Optional(Type.String()),
   providerStatus: Type.Optional(Type.Union([Type.Integer(), Type.Null()])),
-  providerCode: Type.Optional(Type.Union([Type.String(), Type.Null()]))
+  providerCode: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+  candidates: Type.Optional(Type.Array(Type.Object({
+    phoneNumber: Type.String(),
+    country: Type.Union([Type.String(), Type.Null()])
+  }), { description: 'AMBIGUOUS_PHONE_NUMBER: every reading of the number; resend it with + and the country code' }))
 }, { $id: 'ErrorResponse', additionalProperties: false })
 
 const errorRef = Type.Ref('ErrorResponse')
@@ -25,12 +29,17 @@ export function errorResponses (...statuses: number[]): Record<number, TSchema> 
 export const Id = Type.String({ format: 'uuid', description: 'Time-ordered UUID (v7)' })
 export const IdParams = Type.Object({ id: Id }, { additionalProperties: false })
 
+/**
+ * Only bounded here: the one phone-number reader (src/domain/phone.ts) checks the rest, so that a bad
+ * number gets its precise 400 (INVALID_PHONE_NUMBER with the reason, or AMBIGUOUS_PHONE_NUMBER naming
+ * both readings) instead of a pattern failure.
+ */
 export const PhoneNumber = Type.String({
-  minLength: 6,
-  maxLength: 20,
-  pattern: '^\\+?[0-9 ()-]{6,19}$',
-  description: 'International number in E.164 form; the leading + is optional',
-  examples: ['+14155552671']
+  minLength: 1,
+  maxLength: 32,
+  description: 'E.164 (+14155552671), or without + in national notation of DEFAULT_COUNTRY ((415) 555-2671); ' +
+    'digits valid both nationally and internationally are refused as AMBIGUOUS_PHONE_NUMBER',
+  examples: ['+14155552671', '(415) 555-2671', '+44 7400 123456']
 })
 
 export const Limit = Type.Integer({ minimum: 1, maximum: 100, default: 50 })

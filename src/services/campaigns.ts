@@ -7,15 +7,16 @@ import * as consent from '../db/repositories/consent.js'
 import * as contacts from '../db/repositories/contacts.js'
 import * as messages from '../db/repositories/messages.js'
 import { transition, type CampaignAction, type CampaignStatus } from '../domain/campaign-status.js'
-import { capWindowStart, decide, type BlockCode, type Policy } from '../domain/compliance.js'
+import { capWindowStart, decide, type BlockCode } from '../domain/compliance.js'
 import { withOptOutFooter } from '../domain/footer.js'
 import { isId, newId } from '../domain/ids.js'
-import { parsePhone } from '../domain/phone.js'
+import { mustReadPhoneNumber } from '../domain/phone.js'
 import { analyzeSegments, type Encoding } from '../domain/segments.js'
 import { compileTemplate, renderTemplate, type CompiledTemplate, type TemplateFields } from '../domain/templates.js'
 import { AppError } from '../errors.js'
 import type { CampaignView, CreateCampaignBody, UpdateCampaignBody } from '../schemas/campaigns.js'
 import type { Clock } from './clock.js'
+import { compliancePolicy } from './compliance.js'
 import { decodeCursor, page } from './pagination.js'
 import type { SendingService } from './sending.js'
 
@@ -79,12 +80,6 @@ export interface TestSendResult {
   error: string | null
 }
 
-function e164 (input: string, field: string): string {
-  const phone = parsePhone(input)
-  if (!phone.ok) throw new AppError('INVALID_PHONE_NUMBER', `${field} ${phone.reason}`)
-  return phone.e164
-}
-
 function instant (value: string | null | undefined): string | null | undefined {
   return value === undefined || value === null ? value : new Date(value).toISOString()
 }
@@ -107,12 +102,7 @@ function checkTimes (sendAt: string | null, validUntil: string | null, now: Date
  * over is the dispatcher's job; it reads `listSendingCampaigns` and renders with `renderTemplate`.
  */
 export function createCampaignsService ({ db, dialect, config, clock, sending, newId: makeId = newId }: CampaignsOptions) {
-  const policy: Policy = {
-    consentRequired: config.marketingConsentRequired,
-    quietHours: config.quietHours,
-    defaultTimeZone: config.defaultTimeZone,
-    optOutFooter: config.optOutFooter
-  }
+  const policy = compliancePolicy(config)
 
   async function views (list: Campaign[]): Promise<CampaignView[]> {
     const ids = list.map((c) => c.id)
@@ -212,7 +202,7 @@ export function createCampaignsService ({ db, dialect, config, clock, sending, n
   }
 
   /** Marketing already counted against each capped number's window (as the compliance gate counts it). */
-  async function recentMarketing (numbers: string[], now: Date): Promise<Map<string, number>> {
+  async function recentMarketing (numbers: string[], now: Date): Promise<Map<string, messages.MarketingCount>> {
     let since: Date | null = null
     const capped: string[] = []
     for (const to of numbers) {
@@ -359,7 +349,8 @@ export function createCampaignsService ({ db, dialect, config, clock, sending, n
             suppressed: state?.suppressed ?? false,
             consent: state?.latest?.type ?? null,
             timezone: member.timezone,
-            recentMarketing: recent.get(member.phoneNumber) ?? 0
+            recentMarketing: recent.get(member.phoneNumber)?.count ?? 0,
+            recentMarketingOldestAt: recent.get(member.phoneNumber)?.oldestAt ?? null
           }, policy)
           report.audience++
           if (decision.outcome === 'block') {
@@ -388,11 +379,11 @@ export function createCampaignsService ({ db, dialect, config, clock, sending, n
      * contact fields, else the first audience member's) and sends it now through the single-send path:
      * the suppression list applies, consent and quiet hours do not, and the messages are not the
      * campaign's (not in its stats). Every number is checked before anything is sent.
-     * @throws INVALID_PHONE_NUMBER, NOT_FOUND
+     * @throws INVALID_PHONE_NUMBER, AMBIGUOUS_PHONE_NUMBER, NOT_FOUND
      */
     async sendTest (id: string, phoneNumbers: string[]): Promise<{ results: TestSendResult[] }> {
       const campaign = await mustFind(id)
-      const numbers = [...new Set(phoneNumbers.map((n, i) => e164(n, `phoneNumbers[${i}]`)))]
+      const numbers = [...new Set(phoneNumbers.map((n, i) => mustReadPhoneNumber(n, `phoneNumbers[${i}]`, { defaultCountry: config.defaultCountry, use: 'recipient' }).e164))]
       const compiled: CompiledTemplate = compileTemplate(campaign.message)
       const [first] = await campaigns.audiencePage(db, campaign.audience, null, 1)
       const own = await Promise.all(numbers.map(async (n) => await contacts.findContactByPhone(db, n)))

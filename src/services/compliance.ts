@@ -38,6 +38,16 @@ export interface ComplianceOptions {
   metrics?: Metrics | undefined
 }
 
+/** The rules the gate applies, as configured (MARKETING_CONSENT_REQUIRED, QUIET_HOURS, DEFAULT_TIMEZONE, OPT_OUT_FOOTER). */
+export function compliancePolicy (config: Config): Policy {
+  return {
+    consentRequired: config.marketingConsentRequired,
+    quietHours: config.quietHours,
+    defaultTimeZone: config.defaultTimeZone,
+    optOutFooter: config.optOutFooter
+  }
+}
+
 /**
  * The one compliance gate. Admissions arriving together are decided and recorded in one transaction:
  * every number is locked, the facts about all of them are read in a few queries, each admission is
@@ -46,12 +56,7 @@ export interface ComplianceOptions {
  * with the reason otherwise.
  */
 export function createCompliance ({ db, dialect, config, metrics }: ComplianceOptions) {
-  const policy: Policy = {
-    consentRequired: config.marketingConsentRequired,
-    quietHours: config.quietHours,
-    defaultTimeZone: config.defaultTimeZone,
-    optOutFooter: config.optOutFooter
-  }
+  const policy = compliancePolicy(config)
 
   async function admitBatch (batch: Admission[]): Promise<Admitted[]> {
     return await db.transaction().execute(async (trx) => {
@@ -67,16 +72,23 @@ export function createCompliance ({ db, dialect, config, metrics }: ComplianceOp
       for (const input of batch) {
         const state = ledger.get(input.to)
         const contact = input.purpose === 'marketing' ? routing.get(input.to) ?? null : null
+        const counted = recent.get(input.to)
         const decision = decide(input, {
           suppressed: state?.suppressed ?? false,
           consent: state?.latest?.type ?? null,
           timezone: contact?.timezone ?? null,
-          recentMarketing: recent.get(input.to) ?? 0
+          recentMarketing: counted?.count ?? 0,
+          recentMarketingOldestAt: counted?.oldestAt ?? null
         }, policy)
-        if (decision.outcome === 'allow' && input.purpose === 'marketing') recent.set(input.to, (recent.get(input.to) ?? 0) + 1)
+        if (decision.outcome === 'allow' && input.purpose === 'marketing') {
+          recent.set(input.to, { count: (counted?.count ?? 0) + 1, oldestAt: counted?.oldestAt ?? input.now.toISOString() })
+        }
         const row = messageFor(input, decision, contact?.id ?? null)
         rows.push(row)
-        metrics?.complianceDecisions.inc({ outcome: decision.outcome, reason: decision.outcome === 'allow' ? 'none' : decision.code })
+        // The label says what happened to the message: a quiet-hours refusal of a direct send is a block
+        // (status suppressed), only a message that waits is a deferral (status deferred).
+        const outcome = row.status === 'deferred' ? 'defer' : row.status === 'suppressed' ? 'block' : 'allow'
+        metrics?.complianceDecisions.inc({ outcome, reason: decision.outcome === 'allow' ? 'none' : decision.code })
         admitted.push({ decision, segments: row.segments, encoding: row.encoding, contactId: row.contactId ?? null })
       }
       await messages.insertMessages(trx, rows)
@@ -85,7 +97,7 @@ export function createCompliance ({ db, dialect, config, metrics }: ComplianceOp
   }
 
   /** Marketing already handed over to each capped number within its window (the earliest window in the batch: the stricter count). */
-  async function recentMarketing (trx: Db, batch: Admission[]): Promise<Map<string, number>> {
+  async function recentMarketing (trx: Db, batch: Admission[]): Promise<Map<string, messages.MarketingCount>> {
     let since: Date | null = null
     const capped = new Set<string>()
     for (const input of batch) {

@@ -165,7 +165,7 @@ export function createDispatcher (options: DispatcherOptions) {
     const fields = campaign === null ? new Map() : await contacts.findRecipientFields(trx, due.map((r) => r.contactId).filter((id): id is string => id !== null))
     const marketing = due.filter((r) => r.purpose === 'marketing')
     const capSince = earliest(marketing.map((r) => capWindowStart(r.to, now)))
-    const recent = capSince === null ? new Map<string, number>() : await messages.countMarketingSince(trx, [...new Set(marketing.map((r) => r.to))], capSince.toISOString())
+    const recent = capSince === null ? new Map<string, messages.MarketingCount>() : await messages.countMarketingSince(trx, [...new Set(marketing.map((r) => r.to))], capSince.toISOString())
 
     const going: outbox.ClaimedRow[] = []
     const deferred: outbox.DeferredRow[] = []
@@ -196,7 +196,8 @@ export function createDispatcher (options: DispatcherOptions) {
         suppressed: state?.suppressed ?? false,
         consent: state?.latest?.type ?? null,
         timezone: contact?.timezone ?? null,
-        recentMarketing: recent.get(row.to) ?? 0
+        recentMarketing: recent.get(row.to)?.count ?? 0,
+        recentMarketingOldestAt: recent.get(row.to)?.oldestAt ?? null
       }, options.policy)
       if (decision.outcome === 'block') {
         refused.push({ id: row.id, status: 'suppressed', reason: `${decision.code}: ${decision.reason}` })
@@ -208,7 +209,7 @@ export function createDispatcher (options: DispatcherOptions) {
         metrics?.complianceDecisions.inc({ outcome: 'defer', reason: decision.code })
         continue
       }
-      if (row.purpose === 'marketing') recent.set(row.to, (recent.get(row.to) ?? 0) + 1)
+      if (row.purpose === 'marketing') recent.set(row.to, { count: (recent.get(row.to)?.count ?? 0) + 1, oldestAt: recent.get(row.to)?.oldestAt ?? at })
       const info = analyzeSegments(decision.text)
       going.push({ id: row.id, text: decision.text, segments: info.segments, encoding: info.encoding })
       out.push({ ...row, text: decision.text, senderId: row.senderId ?? campaign?.senderId ?? null })

@@ -5,7 +5,8 @@ import type { Log } from '../logger.js'
 import type { Metrics } from '../metrics.js'
 import { createCampaignRenderer, createCampaignsService } from './campaigns.js'
 import type { Clock } from './clock.js'
-import { createCompliance } from './compliance.js'
+import { compliancePolicy, createCompliance } from './compliance.js'
+import { createConsentLedger } from './consent.js'
 import { createContactsService } from './contacts.js'
 import { createDeliveryReports } from './delivery-reports.js'
 import { createDispatcher, type FaultInjector } from './dispatcher.js'
@@ -53,12 +54,7 @@ export function createServices (config: Config, database: DatabaseHandle, deps: 
   const deliveryReports = createDeliveryReports({ db, clock })
   sandbox?.onDeliveryReports(async (reports) => await deliveryReports.apply(reports))
   const compliance = createCompliance({ db, dialect, config, metrics })
-  const policy = {
-    consentRequired: config.marketingConsentRequired,
-    quietHours: config.quietHours,
-    defaultTimeZone: config.defaultTimeZone,
-    optOutFooter: config.optOutFooter
-  }
+  const policy = compliancePolicy(config)
   const dispatcher = createDispatcher({
     db,
     dialect,
@@ -83,9 +79,10 @@ export function createServices (config: Config, database: DatabaseHandle, deps: 
   const sending = createSendingService({ config, clock, compliance, dispatcher, db, log })
   const idempotency = createIdempotency({ db, clock })
   const replies = createSystemReplies({ db, clock, wake: dispatcher.wake, defaultFrom: config.senderId })
-  const inbound = createInbound({ db, dialect, config, clock, replies, log })
-  const contacts = createContactsService({ db, dialect, clock })
-  const messages = createMessageQueries(db)
+  const ledger = createConsentLedger({ clock })
+  const inbound = createInbound({ db, dialect, config, clock, ledger, replies, log })
+  const contacts = createContactsService({ db, dialect, clock, ledger, defaultCountry: config.defaultCountry, log })
+  const messages = createMessageQueries(db, { defaultCountry: config.defaultCountry })
   const campaigns = createCampaignsService({ db, dialect, config, clock, sending })
 
   let purgeTimer: NodeJS.Timeout | null = null

@@ -3,7 +3,7 @@ import type { Config } from '../config.js'
 import type { Purpose } from '../db/repositories/messages.js'
 import { newId } from '../domain/ids.js'
 import { isPendingGroup, providerStatusByName, statusFromProvider } from '../domain/message-status.js'
-import { parsePhone } from '../domain/phone.js'
+import { mustReadPhoneNumber } from '../domain/phone.js'
 import type { Log } from '../logger.js'
 import { maskPhone } from '../logger.js'
 import type { Clock } from './clock.js'
@@ -57,8 +57,8 @@ export function createSendingService ({ config, clock, compliance, dispatcher, d
    * transaction), then wait for the dispatcher to hand it over and for Infobip's answer.
    */
   async function sendSingle (request: SendRequest, messageId?: string): Promise<SendResponse> {
-    const phone = parsePhone(request.destinationNumber)
-    if (!phone.ok) throw new AppError('INVALID_PHONE_NUMBER', `destinationNumber ${phone.reason}`)
+    const phone = mustReadPhoneNumber(request.destinationNumber, 'destinationNumber', { defaultCountry: config.defaultCountry, use: 'recipient' })
+    if (phone.note !== null) log.info({ to: maskPhone(phone.e164), basis: phone.basis, why: phone.note }, 'Number accepted although the number library does not list it')
     const purpose = request.purpose ?? 'marketing'
     const id = messageId ?? newId()
     const now = clock.now()
@@ -69,7 +69,7 @@ export function createSendingService ({ config, clock, compliance, dispatcher, d
       log.info({ messageId: id, to: maskPhone(phone.e164), code: decision.code }, 'Send refused by compliance gate')
       throw new AppError(decision.code, decision.reason, {
         messageId: id,
-        ...(decision.outcome === 'defer' ? { nextAllowedAt: decision.nextAllowedAt.toISOString() } : {})
+        ...('nextAllowedAt' in decision ? { nextAllowedAt: decision.nextAllowedAt.toISOString() } : {})
       })
     }
 

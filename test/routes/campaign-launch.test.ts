@@ -3,21 +3,15 @@ import { materialiseAudience } from '../../src/db/repositories/campaigns.js'
 import { insertMessages } from '../../src/db/repositories/messages.js'
 import { newId } from '../../src/domain/ids.js'
 import { createCampaignsService } from '../../src/services/campaigns.js'
-import { DAYTIME, startTestApp, type TestContext } from '../support/app.js'
+import { DAYTIME, type TestContext } from '../support/app.js'
 import { testDialect } from '../support/database.js'
-import { act, acted, campaignRows, createCampaign, getCampaign, openSide, seedContacts, type Side } from '../support/campaigns.js'
+import { act, acted, campaignRows, createCampaign, getCampaign, openSide, startWithSide, closeWithSide, seedContacts, type Side } from '../support/campaigns.js'
 
+// The dispatcher is not started: the rows stay as the launch wrote them.
 let ctx: TestContext
 let side: Side
-beforeAll(async () => {
-  // The dispatcher is not started: the rows stay as the launch wrote them.
-  ctx = await startTestApp({ workers: 'manual', env: { RATE_LIMIT_MAX: '100000', INFOBIP_SENDER_ID: 'DefaultSender' } })
-  side = openSide(ctx)
-})
-afterAll(async () => {
-  await side.close()
-  await ctx.close()
-})
+beforeAll(async () => { ({ ctx, side } = await startWithSide({ workers: 'manual', env: { RATE_LIMIT_MAX: '100000', INFOBIP_SENDER_ID: 'DefaultSender' } })) })
+afterAll(async () => { await closeWithSide(ctx, side) })
 
 const HOUR = 60 * 60 * 1000
 const at = (ms: number): string => new Date(DAYTIME.getTime() + ms).toISOString()
@@ -244,14 +238,8 @@ describe('message ids', () => {
   // A database of its own, with one contact: the launch writes one page.
   let own: TestContext
   let ownSide: Side
-  beforeAll(async () => {
-    own = await startTestApp({ workers: 'manual' })
-    ownSide = openSide(own)
-  })
-  afterAll(async () => {
-    await ownSide.close()
-    await own.close()
-  })
+  beforeAll(async () => { ({ ctx: own, side: ownSide } = await startWithSide({ workers: 'manual' })) })
+  afterAll(async () => { await closeWithSide(own, ownSide) })
 
   it('a collision with an id another process wrote fails the launch statement, and the launch is retried with fresh ids', async () => {
     const [contact] = await seedContacts(ownSide.handle, 1, { prefix: '+1332', tags: () => ['clash'] })

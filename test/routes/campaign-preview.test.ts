@@ -1,23 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { analyzeSegments } from '../../src/domain/segments.js'
 import { createCampaignsService } from '../../src/services/campaigns.js'
-import { addConsentingContact, DAYTIME, startTestApp, type TestContext } from '../support/app.js'
+import { addConsentingContact, DAYTIME, type TestContext } from '../support/app.js'
 import { sendSms } from '../support/api.js'
 import { waitFor } from '../support/wait.js'
-import { acted, campaignRows, createCampaign, getCampaign, openSide, preview, seedContacts, type Side } from '../support/campaigns.js'
+import { acted, campaignRows, createCampaign, getCampaign, startWithSide, closeWithSide, preview, seedContacts, type Side } from '../support/campaigns.js'
 
 // The dispatcher runs (test sends go through it, and a launched campaign is handed over as the preview said);
 // the stats tests below use an app of their own whose rows stay as the test sets them.
 let ctx: TestContext
 let side: Side
-beforeAll(async () => {
-  ctx = await startTestApp({ env: { RATE_LIMIT_MAX: '100000' } })
-  side = openSide(ctx)
-})
-afterAll(async () => {
-  await side.close()
-  await ctx.close()
-})
+beforeAll(async () => { ({ ctx, side } = await startWithSide({ env: { RATE_LIMIT_MAX: '100000' } })) })
+afterAll(async () => { await closeWithSide(ctx, side) })
 
 const HOUR = 60 * 60 * 1000
 const at = (ms: number): string => new Date(DAYTIME.getTime() + ms).toISOString()
@@ -177,14 +171,8 @@ describe('preview and test sends', () => {
 describe('stats', () => {
   let ctx: TestContext
   let side: Side
-  beforeAll(async () => {
-    ctx = await startTestApp({ workers: 'manual', env: { RATE_LIMIT_MAX: '100000' } })
-    side = openSide(ctx)
-  })
-  afterAll(async () => {
-    await side.close()
-    await ctx.close()
-  })
+  beforeAll(async () => { ({ ctx, side } = await startWithSide({ workers: 'manual', env: { RATE_LIMIT_MAX: '100000' } })) })
+  afterAll(async () => { await closeWithSide(ctx, side) })
 
   it('counts messages by status and the recipients who opted out within 72 h of being sent', async () => {
     const contacts = []

@@ -1,17 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { DAYTIME, startTestApp, type TestContext } from '../support/app.js'
-import { act, acted, createCampaign, getCampaign, openSide, patchCampaign, postCampaign, type CampaignView, type Side } from '../support/campaigns.js'
+import { DAYTIME, type TestContext } from '../support/app.js'
+import { act, acted, createCampaign, getCampaign, startWithSide, closeWithSide, patchCampaign, postCampaign, type CampaignView, type Side } from '../support/campaigns.js'
 
 let ctx: TestContext
 let side: Side
-beforeAll(async () => {
-  ctx = await startTestApp({ workers: 'manual', env: { RATE_LIMIT_MAX: '100000' } })
-  side = openSide(ctx)
-})
-afterAll(async () => {
-  await side.close()
-  await ctx.close()
-})
+beforeAll(async () => { ({ ctx, side } = await startWithSide({ workers: 'manual', env: { RATE_LIMIT_MAX: '100000' } })) })
+afterAll(async () => { await closeWithSide(ctx, side) })
 
 const HOUR = 60 * 60 * 1000
 const inHours = (hours: number): string => new Date(DAYTIME.getTime() + hours * HOUR).toISOString()

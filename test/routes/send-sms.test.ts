@@ -180,8 +180,12 @@ describe('POST /send-sms through the fake Infobip', () => {
   describe('400: invalid requests record nothing and send nothing', () => {
     const cases: Array<[string, object, string, string]> = [
       ['a number that is not a real number', transactional({ destinationNumber: '+1 000 000 0000' }), 'INVALID_PHONE_NUMBER', 'destinationNumber is not a valid phone number for its country'],
-      ['a number with too few digits', transactional({ destinationNumber: '+12' }), 'FST_ERR_VALIDATION', 'body/destinationNumber must NOT have fewer than 6 characters'],
-      ['letters in the number', transactional({ destinationNumber: '+1415555ABCD' }), 'FST_ERR_VALIDATION', 'body/destinationNumber must match pattern "^\\+?[0-9 ()-]{6,19}$"'],
+      ['a number with too few digits', transactional({ destinationNumber: '+12' }), 'INVALID_PHONE_NUMBER', 'destinationNumber has only 2 digits, too few for an international number'],
+      ['letters in the number', transactional({ destinationNumber: '+1415555ABCD' }), 'INVALID_PHONE_NUMBER', 'destinationNumber contains letters ("ABCD"): write the number in digits, with + and the country code'],
+      ['an extension', transactional({ destinationNumber: '+1 415 555 2671 ext. 3' }), 'INVALID_PHONE_NUMBER', 'destinationNumber has an extension ("ext. 3"): a text message reaches the line itself; leave the extension out'],
+      ['a short code', transactional({ destinationNumber: '72727' }), 'INVALID_PHONE_NUMBER', 'destinationNumber has only 5 digits: short codes and incomplete numbers cannot be used; write the full number with + and the country code'],
+      ['an empty number', transactional({ destinationNumber: '' }), 'FST_ERR_VALIDATION', 'body/destinationNumber must NOT have fewer than 1 characters'],
+      ['a number longer than 32 characters', transactional({ destinationNumber: '+'.padEnd(33, '1') }), 'FST_ERR_VALIDATION', 'body/destinationNumber must NOT have more than 32 characters'],
       ['a missing number', { message: 'hello', purpose: 'transactional' }, 'FST_ERR_VALIDATION', "body must have required property 'destinationNumber'"],
       ['an empty message', transactional({ message: '' }), 'FST_ERR_VALIDATION', 'body/message must NOT have fewer than 1 characters'],
       ['a 1601-character message', transactional({ message: 'a'.repeat(1601) }), 'FST_ERR_VALIDATION', 'body/message must NOT have more than 1600 characters'],
@@ -627,7 +631,7 @@ describe('POST /send-sms when the circuit opens', () => {
   it('stops calling Infobip and answers 503 PROVIDER_UNAVAILABLE', async () => {
     ctx.fake.setDefault({ kind: 'error', status: 503 })
     const ready = async (): Promise<unknown> => (await ctx.app.inject({ method: 'GET', url: '/health/ready' })).json()
-    expect(await ready()).toEqual({ status: 'ok', checks: { database: 'ok', provider: 'closed', shuttingDown: false } })
+    expect(await ready()).toEqual({ status: 'ok', checks: { database: 'ok', provider: 'closed', dispatcher: 'running', shuttingDown: false } })
 
     for (let i = 0; i < 2; i++) {
       const response = await postSendSms(ctx, transactional())
@@ -638,7 +642,7 @@ describe('POST /send-sms when the circuit opens', () => {
 
     const readiness = await ctx.app.inject({ method: 'GET', url: '/health/ready' })
     expect(readiness.statusCode).toBe(200)
-    expect(readiness.json()).toEqual({ status: 'ok', checks: { database: 'ok', provider: 'open', shuttingDown: false } })
+    expect(readiness.json()).toEqual({ status: 'ok', checks: { database: 'ok', provider: 'open', dispatcher: 'running', shuttingDown: false } })
 
     const refused = await postSendSms(ctx, transactional())
     expect(refused.statusCode).toBe(503)

@@ -10,7 +10,7 @@ import { insertContacts, type NewContactRecord } from '../../src/db/repositories
 import { newId } from '../../src/domain/ids.js'
 import type { CampaignView, CreateCampaignBody } from '../../src/schemas/campaigns.js'
 import { createCampaignsService, type CampaignsService, type Preview } from '../../src/services/campaigns.js'
-import type { TestContext } from './app.js'
+import { startTestApp, type TestAppOptions, type TestContext } from './app.js'
 
 export type { CampaignView }
 
@@ -71,6 +71,17 @@ export function openSide (ctx: TestContext): Side {
     sending: { sendSingle: async () => { throw new Error('no sending on the side handle') } }
   })
   return { handle, campaigns, close: async () => { await handle.close() } }
+}
+
+/** An app for a test file or block, with a side handle on its database. */
+export async function startWithSide (options: TestAppOptions = {}): Promise<{ ctx: TestContext, side: Side }> {
+  const ctx = await startTestApp(options)
+  return { ctx, side: openSide(ctx) }
+}
+
+export async function closeWithSide (ctx: TestContext, side: Side): Promise<void> {
+  await side.close()
+  await ctx.close()
 }
 
 export interface SeedOptions {

@@ -223,20 +223,44 @@ export async function countByStatus (db: Executor): Promise<Array<{ status: stri
 
 const NOT_SENT: MessageStatus[] = ['suppressed', 'failed', 'rejected', 'deferred', 'cancelled']
 
-/** Marketing messages handed over (or being handed over) to each number since an instant — for frequency caps. */
-export async function countMarketingSince (db: Executor, numbers: string[], sinceIso: string): Promise<Map<string, number>> {
-  const counts = new Map<string, number>()
+/** Marketing counted against a number's frequency cap: how many, and when the oldest of them was handed over. */
+export interface MarketingCount { count: number, oldestAt: string }
+
+/**
+ * Marketing messages handed over (or being handed over) to each number since an instant — for frequency caps —
+ * with the hand-over time of the oldest counted one (when it leaves the window, the count drops).
+ */
+export async function countMarketingSince (db: Executor, numbers: string[], sinceIso: string): Promise<Map<string, MarketingCount>> {
+  const counts = new Map<string, MarketingCount>()
   if (numbers.length === 0) return counts
   const rows = await db.selectFrom('messages')
-    .select(['to_number', db.fn.countAll<number | string>().as('count')])
+    .select((eb) => ['to_number', eb.fn.countAll<number | string>().as('count'), eb.fn.min('sent_at').as('oldest_at')])
     .where('to_number', 'in', numbers)
     .where('sent_at', '>=', sinceIso)
     .where('purpose', '=', 'marketing')
     .where('status', 'not in', NOT_SENT)
     .groupBy('to_number')
     .execute()
-  for (const row of rows) counts.set(row.to_number, Number(row.count))
+  for (const row of rows) counts.set(row.to_number, { count: Number(row.count), oldestAt: row.oldest_at ?? sinceIso })
   return counts
+}
+
+/**
+ * The campaign of the last message handed over to a number at or before an instant (null when that
+ * message was not a campaign's, or there is none): what a reply from the number most likely answers.
+ * The service's own replies (confirmations, HELP) are skipped: nobody answers those.
+ */
+export async function campaignOfLastHandedOver (db: Executor, to: string, atOrBefore: string): Promise<string | null> {
+  const row = await db.selectFrom('messages').select('campaign_id')
+    .where('to_number', '=', to)
+    .where('sent_at', 'is not', null)
+    .where('sent_at', '<=', atOrBefore)
+    .where('origin', '<>', 'reply')
+    .orderBy('sent_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(1)
+    .executeTakeFirst()
+  return row?.campaign_id ?? null
 }
 
 /** Stops messages to a number that have not yet been handed to the provider. */
