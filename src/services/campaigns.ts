@@ -99,7 +99,8 @@ function checkTimes (sendAt: string | null, validUntil: string | null, now: Date
  * Campaigns as a resource: creation and editing (templates checked at once), the status machine
  * (launch, schedule, pause, resume, cancel, completion), the launch that writes every recipient's
  * outbox row set-based, the pre-flight preview, test sends and per-campaign stats. Handing the rows
- * over is the dispatcher's job; it reads `listSendingCampaigns` and renders with `renderTemplate`.
+ * over is the dispatcher's job; it claims rows of `sending` campaigns only and renders each recipient's
+ * text with `createCampaignRenderer`. `tick` is the scheduler step the workers run once a second.
  */
 export function createCampaignsService ({ db, dialect, config, clock, sending, newId: makeId = newId }: CampaignsOptions) {
   const policy = compliancePolicy(config)
