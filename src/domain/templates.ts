@@ -14,12 +14,15 @@ import { AppError } from '../errors.js'
  *   an SMS has nothing to iterate, and no template may read the file system.
  * - No HTML escaping: this is SMS text.
  * - One render may allocate at most `RENDER_MEMORY_LIMIT` (LiquidJS's own accounting), so a template
- *   like `{{ firstName | replace: "", "…" | replace: "", "…" }}` fails instead of exhausting memory.
+ *   like `{{ firstName | replace: "", "…" | replace: "", "…" }}` fails instead of exhausting memory, and
+ *   may produce at most `MAX_RENDERED_LENGTH` characters (before the opt-out footer).
  */
 
 const REFUSED_TAGS = ['for', 'tablerow', 'cycle', 'break', 'continue', 'include', 'render', 'layout', 'block', 'increment', 'decrement'] as const
 
 const RENDER_MEMORY_LIMIT = 100_000
+/** The longest text one recipient's message may render to: the API's limit for a message (1600 characters). */
+export const MAX_RENDERED_LENGTH = 1600
 
 const ATTRIBUTE_NAME = /^[A-Za-z][A-Za-z0-9_]{0,63}$/
 const FIELDS = new Set(['firstName', 'lastName', 'phoneNumber'])
@@ -98,7 +101,8 @@ export function compileTemplate (source: string): CompiledTemplate {
 /**
  * Renders a compiled template for one recipient, synchronously (the dispatcher renders every
  * recipient of a batch in turn; about 100,000 renders/s for a typical one-line template).
- * @throws AppError INVALID_TEMPLATE when a render exceeds the memory limit.
+ * @throws AppError INVALID_TEMPLATE when the render exceeds the memory limit or MAX_RENDERED_LENGTH for
+ *   these fields (the message cannot be sent to this recipient).
  */
 export function renderTemplate (compiled: CompiledTemplate, fields: TemplateFields): string {
   const scope = {
@@ -107,9 +111,14 @@ export function renderTemplate (compiled: CompiledTemplate, fields: TemplateFiel
     phoneNumber: fields.phoneNumber ?? undefined,
     attributes: fields.attributes ?? {}
   }
+  let text: string
   try {
-    return String(engine.renderSync(compiled.templates, scope))
+    text = String(engine.renderSync(compiled.templates, scope))
   } catch (error) {
     throw new AppError('INVALID_TEMPLATE', `message could not be rendered: ${(error as Error).message}`)
   }
+  if (text.length > MAX_RENDERED_LENGTH) {
+    throw new AppError('INVALID_TEMPLATE', `message renders to ${text.length} characters for this recipient; at most ${MAX_RENDERED_LENGTH} are allowed`)
+  }
+  return text
 }

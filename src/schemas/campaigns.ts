@@ -94,7 +94,7 @@ const Encoding = Type.Union([Type.Literal('GSM-7'), Type.Literal('UCS-2')])
 export const CampaignPreview = Type.Object({
   audience: Type.Integer({ description: 'Contacts the audience rule selects: eligible + deferred + every exclusion' }),
   eligible: Type.Integer({ description: 'Would be handed over now' }),
-  excluded: Type.Record(Type.String(), Type.Integer(), { description: 'Refused by the compliance gate, by reason code (RECIPIENT_OPTED_OUT, NO_CONSENT, FREQUENCY_CAP)' }),
+  excluded: Type.Record(Type.String(), Type.Integer(), { description: 'Refused by the compliance gate, by reason code (RECIPIENT_OPTED_OUT, NO_CONSENT, FREQUENCY_CAP, INVALID_TEMPLATE: the message cannot be rendered for the recipient)' }),
   deferred: Type.Integer({ description: 'Outside their quiet-hours window now: sent when it opens (if before validUntil)' }),
   samples: Type.Array(Type.Object({ contactId: Id, text: Type.String(), segments: SegmentCount, encoding: Encoding }), { description: 'The first few messages as they would be sent, footer included' }),
   segments: Type.Object({ min: SegmentCount, max: SegmentCount, total: SegmentCount }, { description: 'Over the eligible and deferred messages: what the campaign will cost' }),

@@ -335,7 +335,7 @@ export function createCampaignsService ({ db, dialect, config, clock, sending, n
       const campaign = await mustFind(id)
       const compiled = compileTemplate(campaign.message)
       const now = clock.now()
-      const excluded: Record<BlockCode, number> = { RECIPIENT_OPTED_OUT: 0, NO_CONSENT: 0, FREQUENCY_CAP: 0 }
+      const excluded: Record<BlockCode | 'INVALID_TEMPLATE', number> = { RECIPIENT_OPTED_OUT: 0, NO_CONSENT: 0, FREQUENCY_CAP: 0, INVALID_TEMPLATE: 0 }
       const report: Preview = { audience: 0, eligible: 0, excluded, deferred: 0, samples: [], segments: { min: 0, max: 0, total: 0 }, encoding: null }
       let after: string | null = null
       for (;;) {
@@ -345,7 +345,16 @@ export function createCampaignsService ({ db, dialect, config, clock, sending, n
         const [ledger, recent] = await Promise.all([consent.ledgerStates(db, numbers), recentMarketing(numbers, now)])
         for (const member of members) {
           const state = ledger.get(member.phoneNumber)
-          const rendered = renderTemplate(compiled, member)
+          report.audience++
+          let rendered: string
+          try {
+            rendered = renderTemplate(compiled, member)
+          } catch (error) {
+            // As at hand-over: this recipient's message cannot be rendered, so it is refused.
+            if (!(error instanceof AppError)) throw error
+            excluded.INVALID_TEMPLATE++
+            continue
+          }
           const decision = decide({ to: member.phoneNumber, text: rendered, purpose: 'marketing', now }, {
             suppressed: state?.suppressed ?? false,
             consent: state?.latest?.type ?? null,
@@ -353,7 +362,6 @@ export function createCampaignsService ({ db, dialect, config, clock, sending, n
             recentMarketing: recent.get(member.phoneNumber)?.count ?? 0,
             recentMarketingOldestAt: recent.get(member.phoneNumber)?.oldestAt ?? null
           }, policy)
-          report.audience++
           if (decision.outcome === 'block') {
             excluded[decision.code]++
             continue
@@ -380,7 +388,7 @@ export function createCampaignsService ({ db, dialect, config, clock, sending, n
      * contact fields, else the first audience member's) and sends it now through the single-send path:
      * the suppression list applies, consent and quiet hours do not, and the messages are not the
      * campaign's (not in its stats). Every number is checked before anything is sent.
-     * @throws INVALID_PHONE_NUMBER, AMBIGUOUS_PHONE_NUMBER, NOT_FOUND
+     * @throws INVALID_PHONE_NUMBER, AMBIGUOUS_PHONE_NUMBER, INVALID_TEMPLATE (a text that cannot be rendered), NOT_FOUND
      */
     async sendTest (id: string, phoneNumbers: string[]): Promise<{ results: TestSendResult[] }> {
       const campaign = await mustFind(id)
@@ -388,9 +396,10 @@ export function createCampaignsService ({ db, dialect, config, clock, sending, n
       const compiled: CompiledTemplate = compileTemplate(campaign.message)
       const [first] = await campaigns.audiencePage(db, campaign.audience, null, 1)
       const own = await Promise.all(numbers.map(async (n) => await contacts.findContactByPhone(db, n)))
+      // Every text is rendered before anything is sent: a render failure (400) sends nothing.
+      const texts = numbers.map((to, i) => withOptOutFooter(renderTemplate(compiled, own[i] ?? first ?? { phoneNumber: to }), policy.optOutFooter))
       const results = await Promise.all(numbers.map(async (to, i): Promise<TestSendResult> => {
-        const fields = own[i] ?? first ?? { phoneNumber: to }
-        const text = withOptOutFooter(renderTemplate(compiled, fields), policy.optOutFooter)
+        const text = texts[i]!
         try {
           const sent = await sending.sendSingle({
             destinationNumber: to,

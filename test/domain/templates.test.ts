@@ -63,6 +63,13 @@ describe('renderTemplate', () => {
     expect(() => renderTemplate(compiled, ann)).toThrow(expect.objectContaining({ code: 'INVALID_TEMPLATE' }))
   })
 
+  it('a message may render to 1600 characters, not one more', () => {
+    const compiled = compileTemplate('{{ attributes.text }}')
+    expect(renderTemplate(compiled, { attributes: { text: 'x'.repeat(1600) } })).toHaveLength(1600)
+    expect(() => renderTemplate(compiled, { attributes: { text: 'x'.repeat(1601) } }))
+      .toThrow(expect.objectContaining({ code: 'INVALID_TEMPLATE', message: 'message renders to 1601 characters for this recipient; at most 1600 are allowed' }))
+  })
+
   it('renders at least 10,000 recipients per second', () => {
     const compiled = compileTemplate('Hi {{ firstName | default: "there" }}, {{ attributes.city }} store: 20% off today. {{ lastName }}')
     const count = 20_000

@@ -79,7 +79,7 @@ describe('preview and test sends', () => {
     expect(report).toEqual({
       audience: 6,
       eligible: 2,
-      excluded: { RECIPIENT_OPTED_OUT: 1, NO_CONSENT: 1, FREQUENCY_CAP: 1 },
+      excluded: { RECIPIENT_OPTED_OUT: 1, NO_CONSENT: 1, FREQUENCY_CAP: 1, INVALID_TEMPLATE: 0 },
       deferred: 1,
       samples,
       segments: { min: 1, max: 2, total: 4 },
@@ -114,10 +114,39 @@ describe('preview and test sends', () => {
     ctx.fake.reset()
   })
 
+  it('a recipient whose message cannot be rendered is excluded by the preview and refused at hand-over with the reason; the others go', async () => {
+    // Each replace multiplies the text's length: 2 characters render to 1,332, 20 to 25,290 (over 1600),
+    // and 200 exceed the template memory limit.
+    const fine = await addConsentingContact(ctx, '+12125552101', { tags: ['render'], attributes: { code: 'ab' } })
+    const long = await addConsentingContact(ctx, '+12125552102', { tags: ['render'], attributes: { code: 'x'.repeat(20) } })
+    const blown = await addConsentingContact(ctx, '+12125552103', { tags: ['render'], attributes: { code: 'x'.repeat(200) } })
+    const campaign = await createCampaign(ctx, {
+      message: '{{ attributes.code | replace: "", "0123456789" | replace: "", "0123456789" | replace: "", "0123456789" }}',
+      audience: { tags: ['render'] }
+    })
+    expect(await preview(ctx, campaign.id)).toMatchObject({ audience: 3, eligible: 1, excluded: { INVALID_TEMPLATE: 2 } })
+    const test = await post(ctx, `/campaigns/${campaign.id}/test`, { phoneNumbers: ['+12125552101', '+12125552103'] })
+    expect(test.statusCode).toBe(400)
+    expect(test.json()).toMatchObject({ code: 'INVALID_TEMPLATE' })
+    expect(ctx.fake.sendRequests()).toHaveLength(0)
+
+    await acted(ctx, campaign.id, 'launch')
+    const rows = await waitFor(async () => {
+      const current = await campaignRows(side.handle, campaign.id)
+      return current.every((r) => r.status !== 'queued' && r.status !== 'sending') && current
+    }, 'the campaign handed over')
+    const byContact = new Map(rows.map((r) => [r.contact_id, r]))
+    expect(byContact.get(blown.id)).toMatchObject({ status: 'suppressed', decision_reason: expect.stringMatching(/^INVALID_TEMPLATE: message could not be rendered: memory alloc limit exceeded/) })
+    expect(byContact.get(long.id)).toMatchObject({ status: 'suppressed', decision_reason: 'INVALID_TEMPLATE: message renders to 25290 characters for this recipient; at most 1600 are allowed' })
+    expect(byContact.get(fine.id)?.status).toBe('accepted')
+    expect(sentMessages().map((m) => m.to)).toEqual(['12125552101'])
+    ctx.fake.reset()
+  })
+
   it('an audience with nobody eligible: zero segments, no encoding', async () => {
     const campaign = await createCampaign(ctx, { audience: { tags: ['nobody-has-this'] } })
     expect(await preview(ctx, campaign.id)).toEqual({
-      audience: 0, eligible: 0, excluded: { RECIPIENT_OPTED_OUT: 0, NO_CONSENT: 0, FREQUENCY_CAP: 0 }, deferred: 0, samples: [], segments: { min: 0, max: 0, total: 0 }, encoding: null
+      audience: 0, eligible: 0, excluded: { RECIPIENT_OPTED_OUT: 0, NO_CONSENT: 0, FREQUENCY_CAP: 0, INVALID_TEMPLATE: 0 }, deferred: 0, samples: [], segments: { min: 0, max: 0, total: 0 }, encoding: null
     })
   })
 
