@@ -18,9 +18,13 @@ const Env = Type.Object({
   RETRY_ATTEMPTS: Type.Integer({ minimum: 0, maximum: 10, default: 3 }),
   RETRY_MIN_DELAY_MS: Type.Integer({ minimum: 0, maximum: 60_000, default: 1000 }),
   RETRY_MAX_DELAY_MS: Type.Integer({ minimum: 0, maximum: 300_000, default: 5000 }),
-  CIRCUIT_ERROR_THRESHOLD: Type.Integer({ minimum: 1, maximum: 100, default: 50 }),
-  CIRCUIT_VOLUME_THRESHOLD: Type.Integer({ minimum: 1, maximum: 10_000, default: 10 }),
-  CIRCUIT_RESET_MS: Type.Integer({ minimum: 100, maximum: 600_000, default: 30_000 }),
+  RETRY_AFTER_MAX_MS: Type.Integer({ minimum: 0, maximum: 3_600_000, default: 60_000 }),
+  INFOBIP_IDEMPOTENCY: Type.Boolean({ default: false }),
+  OUTCOME_SETTLE_MS: Type.Optional(Type.Integer({ minimum: 0, maximum: 86_400_000 })),
+  CIRCUIT_ERROR_THRESHOLD: Type.Integer({ minimum: 1, maximum: 99, default: 50 }),
+  CIRCUIT_VOLUME_THRESHOLD: Type.Integer({ minimum: 1, maximum: 10_000, default: 3 }),
+  CIRCUIT_WINDOW_MS: Type.Integer({ minimum: 100, maximum: 600_000, default: 2000 }),
+  CIRCUIT_RESET_MS: Type.Integer({ minimum: 100, maximum: 600_000, default: 10_000 }),
   API_KEYS: Type.Optional(Type.String({ minLength: 1 })),
   WEBHOOK_SECRET: Type.Optional(Type.String({ minLength: 16 })),
   PUBLIC_BASE_URL: Type.Optional(Type.String({ pattern: '^https?://[^\\s]+$' })),
@@ -39,8 +43,6 @@ const Env = Type.Object({
   OPT_OUT_FOOTER: Type.String({ minLength: 1, default: 'Reply STOP to opt out.' }),
   BODY_LIMIT_BYTES: Type.Integer({ minimum: 1024, maximum: 50 * 1024 * 1024, default: 1024 * 1024 }),
   DISPATCH_LEASE_MS: Type.Integer({ minimum: 1000, maximum: 3_600_000, default: 30_000 }),
-  INFOBIP_IDEMPOTENCY: Type.Boolean({ default: false }),
-  OUTCOME_SETTLE_MS: Type.Integer({ minimum: 0, maximum: 3_600_000, default: 30_000 }),
   SHUTDOWN_GRACE_MS: Type.Integer({ minimum: 0, maximum: 600_000, default: 10_000 })
 })
 export type Env = Static<typeof Env>
@@ -57,7 +59,19 @@ export interface Config {
   readonly provider: {
     readonly timeoutMs: number
     readonly retry: { readonly retries: number, readonly minDelayMs: number, readonly maxDelayMs: number }
-    readonly circuit: { readonly errorThresholdPercentage: number, readonly volumeThreshold: number, readonly resetTimeoutMs: number }
+    /** Longest Retry-After (ms) waited out; beyond it sends fail fast and dispatch pauses for that long. */
+    readonly retryAfterMaxMs: number
+    /** Infobip's idempotent message sending is enabled on the account: a re-send of a messageId is then refused by Infobip. */
+    readonly idempotency: boolean
+    /** After an unknown hand-over outcome, how long (ms) a message Infobip's logs do not show waits before it is re-sent. */
+    readonly outcomeSettleMs: number
+    readonly circuit: {
+      readonly errorThresholdPercentage: number
+      readonly volumeThreshold: number
+      /** Rolling window (ms) over which attempts and failures are counted. */
+      readonly windowMs: number
+      readonly resetTimeoutMs: number
+    }
   }
   readonly apiKeys: readonly string[]
   readonly webhookSecret: string | undefined
@@ -80,11 +94,10 @@ export interface Config {
   readonly shutdownGraceMs: number
   /**
    * The outbox dispatcher: how long a claimed row's lease lasts (ms; renewed every third of it while held, so a
-   * dead instance's rows are taken over within about this long), how long a message whose hand-over is unknown and
-   * that Infobip's logs do not show waits before it is re-sent (ms), and whether Infobip's idempotent message
-   * sending is enabled on the account (then a re-send with the same messageId is safe at once).
+   * dead instance's rows are taken over within about this long). What it does with an unknown hand-over
+   * (`provider.outcomeSettleMs`, `provider.idempotency`) is read from `provider`.
    */
-  readonly dispatch: { readonly leaseMs: number, readonly settleMs: number, readonly idempotent: boolean }
+  readonly dispatch: { readonly leaseMs: number }
 }
 
 export class ConfigError extends Error {
@@ -112,6 +125,15 @@ function normaliseBaseUrl (raw: string): string {
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new ConfigError('INFOBIP_BASE_URL must be an http(s) URL')
   return `${url.protocol}//${url.host}${url.pathname.replace(/\/+$/, '')}`
+}
+
+/**
+ * OUTCOME_SETTLE_MS when unset: twice the request timeout, and at least 5 s. A request that timed out may
+ * still be in Infobip's hands for about another timeout, and its message-log entry can lag acceptance by
+ * seconds; a re-send before both have passed could duplicate a message Infobip did take.
+ */
+export function defaultOutcomeSettleMs (timeoutMs: number): number {
+  return Math.max(2 * timeoutMs, 5000)
 }
 
 /**
@@ -153,6 +175,10 @@ export function loadConfig (source: Record<string, string | undefined> = process
   if (env.RETRY_MIN_DELAY_MS > env.RETRY_MAX_DELAY_MS) {
     throw new ConfigError('Invalid configuration: RETRY_MIN_DELAY_MS must not exceed RETRY_MAX_DELAY_MS')
   }
+  // Failures counted before the circuit opened must have left the window when its probe closes it again.
+  if (env.CIRCUIT_WINDOW_MS > env.CIRCUIT_RESET_MS) {
+    throw new ConfigError('Invalid configuration: CIRCUIT_WINDOW_MS must not exceed CIRCUIT_RESET_MS')
+  }
   let quietHours: TimeWindow
   try {
     quietHours = parseWindow(env.QUIET_HOURS)
@@ -176,9 +202,13 @@ export function loadConfig (source: Record<string, string | undefined> = process
     provider: {
       timeoutMs: env.INFOBIP_TIMEOUT_MS,
       retry: { retries: env.RETRY_ATTEMPTS, minDelayMs: env.RETRY_MIN_DELAY_MS, maxDelayMs: env.RETRY_MAX_DELAY_MS },
+      retryAfterMaxMs: env.RETRY_AFTER_MAX_MS,
+      idempotency: env.INFOBIP_IDEMPOTENCY,
+      outcomeSettleMs: env.OUTCOME_SETTLE_MS ?? defaultOutcomeSettleMs(env.INFOBIP_TIMEOUT_MS),
       circuit: {
         errorThresholdPercentage: env.CIRCUIT_ERROR_THRESHOLD,
         volumeThreshold: env.CIRCUIT_VOLUME_THRESHOLD,
+        windowMs: env.CIRCUIT_WINDOW_MS,
         resetTimeoutMs: env.CIRCUIT_RESET_MS
       }
     },
@@ -199,7 +229,7 @@ export function loadConfig (source: Record<string, string | undefined> = process
     optOutFooter: env.OPT_OUT_FOOTER,
     bodyLimitBytes: env.BODY_LIMIT_BYTES,
     shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
-    dispatch: { leaseMs: env.DISPATCH_LEASE_MS, settleMs: env.OUTCOME_SETTLE_MS, idempotent: env.INFOBIP_IDEMPOTENCY }
+    dispatch: { leaseMs: env.DISPATCH_LEASE_MS }
   })
 }
 

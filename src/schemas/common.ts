@@ -12,6 +12,9 @@ export const ErrorResponse = Type.Object({
   messageId: Type.Optional(Type.String()),
   providerStatus: Type.Optional(Type.Union([Type.Integer(), Type.Null()])),
   providerCode: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+  outcome: Type.Optional(Type.Union([Type.Literal('not-sent'), Type.Literal('unknown')], {
+    description: "PROVIDER_ERROR: 'not-sent' when Infobip provably accepted nothing; 'unknown' when it may have accepted the message (timeout, reset, 5xx)"
+  })),
   candidates: Type.Optional(Type.Array(Type.Object({
     phoneNumber: Type.String(),
     country: Type.Union([Type.String(), Type.Null()])

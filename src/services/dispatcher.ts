@@ -8,15 +8,14 @@ import * as messages from '../db/repositories/messages.js'
 import * as outbox from '../db/repositories/outbox.js'
 import type { OutboxRow } from '../db/repositories/outbox.js'
 import { capWindowStart, decide, type Policy } from '../domain/compliance.js'
-import { statusFromProvider } from '../domain/message-status.js'
+import { isDuplicateRejection, settle, statusFromProvider, type RecordedStatus } from '../domain/message-status.js'
 import { analyzeSegments } from '../domain/segments.js'
 import { AppError } from '../errors.js'
 import type { Log } from '../logger.js'
 import type { Metrics } from '../metrics.js'
 import type { Clock } from './clock.js'
-import type { DeliveryReport, DeliveryReports } from './delivery-reports.js'
-import { ProviderError } from './infobip.js'
-import type { ProviderMessage, ProviderSendResponse, SmsProvider } from './provider.js'
+import type { DeliveryReports } from './delivery-reports.js'
+import { ProviderError, type DeliveryReport, type ProviderMessage, type ProviderSendResponse, type SmsProvider } from './provider.js'
 import type { Throttle } from './throttle.js'
 
 /**
@@ -289,7 +288,8 @@ export function createDispatcher (options: DispatcherOptions) {
       faults?.at('recorded', ids)
       for (const row of batch) {
         const entry = byId.get(row.id)
-        if (entry !== undefined) settleWaiter(row.id, { bulkId: response.bulkId, entry })
+        // A duplicate-id refusal of a re-send means the first hand-over went: the caller hears "accepted".
+        if (entry !== undefined) settleWaiter(row.id, { bulkId: response.bulkId, entry: isDuplicateRejection(entry.status) ? { ...entry, status: ACCEPTED_EARLIER } : entry })
       }
       // Infobip answered without a word on these: it may or may not have them.
       if (missing.length > 0) await outcomeUnknown(missing)
@@ -565,18 +565,26 @@ function reportStatus (report: DeliveryReport): ProviderSendResponse['messages']
   }
 }
 
-/** What Infobip's answer for one message means for its record. */
+/** A leased row whose answer is being recorded: in flight, as far as its record knows. */
+/** What a caller is told of a message Infobip already had (its re-send was refused as a duplicate id). */
+const ACCEPTED_EARLIER = Object.freeze({ groupId: 1, groupName: 'PENDING', id: 26, name: 'PENDING_ACCEPTED', description: 'Accepted by an earlier hand-over of the same messageId' })
+
+const HANDED_OVER: RecordedStatus = { status: 'sending', providerStatus: null, errorCode: null }
+
+/**
+ * What Infobip's answer for one message means for its record, through the status lattice: a
+ * REJECTED_DUPLICATE_MESSAGE_ID says the first hand-over went, so the record becomes `accepted` and keeps
+ * nothing of the duplicate. (recordSendOutcomes leaves a record a delivery report already moved on.)
+ */
 export function outcomeOf (id: string, bulkId: string | undefined, entry: ProviderSendResponse['messages'][number], at: string): messages.SendOutcome {
-  // REJECTED_DUPLICATE_MESSAGE_ID: Infobip already has this id, so the first hand-over went; its record stands.
-  if (entry.status.groupId === 5 && entry.status.id === 23) {
-    return { id, status: 'accepted', infobipMessageId: entry.messageId, bulkId: bulkId ?? null, providerStatus: null, error: null, at }
-  }
+  const settled = settle(HANDED_OVER, { from: 'provider', status: entry.status })
+  const statusOnly = settled.apply && settled.statusOnly
   return {
     id,
-    status: statusFromProvider(entry.status),
+    status: settled.apply ? settled.status : statusFromProvider(entry.status),
     infobipMessageId: entry.messageId,
     bulkId: bulkId ?? null,
-    providerStatus: entry.status.name,
+    providerStatus: statusOnly ? null : entry.status.name,
     error: null,
     at
   }

@@ -17,8 +17,11 @@ const TTL_MS = 24 * 60 * 60 * 1000
 const POLL_MS = 20
 /** How long a repeat waits for a first request still in flight before answering 409 with Retry-After (ms). */
 const IN_FLIGHT_WAIT_MS = 5000
-/** A pending key whose message was never recorded this long after the claim belongs to a request that died (ms). */
-const ABANDONED_AFTER_MS = 10_000
+/**
+ * A key still pending this long after its claim belongs to a request that died (ms): its settled message answers
+ * for it (sooner, the first request is still alive and about to store its own response, which repeats get).
+ */
+const ABANDONED_AFTER_MS = 5000
 
 export function hashRequest (value: unknown): string {
   return createHash('sha256').update(JSON.stringify(value)).digest('hex')
@@ -79,12 +82,12 @@ export function createIdempotency ({ db, clock }: IdempotencyOptions) {
       }
       if (existing.state === 'done') return { statusCode: existing.statusCode, body: existing.body, replayed: true }
       const found = existing.messageId === null ? null : await answer(existing.messageId)
-      if (found !== null && typeof found === 'object') {
+      const abandoned = now.getTime() - Date.parse(existing.createdAt) > ABANDONED_AFTER_MS
+      if (found !== null && typeof found === 'object' && abandoned) {
         await keys.completeKey(db, key, found.statusCode, found.body)
         return { ...found, replayed: true }
       }
-      const abandoned = found === null && now.getTime() - Date.parse(existing.createdAt) > ABANDONED_AFTER_MS
-      if (found === 'not-sent' || abandoned) {
+      if (found === 'not-sent' || (found === null && abandoned)) {
         // Nothing was handed over: the request may run again (the release names the message, so it cannot
         // remove a newer claim).
         if (existing.messageId !== null) await keys.releaseKey(db, key, existing.messageId)

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { Log } from '../logger.js'
-import type { DeliveryReport } from './delivery-reports.js'
-import type { ProviderSendResponse, SmsProvider } from './provider.js'
+import type { DeliveryReport, ProviderSendResponse, SmsProvider } from './provider.js'
 
 const PENDING = { groupId: 1, groupName: 'PENDING', id: 26, name: 'PENDING_ACCEPTED', description: 'Message sent to next instance' }
 const DELIVERED = { groupId: 3, groupName: 'DELIVERED', id: 5, name: 'DELIVERED_TO_HANDSET', description: 'Message delivered to handset' }

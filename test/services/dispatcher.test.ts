@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { InjectedCrash, type DispatchStep } from '../../src/services/dispatcher.js'
-import { getMessage, listMessages, postInbound } from '../support/api.js'
+import { getMessage, postInbound } from '../support/api.js'
 import { DAYTIME, TestClock, startTestApp, type TestContext } from '../support/app.js'
 import { testDialect } from '../support/database.js'
-import { destinations, handoverCounts, seedCampaign, setCampaignStatus } from '../support/outbox.js'
+import { destinations, handoverCounts, seedCampaign, setCampaignStatus, statusCounts } from '../support/outbox.js'
 import { waitFor } from '../support/wait.js'
 
 let ctx: TestContext | undefined
@@ -13,14 +13,7 @@ afterEach(async () => {
 })
 
 async function statuses (context: TestContext, campaignId: string): Promise<Record<string, number>> {
-  const counts: Record<string, number> = {}
-  let cursor: string | null = null
-  do {
-    const page = await listMessages(context, `?campaignId=${campaignId}&limit=100${cursor !== null ? `&cursor=${cursor}` : ''}`)
-    for (const m of page.items) counts[m.status] = (counts[m.status] ?? 0) + 1
-    cursor = page.nextCursor
-  } while (cursor !== null)
-  return counts
+  return await statusCounts(context, { campaignId })
 }
 
 describe('outbox dispatch of campaign rows', () => {

@@ -131,3 +131,17 @@ export function handoverCounts (requests: RecordedRequest[]): Map<string, number
   for (const d of destinations(requests)) counts.set(d.messageId, (counts.get(d.messageId) ?? 0) + 1)
   return counts
 }
+
+/** Messages by status, read straight from the database (tests poll it without spending the API's rate limit). */
+export async function statusCounts (ctx: TestContext, filter: { campaignId?: string, ids?: string[] }): Promise<Record<string, number>> {
+  const handle = openDatabase(ctx.config.databaseUrl)
+  try {
+    let query = handle.db.selectFrom('messages').select(['status', handle.db.fn.countAll<number | string>().as('count')])
+    if (filter.campaignId !== undefined) query = query.where('campaign_id', '=', filter.campaignId)
+    if (filter.ids !== undefined) query = query.where('id', 'in', filter.ids)
+    const rows = await query.groupBy('status').execute()
+    return Object.fromEntries(rows.map((r) => [r.status, Number(r.count)]))
+  } finally {
+    await handle.close()
+  }
+}

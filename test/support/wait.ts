@@ -11,3 +11,6 @@ export async function waitFor<T> (probe: () => T | Promise<T>, what: string, tim
     await new Promise((resolve) => setTimeout(resolve, 20))
   }
 }
+
+/** A fixed pause, for pacing a load (sends per second), never for waiting on an outcome. */
+export const sleep = async (ms: number): Promise<void> => await new Promise((resolve) => setTimeout(resolve, ms))

@@ -179,22 +179,26 @@ export interface ReportUpdate {
   bulkId: string | null
 }
 
-/** Current status of the messages a batch of reports refers to, by our id or Infobip's. */
-export async function findStatuses (db: Executor, ids: string[]): Promise<Map<string, { id: string, status: MessageStatus, providerStatus: string | null }>> {
-  const found = new Map<string, { id: string, status: MessageStatus, providerStatus: string | null }>()
+export interface RecordedStatusRow { id: string, status: MessageStatus, providerStatus: string | null, errorCode: string | null }
+
+/** Current status (and stored error code) of the messages a batch of reports refers to, by our id or Infobip's. */
+export async function findStatuses (db: Executor, ids: string[]): Promise<Map<string, RecordedStatusRow>> {
+  const found = new Map<string, RecordedStatusRow>()
   if (ids.length === 0) return found
   const rows = await db.selectFrom('messages')
-    .select(['id', 'status', 'provider_status', 'infobip_message_id'])
+    .select(['id', 'status', 'provider_status', 'infobip_message_id', 'error'])
     .where((eb) => eb.or([eb('id', 'in', ids), eb('infobip_message_id', 'in', ids)]))
     .execute()
   for (const row of rows) {
-    const entry = { id: row.id, status: row.status as MessageStatus, providerStatus: row.provider_status }
+    const error = row.error === null ? null : JSON.parse(row.error) as { code?: unknown }
+    const entry = { id: row.id, status: row.status as MessageStatus, providerStatus: row.provider_status, errorCode: typeof error?.code === 'string' ? error.code : null }
     found.set(row.id, entry)
     if (row.infobip_message_id !== null) found.set(row.infobip_message_id, entry)
   }
   return found
 }
 
+/** Applies a report (compare-and-set on the status it was decided from); false when another writer moved the message first. */
 export async function applyReport (db: Executor, id: string, fromStatus: MessageStatus, update: ReportUpdate, at: string): Promise<boolean> {
   const result = await db.updateTable('messages')
     .set((eb) => ({
@@ -211,6 +215,26 @@ export async function applyReport (db: Executor, id: string, fromStatus: Message
     }))
     .where('id', '=', id)
     // Compare-and-set: a concurrent writer that moved the message first wins, and this report is dropped.
+    .where('status', '=', fromStatus)
+    .executeTakeFirst()
+  return Number(result.numUpdatedRows) > 0
+}
+
+/**
+ * Marks a message accepted on the strength of Infobip's duplicate answer (its first hand-over happened):
+ * the status moves, a failure we concluded for lack of knowledge is cleared, and nothing of the duplicate
+ * (its REJECTED status, zero price) is written. Compare-and-set like applyReport.
+ */
+export async function markAcceptedByDuplicate (db: Executor, id: string, fromStatus: MessageStatus, at: string): Promise<boolean> {
+  const result = await db.updateTable('messages')
+    .set((eb) => ({
+      status: 'accepted',
+      error: null,
+      done_at: null,
+      infobip_message_id: eb.fn.coalesce('infobip_message_id', eb.ref('id')),
+      updated_at: at
+    }))
+    .where('id', '=', id)
     .where('status', '=', fromStatus)
     .executeTakeFirst()
   return Number(result.numUpdatedRows) > 0
