@@ -3,8 +3,7 @@ import { analyzeSegments } from '../../src/domain/segments.js'
 import { createCampaignsService } from '../../src/services/campaigns.js'
 import { addConsentingContact, DAYTIME, type TestContext } from '../support/app.js'
 import { sendSms } from '../support/api.js'
-import { waitFor } from '../support/wait.js'
-import { acted, campaignRows, createCampaign, getCampaign, startWithSide, closeWithSide, preview, seedContacts, type Side } from '../support/campaigns.js'
+import { acted, campaignRows, handedOver, createCampaign, getCampaign, startWithSide, closeWithSide, preview, seedContacts, type Side } from '../support/campaigns.js'
 
 // The dispatcher runs (test sends go through it, and a launched campaign is handed over as the preview said);
 // the stats tests below use an app of their own whose rows stay as the test sets them.
@@ -92,10 +91,7 @@ describe('preview and test sends', () => {
     // Launched, the campaign does what the preview said: the opted-out and unconsented get suppressed rows at
     // launch; at hand-over the eligible go with exactly the sampled texts, the capped is refused, the night owl waits.
     await acted(ctx, campaign.id, 'launch')
-    const rows = await waitFor(async () => {
-      const current = await campaignRows(side.handle, campaign.id)
-      return current.every((r) => r.status !== 'queued' && r.status !== 'sending') && current
-    }, 'the campaign handed over')
+    const rows = await handedOver(side.handle, campaign.id)
     const byContact = new Map(rows.map((r) => [r.contact_id, r]))
     expect(byContact.get(ids.optedOut)).toMatchObject({ status: 'suppressed', decision_reason: expect.stringMatching(/^RECIPIENT_OPTED_OUT: /) })
     expect(byContact.get(ids.noConsent)).toMatchObject({ status: 'suppressed', decision_reason: expect.stringMatching(/^NO_CONSENT: /) })
@@ -131,10 +127,7 @@ describe('preview and test sends', () => {
     expect(ctx.fake.sendRequests()).toHaveLength(0)
 
     await acted(ctx, campaign.id, 'launch')
-    const rows = await waitFor(async () => {
-      const current = await campaignRows(side.handle, campaign.id)
-      return current.every((r) => r.status !== 'queued' && r.status !== 'sending') && current
-    }, 'the campaign handed over')
+    const rows = await handedOver(side.handle, campaign.id)
     const byContact = new Map(rows.map((r) => [r.contact_id, r]))
     expect(byContact.get(blown.id)).toMatchObject({ status: 'suppressed', decision_reason: expect.stringMatching(/^INVALID_TEMPLATE: message could not be rendered: memory alloc limit exceeded/) })
     expect(byContact.get(long.id)).toMatchObject({ status: 'suppressed', decision_reason: 'INVALID_TEMPLATE: message renders to 25290 characters for this recipient; at most 1600 are allowed' })

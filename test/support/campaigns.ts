@@ -11,6 +11,7 @@ import { newId } from '../../src/domain/ids.js'
 import type { CampaignView, CreateCampaignBody } from '../../src/schemas/campaigns.js'
 import { createCampaignsService, type CampaignsService, type Preview } from '../../src/services/campaigns.js'
 import { startTestApp, type TestAppOptions, type TestContext } from './app.js'
+import { waitFor } from './wait.js'
 
 export type { CampaignView }
 
@@ -110,6 +111,14 @@ export async function seedContacts (handle: DatabaseHandle, count: number, optio
   }
   await handle.db.transaction().execute(async (trx) => { await insertContacts(trx, list) })
   return list.map((c) => c.id)
+}
+
+/** The campaign's rows once the dispatcher has settled every one it can now (none queued or sending). */
+export async function handedOver (handle: DatabaseHandle, campaignId: string) {
+  return await waitFor(async () => {
+    const rows = await campaignRows(handle, campaignId)
+    return rows.every((r) => r.status !== 'queued' && r.status !== 'sending') && rows
+  }, 'the campaign handed over')
 }
 
 /** The campaign's outbox rows, straight from the table. */
