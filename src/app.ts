@@ -4,6 +4,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { App } from './app-type.js'
 import type { DestinationStream } from 'pino'
 import { startupWarnings, type Config } from './config.js'
+import { createCampaignsController } from './controllers/campaigns.js'
 import { createContactsController } from './controllers/contacts.js'
 import { createHealthController } from './controllers/health.js'
 import { createInboundMessagesController } from './controllers/inbound-messages.js'
@@ -21,6 +22,7 @@ import { registerDocs } from './plugins/docs.js'
 import { registerErrorHandler } from './plugins/error-handler.js'
 import { registerMetrics } from './plugins/metrics.js'
 import { registerSecurity } from './plugins/security.js'
+import { campaignRoutes } from './routes/campaigns.js'
 import { contactRoutes } from './routes/contacts.js'
 import { healthRoutes } from './routes/health.js'
 import { inboundMessageRoutes } from './routes/inbound-messages.js'
@@ -129,6 +131,7 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<App
   webhookRoutes(app, createWebhooksController({ webhookSecret: config.webhookSecret, deliveryReports: services.deliveryReports, inbound: services.inbound }))
   contactRoutes(app, createContactsController(services.contacts))
   inboundMessageRoutes(app, createInboundMessagesController(services.inbound))
+  campaignRoutes(app, createCampaignsController(services.campaigns))
 
   return app
 }

@@ -1,4 +1,5 @@
 import type { Generated, Insertable, Kysely, Selectable, Updateable } from 'kysely'
+import type { CampaignStatus } from '../domain/campaign-status.js'
 import type { ConsentEventType } from '../domain/consent.js'
 import type { KeywordIntent } from '../domain/keywords.js'
 
@@ -48,7 +49,7 @@ export interface CampaignsTable {
   sender_id: string | null
   send_at: string | null
   valid_until: string | null
-  status: string
+  status: CampaignStatus
   created_at: string
   updated_at: string
   launched_at: string | null

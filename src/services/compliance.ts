@@ -38,6 +38,16 @@ export interface ComplianceOptions {
   metrics?: Metrics | undefined
 }
 
+/** The rules the gate applies, as configured (MARKETING_CONSENT_REQUIRED, QUIET_HOURS, DEFAULT_TIMEZONE, OPT_OUT_FOOTER). */
+export function compliancePolicy (config: Config): Policy {
+  return {
+    consentRequired: config.marketingConsentRequired,
+    quietHours: config.quietHours,
+    defaultTimeZone: config.defaultTimeZone,
+    optOutFooter: config.optOutFooter
+  }
+}
+
 /**
  * The one compliance gate. Admissions arriving together are decided and recorded in one transaction:
  * every number is locked, the facts about all of them are read in a few queries, each admission is
@@ -46,12 +56,7 @@ export interface ComplianceOptions {
  * with the reason otherwise.
  */
 export function createCompliance ({ db, dialect, config, metrics }: ComplianceOptions) {
-  const policy: Policy = {
-    consentRequired: config.marketingConsentRequired,
-    quietHours: config.quietHours,
-    defaultTimeZone: config.defaultTimeZone,
-    optOutFooter: config.optOutFooter
-  }
+  const policy = compliancePolicy(config)
 
   async function admitBatch (batch: Admission[]): Promise<Admitted[]> {
     return await db.transaction().execute(async (trx) => {

@@ -65,7 +65,10 @@ export interface DispatcherOptions {
   notifyUrl?: string | undefined
   /** The sending campaigns (dispatch order is round-robin among them). */
   sendingCampaigns: () => Promise<CampaignTemplate[]>
-  /** Renders a campaign's template for one recipient (synchronous: it runs per message). */
+  /**
+   * Renders a campaign's template for one recipient (synchronous: it runs per message). Throws an AppError
+   * when that recipient's message cannot be rendered; the row is then refused with the error as its reason.
+   */
   render: (campaign: CampaignTemplate, fields: RecipientFields) => string
   /** SQLite: this dispatcher is the only one on its database file, so leases found at start are orphans. */
   soleDispatcher: boolean
@@ -191,7 +194,14 @@ export function createDispatcher (options: DispatcherOptions) {
           refused.push({ id: row.id, status: 'suppressed', reason: 'CONTACT_ERASED: the contact was deleted before hand-over' })
           continue
         }
-        text = options.render(campaign, contact)
+        try {
+          text = options.render(campaign, contact)
+        } catch (error) {
+          // This recipient's fields make the template fail (its memory limit): refuse the row, not the batch.
+          if (!(error instanceof AppError)) throw error
+          refused.push({ id: row.id, status: 'suppressed', reason: `${error.code}: ${error.message}` })
+          continue
+        }
       }
       const decision = decide({ to: row.to, text, purpose: row.purpose, now }, {
         suppressed: state?.suppressed ?? false,

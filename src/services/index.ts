@@ -3,8 +3,9 @@ import type { DatabaseHandle } from '../db/database.js'
 import * as outbox from '../db/repositories/outbox.js'
 import type { Log } from '../logger.js'
 import type { Metrics } from '../metrics.js'
+import { createCampaignRenderer, createCampaignsService } from './campaigns.js'
 import type { Clock } from './clock.js'
-import { createCompliance } from './compliance.js'
+import { compliancePolicy, createCompliance } from './compliance.js'
 import { createConsentLedger } from './consent.js'
 import { createContactsService } from './contacts.js'
 import { createDeliveryReports } from './delivery-reports.js'
@@ -18,6 +19,9 @@ import { createSystemReplies } from './replies.js'
 import { createSandboxProvider } from './sandbox.js'
 import { createSendingService, notifyUrl } from './sending.js'
 import { createLocalThrottle, createSharedThrottle } from './throttle.js'
+
+/** How often the campaign scheduler runs (ms). */
+const CAMPAIGN_TICK_MS = 1000
 
 export interface ServiceDeps {
   clock: Clock
@@ -50,12 +54,7 @@ export function createServices (config: Config, database: DatabaseHandle, deps: 
   const deliveryReports = createDeliveryReports({ db, clock })
   sandbox?.onDeliveryReports(async (reports) => await deliveryReports.apply(reports))
   const compliance = createCompliance({ db, dialect, config, metrics })
-  const policy = {
-    consentRequired: config.marketingConsentRequired,
-    quietHours: config.quietHours,
-    defaultTimeZone: config.defaultTimeZone,
-    optOutFooter: config.optOutFooter
-  }
+  const policy = compliancePolicy(config)
   const dispatcher = createDispatcher({
     db,
     dialect,
@@ -73,7 +72,7 @@ export function createServices (config: Config, database: DatabaseHandle, deps: 
     idempotent: config.provider.idempotency,
     notifyUrl: notifyUrl(config),
     sendingCampaigns: async () => await outbox.listSendingCampaigns(db),
-    render: (campaign) => campaign.message,
+    render: createCampaignRenderer(),
     soleDispatcher: dialect === 'sqlite',
     faults: deps.faults
   })
@@ -84,8 +83,12 @@ export function createServices (config: Config, database: DatabaseHandle, deps: 
   const inbound = createInbound({ db, dialect, config, clock, ledger, replies, log })
   const contacts = createContactsService({ db, dialect, clock, ledger, defaultCountry: config.defaultCountry, log })
   const messages = createMessageQueries(db, { defaultCountry: config.defaultCountry })
+  const campaigns = createCampaignsService({ db, dialect, config, clock, sending })
 
   let purgeTimer: NodeJS.Timeout | null = null
+  // The campaign scheduler: starts scheduled campaigns when due, completes finished ones (state in the database).
+  let campaignTimer: NodeJS.Timeout | null = null
+  let campaignTick: Promise<unknown> | null = null
   const workers = {
     async start (): Promise<void> {
       await dispatcher.start()
@@ -93,11 +96,20 @@ export function createServices (config: Config, database: DatabaseHandle, deps: 
         idempotency.purgeExpired().catch((error: unknown) => log.warn({ err: error }, 'Could not purge expired idempotency keys'))
       }, 60 * 60 * 1000)
       purgeTimer.unref()
+      campaignTimer = setInterval(() => {
+        campaignTick ??= campaigns.tick()
+          .catch((error: unknown) => log.warn({ err: error }, 'Campaign scheduler tick failed; will retry'))
+          .finally(() => { campaignTick = null })
+      }, CAMPAIGN_TICK_MS)
+      campaignTimer.unref()
     },
     /** Stops claiming new work and waits for batches in flight to be recorded. */
     async stop (): Promise<void> {
       if (purgeTimer !== null) clearInterval(purgeTimer)
       purgeTimer = null
+      if (campaignTimer !== null) clearInterval(campaignTimer)
+      campaignTimer = null
+      await campaignTick
       await compliance.drain()
       await dispatcher.stop()
     }
@@ -113,6 +125,7 @@ export function createServices (config: Config, database: DatabaseHandle, deps: 
     inbound,
     contacts,
     messages,
+    campaigns,
     workers,
     async close (): Promise<void> {
       await workers.stop()

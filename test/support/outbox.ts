@@ -3,6 +3,7 @@
  * contact), so dispatcher tests do not depend on the campaign API, and reads what the fake Infobip received.
  */
 import { openDatabase } from '../../src/db/database.js'
+import type { CampaignStatus } from '../../src/domain/campaign-status.js'
 import { newId } from '../../src/domain/ids.js'
 import type { TestContext } from './app.js'
 import type { RecordedRequest } from './fake-infobip.js'
@@ -107,7 +108,7 @@ export async function seedCampaign (ctx: TestContext, options: SeedOptions): Pro
 }
 
 /** Sets a campaign's status directly (pause, resume) — the dispatcher only claims rows of `sending` campaigns. */
-export async function setCampaignStatus (ctx: TestContext, campaignId: string, status: string): Promise<void> {
+export async function setCampaignStatus (ctx: TestContext, campaignId: string, status: CampaignStatus): Promise<void> {
   const handle = openDatabase(ctx.config.databaseUrl)
   try {
     await handle.db.updateTable('campaigns').set({ status }).where('id', '=', campaignId).execute()

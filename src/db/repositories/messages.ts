@@ -64,12 +64,16 @@ export async function insertMessages (db: Executor, messages: NewMessage[]): Pro
     created_at: m.createdAt,
     updated_at: m.createdAt,
     due_at: m.dueAt ?? m.createdAt,
-    ...(m.priority !== undefined ? { priority: m.priority } : {}),
-    ...(m.origin !== undefined ? { origin: m.origin } : {}),
+    // Every row names every column: in a multi-row insert SQLite fills a column one row leaves out with NULL,
+    // not its default (a batch mixing a leased send and a refused one would break NOT NULL).
+    priority: m.priority ?? 1,
+    origin: m.origin ?? 'api',
     valid_until: m.validUntil ?? null,
-    ...(m.lease !== undefined
-      ? { lease_owner: m.lease.owner, lease_expires_at: m.lease.expiresAt, attempted_at: m.createdAt, sent_at: m.createdAt, attempts: 1 }
-      : {})
+    lease_owner: m.lease?.owner ?? null,
+    lease_expires_at: m.lease?.expiresAt ?? null,
+    attempted_at: m.lease !== undefined ? m.createdAt : null,
+    sent_at: m.lease !== undefined ? m.createdAt : null,
+    attempts: m.lease !== undefined ? 1 : 0
   }))).execute()
 }
 
