@@ -152,15 +152,16 @@ describe.runIf(testDialect() === 'postgres')('two instances on one PostgreSQL da
       }
       const times = destinations(requests).map((d) => d.receivedAt).sort((a, b) => a - b)
       const span = (times.at(-1)! - times[0]!) / 1000
-      // 600 messages at 400/s with a 40-token burst: at least (600 - 40) / 400 s, and no second holds more than
-      // the rate plus the burst (one request's worth of slack for arrival jitter at the fake).
+      // 600 messages at 400/s with a 40-token burst: at least (600 - 40) / 400 s (two unshared buckets would take
+      // half that). Arrivals at the fake can bunch behind a stalled event loop, so the busiest second may hold, on
+      // top of the rate and the burst, the requests both instances had on the wire (2 × 4 requests × 20).
       expect(span).toBeGreaterThanOrEqual((600 - 40) / 400 * 0.95)
       let busiest = 0
       for (let i = 0, j = 0; i < times.length; i++) {
         while (times[i]! - times[j]! >= 1000) j++
         busiest = Math.max(busiest, i - j + 1)
       }
-      expect(busiest).toBeLessThanOrEqual(400 + 40 + 20)
+      expect(busiest).toBeLessThanOrEqual(400 + 40 + 2 * 4 * 20)
     } finally {
       await second.close()
     }
