@@ -401,12 +401,13 @@ export function createCampaignsService ({ db, dialect, config, clock, sending, n
       const results = await Promise.all(numbers.map(async (to, i): Promise<TestSendResult> => {
         const text = texts[i]!
         try {
+          // A test send is an outbox row of its own (origin campaign_test), outside the campaign's stats.
           const sent = await sending.sendSingle({
             destinationNumber: to,
             message: text,
             purpose: 'transactional',
             ...(campaign.senderId !== null ? { senderId: campaign.senderId } : {})
-          })
+          }, undefined, { origin: 'campaign_test', note: `Test send of campaign ${campaign.id}` })
           return { phoneNumber: to, messageId: sent.body.id, status: sent.body.status, code: null, error: null }
         } catch (error) {
           if (!(error instanceof AppError)) throw error

@@ -39,6 +39,7 @@ function toMessage (row: MessageRow): Message {
     error: row.error === null ? null : JSON.parse(row.error) as Message['error'],
     price: row.price_amount === null || row.price_currency === null ? null : { amount: Number(row.price_amount), currency: row.price_currency },
     decisionReason: row.decision_reason,
+    origin: row.origin,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     sentAt: row.sent_at,
