@@ -102,6 +102,22 @@ describe('outbox dispatch of campaign rows', () => {
   })
 })
 
+describe('dispatch metrics', () => {
+  it('/metrics shows outbox depth by status, campaign progress, messages handed over and dispatch lag', async () => {
+    ctx = await startTestApp({ workers: 'manual' })
+    const seeded = await seedCampaign(ctx, { count: 10 })
+    const before = (await ctx.app.inject({ method: 'GET', url: '/metrics' })).body
+    expect(before).toMatch(/^sms_outbox_depth\{status="queued"\} 10$/m)
+    expect(before).toContain(`sms_campaign_progress_ratio{campaign="${seeded.campaignId}"} 0`)
+    await ctx.app.workers.start()
+    await waitFor(async () => (await statuses(ctx!, seeded.campaignId)).accepted === 10, 'all accepted')
+    const after = (await ctx.app.inject({ method: 'GET', url: '/metrics' })).body
+    expect(after).toMatch(/^sms_messages_sent_total 10$/m)
+    expect(after).toMatch(/^sms_dispatch_lag_seconds_count 10$/m)
+    expect(after).not.toMatch(/^sms_outbox_depth\{status="queued"\} [1-9]/m)
+  })
+})
+
 describe('crash at every step of claim → hand-over → record', () => {
   for (const step of ['claimed', 'handed-over', 'recorded'] as DispatchStep[]) {
     it(`a crash after "${step}" loses nothing and sends every recipient exactly once after restart`, async () => {
