@@ -92,7 +92,12 @@ async function runCampaign (database: string, databaseUrl: string, infobipEnv: R
   if (launched.status !== 202) throw new Error(`launch failed: ${launched.status} ${await launched.text()}`)
   const materialiseMs = performance.now() - launchedAt
   let stats: Record<string, number> = {}
+  const memory = { heapMb: 0, externalMb: 0 }
   for (;;) {
+    const metrics = await (await fetch(`${url}/metrics`)).text()
+    const gauge = (name: string): number => Number(new RegExp(`^${name} (\\S+)`, 'm').exec(metrics)?.[1] ?? 0) / 1024 / 1024
+    memory.heapMb = Math.max(memory.heapMb, gauge('nodejs_heap_size_total_bytes'))
+    memory.externalMb = Math.max(memory.externalMb, gauge('nodejs_external_memory_bytes'))
     const campaign = await (await fetch(`${url}/campaigns/${id}`, { headers })).json() as { stats: Record<string, number>, status: string }
     stats = campaign.stats
     if (stats.total! > 0 && stats.accepted! + stats.delivered! >= stats.total!) break
@@ -101,6 +106,7 @@ async function runCampaign (database: string, databaseUrl: string, infobipEnv: R
   }
   const dispatchMs = performance.now() - launchedAt
   const rss = peakRssMb(child.pid!)
+  console.log(`${database}: peak V8 heap ${memory.heapMb.toFixed(0)} MB, peak external ${memory.externalMb.toFixed(0)} MB`)
   child.kill('SIGTERM')
   await new Promise((resolve) => child.once('exit', resolve))
   return { database, messages: stats.total!, materialiseMs, dispatchMs, messagesPerSecond: stats.total! / (dispatchMs / 1000), peakRssMb: rss, importRssMb }
