@@ -11,7 +11,7 @@ import { createSmsController } from './controllers/sms.js'
 import { createWebhooksController } from './controllers/webhooks.js'
 import { migrateToLatest, openDatabase, pingDatabase, type DatabaseHandle } from './db/database.js'
 import { countByStatus } from './db/repositories/messages.js'
-import { loggerOptions } from './logger.js'
+import { loggerOptions, RequestLogController, safeRequestId } from './logger.js'
 import { createMetrics } from './metrics.js'
 import { ErrorResponse } from './schemas/common.js'
 import { createApiKeyCheck, registerAuth } from './plugins/auth.js'
@@ -19,6 +19,8 @@ import { registerDocs } from './plugins/docs.js'
 import { registerErrorHandler } from './plugins/error-handler.js'
 import { registerMetrics } from './plugins/metrics.js'
 import { registerSecurity } from './plugins/security.js'
+import { registerTextGuard } from './plugins/text-guard.js'
+import { schemaController } from './plugins/validation.js'
 import { contactRoutes } from './routes/contacts.js'
 import { healthRoutes } from './routes/health.js'
 import { messageRoutes } from './routes/messages.js'
@@ -54,12 +56,10 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<App
   const app: App = Fastify({
     logger: loggerOptions(config, deps.logStream),
     bodyLimit: config.bodyLimitBytes,
-    genReqId: (request) => {
-      const header = request.headers['x-request-id']
-      return typeof header === 'string' && /^[\w.-]{1,64}$/.test(header) ? header : randomUUID()
-    },
+    genReqId: (request) => safeRequestId(request.headers['x-request-id']) ?? randomUUID(),
     requestIdHeader: false,
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
+    logController: new RequestLogController(),
+    schemaController: schemaController(),
     return503OnClosing: true,
     forceCloseConnections: 'idle'
   }).withTypeProvider<TypeBoxTypeProvider>()
@@ -149,6 +149,7 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<App
   const identify = createApiKeyCheck(config.apiKeys)
   await registerSecurity(app, config, identify)
   registerAuth(app, identify, config.apiKeys.length > 0)
+  registerTextGuard(app)
   await registerDocs(app)
   registerMetrics(app, {
     metrics,

@@ -17,8 +17,8 @@ describe('maskPhone', () => {
 describe('redactUrl', () => {
   it.each([
     ['/webhooks/infobip/inbound?token=supersecretvalue', '/webhooks/infobip/inbound?token=[REDACTED]'],
-    ['/webhooks/infobip/inbound?%74oken=supersecretvalue&x=1', '/webhooks/infobip/inbound?token=[REDACTED]&x=1'],
-    ['/w?TOKEN=abc', '/w?token=[REDACTED]'],
+    ['/webhooks/infobip/inbound?%74oken=supersecretvalue&x=1', '/webhooks/infobip/inbound?token=[REDACTED]&x=[REDACTED]'],
+    ['/w?TOKEN=abc', '/w?TOKEN=[REDACTED]'],
     ['/w?t%6Fken=abc&to=14155552671', '/w?token=[REDACTED]&to=*******2671'],
     ['/messages?to=%2B14155552671&limit=2', '/messages?to=*******2671&limit=2'],
     ['/contacts?phoneNumber=+14155552671', '/contacts?phoneNumber=*******2671'],

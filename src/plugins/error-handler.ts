@@ -1,6 +1,7 @@
 import { STATUS_CODES } from 'node:http'
 import type { FastifyError, FastifyInstance } from 'fastify'
 import { AppError } from '../errors.js'
+import { maskPhoneNumbers } from '../logger.js'
 
 interface ErrorBody {
   statusCode: number
@@ -23,7 +24,7 @@ function body (statusCode: number, code: string, message: string, extra?: Record
 export function registerErrorHandler (app: FastifyInstance, options: { exposeDetails: boolean }): void {
   app.setErrorHandler((error: FastifyError | AppError | Error, request, reply) => {
     if (error instanceof AppError) {
-      if (error.statusCode >= 500) request.log.warn({ code: error.code, reason: error.message }, 'Request failed')
+      if (error.statusCode >= 500) request.log.warn({ code: error.code, reason: maskPhoneNumbers(error.message) }, 'Request failed')
       return reply.code(error.statusCode).send(body(error.statusCode, error.code, error.message, error.details))
     }
     const fastifyError = error as FastifyError
@@ -33,15 +34,15 @@ export function registerErrorHandler (app: FastifyInstance, options: { exposeDet
     const status = fastifyError.statusCode
     if (status !== undefined && status >= 400 && status < 500) {
       const code = FASTIFY_CODES[fastifyError.code] ?? fastifyError.code ?? 'BAD_REQUEST'
-      // JSON syntax errors carry the parser's message, which is safe and useful.
-      return reply.code(status).send(body(status, status === 429 ? 'RATE_LIMITED' : code, error.message))
+      // Fastify's messages are safe and useful ("Body is not valid JSON…"), but may quote a header.
+      return reply.code(status).send(body(status, status === 429 ? 'RATE_LIMITED' : code, maskPhoneNumbers(error.message)))
     }
     request.log.error({ err: { type: error.name, message: error.message, code: fastifyError.code } }, 'Unhandled error')
-    const message = options.exposeDetails ? error.message : 'An unexpected error occurred'
+    const message = options.exposeDetails ? maskPhoneNumbers(error.message) : 'An unexpected error occurred'
     return reply.code(500).send(body(500, 'INTERNAL_ERROR', message))
   })
 
   app.setNotFoundHandler((request, reply) => {
-    return reply.code(404).send(body(404, 'NOT_FOUND', `Route ${request.method} ${request.url.split('?')[0]} not found`))
+    return reply.code(404).send(body(404, 'NOT_FOUND', `Route ${request.method} ${maskPhoneNumbers(request.url.split('?')[0]!.slice(0, 200))} not found`))
   })
 }

@@ -11,7 +11,8 @@ export const ErrorResponse = Type.Object({
   nextAllowedAt: Type.Optional(Type.String({ format: 'date-time' })),
   messageId: Type.Optional(Type.String()),
   providerStatus: Type.Optional(Type.Union([Type.Integer(), Type.Null()])),
-  providerCode: Type.Optional(Type.Union([Type.String(), Type.Null()]))
+  providerCode: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+  position: Type.Optional(Type.Integer({ description: 'INVALID_TEXT: 1-based position of the refused character' }))
 }, { $id: 'ErrorResponse', additionalProperties: false })
 
 const errorRef = Type.Ref('ErrorResponse')

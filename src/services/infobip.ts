@@ -2,7 +2,7 @@ import { Infobip, AuthType } from '@infobip-api/sdk'
 import retry from 'async-retry'
 import CircuitBreaker from 'opossum'
 import { AppError } from '../errors.js'
-import type { Log } from '../logger.js'
+import { maskPhoneNumbers, type Log } from '../logger.js'
 import type { Metrics } from '../metrics.js'
 import type { DeliveryReport } from './delivery-reports.js'
 import type { CircuitState, ProviderMessage, ProviderSendResponse, SmsProvider } from './provider.js'
@@ -70,7 +70,8 @@ export function toProviderError (error: SdkHttpError): ProviderError {
     const { messageId, text } = serviceException(response.data)
     const retryable = status >= 500 || status === 429 || status === 408
     const retryAfterMs = parseRetryAfter(response.headers?.['retry-after'])
-    const description = text ?? messageId ?? 'no details'
+    // Infobip's text may quote the destination ("Invalid destination address 1415…"); it reaches logs, the message record and the 502 body.
+    const description = maskPhoneNumbers(text ?? messageId ?? 'no details')
     return new ProviderError(`Infobip answered ${status}: ${description}`, 'http', retryable, status, messageId ?? null, retryAfterMs)
   }
   if (error.code !== undefined && TIMEOUT_CODES.has(error.code)) {
@@ -80,7 +81,7 @@ export function toProviderError (error: SdkHttpError): ProviderError {
     return new ProviderError(`Network error talking to Infobip (${error.code})`, 'network', true)
   }
   // The SDK's own input checks produce plain Errors; retrying them cannot help.
-  return new ProviderError(`Infobip request rejected before sending: ${error.message}`, 'invalid-request', false)
+  return new ProviderError(`Infobip request rejected before sending: ${maskPhoneNumbers(error.message)}`, 'invalid-request', false)
 }
 
 const LOOKUP_CHUNK = 50
