@@ -169,7 +169,7 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<App
   smsRoutes(app, createSmsController({ sending, idempotency, config }))
   messageRoutes(app, createMessagesController(createMessageQueries(db)))
   webhookRoutes(app, createWebhooksController({ webhookSecret: config.webhookSecret, deliveryReports, inbound }))
-  contactRoutes(app, createContactsController(contactsService))
+  contactRoutes(app, createContactsController(contactsService, { importLimitBytes: config.importLimitBytes }))
 
   return app
 }
