@@ -56,7 +56,7 @@ interface ImportBatch {
   at: string
 }
 
-const IMPORT_BATCH = 500
+const IMPORT_BATCH = 1000
 const MAX_REJECTIONS_REPORTED = 1000
 
 function e164 (input: string, field = 'phoneNumber'): string {

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely'
 import type { ConsentEventRow, Database } from '../schema.js'
+import { insertRows } from './bulk.js'
 
 type Executor = Kysely<Database>
 
@@ -44,21 +45,20 @@ export async function appendConsentEvent (db: Executor, event: ConsentEvent): Pr
 
 /** Appends many events in a few statements (imports). */
 export async function appendConsentEvents (db: Executor, events: ConsentEvent[]): Promise<void> {
-  for (let i = 0; i < events.length; i += CHUNK) {
-    await db.insertInto('consent_events').values(events.slice(i, i + CHUNK).map((event) => ({
-      id: event.id,
-      phone_number: event.phoneNumber,
-      contact_id: event.contactId,
-      type: event.type,
-      source: event.source,
-      text: event.text,
-      ip: event.ip,
-      user_agent: event.userAgent,
-      keyword: event.keyword,
-      occurred_at: event.occurredAt,
-      recorded_at: event.recordedAt
-    }))).execute()
-  }
+  await insertRows(db, 'consent_events', ['id', 'phone_number', 'contact_id', 'type', 'source', 'text', 'ip', 'user_agent', 'keyword', 'occurred_at', 'recorded_at'],
+    events.map((event) => [
+      event.id,
+      event.phoneNumber,
+      event.contactId,
+      event.type,
+      event.source,
+      event.text,
+      event.ip,
+      event.userAgent,
+      event.keyword,
+      event.occurredAt,
+      event.recordedAt
+    ]))
 }
 
 /** The decision that counts for a number: its latest opt-in or opt-out (by time, then by id). */
