@@ -24,7 +24,10 @@ function body (statusCode: number, code: string, message: string, extra?: Record
 export function registerErrorHandler (app: FastifyInstance, options: { exposeDetails: boolean }): void {
   app.setErrorHandler((error: FastifyError | AppError | Error, request, reply) => {
     if (error instanceof AppError) {
-      if (error.statusCode >= 500) request.log.warn({ code: error.code, reason: maskPhoneNumbers(error.message) }, 'Request failed')
+      if (error.statusCode >= 500) {
+        // The cause (a database error behind IMPORT_INTERRUPTED) goes to the log only, masked by the err serializer.
+        request.log.warn({ code: error.code, reason: maskPhoneNumbers(error.message), ...(error.cause !== undefined ? { err: error.cause } : {}) }, 'Request failed')
+      }
       return reply.code(error.statusCode).send(body(error.statusCode, error.code, error.message, error.details))
     }
     const fastifyError = error as FastifyError

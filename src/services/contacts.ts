@@ -294,7 +294,7 @@ export function createContactsService ({ db, dialect, clock }: { db: Db, dialect
       if (!headerRead) throw error
       await settle()
       if (error instanceof AppError && error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-        throw interrupted(batch.firstLine ?? lastLine + 1, error, error.code, error.message)
+        throw interrupted(batch.firstLine ?? lastLine + 1, error, error.code, error.message.charAt(0).toLowerCase() + error.message.slice(1))
       }
       if (error instanceof AppError && error.code === 'IMPORT_INTERRUPTED') throw error
       throw interrupted(batch.firstLine ?? lastLine + 1, error, 'IMPORT_INTERRUPTED', 'the upload was cut off')
