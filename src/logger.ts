@@ -12,10 +12,10 @@ export function maskPhone (number: string | null | undefined): string {
   return '*'.repeat(digits.length - 4) + digits.slice(-4)
 }
 
-// A run of 7 or more digits, whatever separates them (spaces, dots, dashes, brackets, slashes,
-// underscores): the shape of a phone number written by a person. ISO dates are matched first and
-// kept, so "2026-06-15" is not taken for a number.
-const ISO_DATE_OR_NUMBER = /(\d{4}-\d{2}-\d{2}(?!\d)(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?)|\d(?:[\s.\-()[\]/_]{0,3}\d){6,}/g
+// A run of 7 or more digits, whatever separates them (spaces, dots, dashes, plus signs, brackets,
+// slashes, underscores): the shape of a phone number written by a person. ISO dates are matched
+// first and kept, so "2026-06-15" is not taken for a number.
+const ISO_DATE_OR_NUMBER = /(\d{4}-\d{2}-\d{2}(?!\d)(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?)|\d(?:[\s.\-+()[\]/_]{0,3}\d){6,}/g
 
 /**
  * Masks every phone number in free text (a provider's error text, a database error, a URL) to its
@@ -36,15 +36,26 @@ function safeDecode (value: string, plusIsSpace: boolean): string {
 
 const clip = (text: string, max: number): string => text.length > max ? `${text.slice(0, max)}…` : text
 
-/** Query parameters whose values are logged as they are (numbers still masked): none can carry a secret or a person's data. */
-const SHOWN_PARAMS = new Set(['limit', 'status', 'purpose', 'subscribed', 'campaignId'])
+/**
+ * Query parameters whose values are logged, and the shape a value must have to be shown: none can
+ * carry a secret or a person's data (a value of another shape, say a token sent as `limit`, is redacted).
+ */
+const SHOWN_PARAMS = new Map<string, RegExp>([
+  ['limit', /^-?\d{1,6}$/],
+  ['status', /^[a-z_]{1,20}$/],
+  ['purpose', /^[a-z_]{1,20}$/],
+  ['subscribed', /^(true|false|0|1)$/],
+  ['campaignId', /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i]
+])
 /** Query parameters holding a phone number: logged masked to the last 4 digits. */
 const PHONE_PARAMS = new Set(['to', 'from', 'phonenumber', 'destinationnumber', 'number', 'msisdn'])
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+/** A path segment logged as it is: a route's own words, or a short token (a masked number included); longer ones may be secrets. */
+const SAFE_SEGMENT = /^(?!.*\d(?:[.\-+_~]{0,3}\d){6})[\w.~+*-]{0,24}$/
 
 /**
  * A URL as it may appear in a log line. Path segments are decoded and their phone numbers masked
- * (ids stay readable); in the query string every value is replaced by [REDACTED] except an
+ * (ids and a route's own words stay readable, anything long enough to be a secret is redacted); in the query string every value is replaced by [REDACTED] except an
  * allow-list, so a secret sent by mistake under any name (`?access_token=`, `?x-api-key=`,
  * `?%74oken=`) never reaches the logs, and phone numbers keep only their last 4 digits however they
  * are encoded (`%2B1+415…`, `%20`, dots, brackets).
@@ -52,10 +63,9 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 export function redactUrl (url: string): string {
   const question = url.indexOf('?')
   const path = (question === -1 ? url : url.slice(0, question)).split('/').map((segment) => {
-    if (UUID.test(segment)) return segment
-    const decoded = safeDecode(segment, false)
-    const masked = maskPhoneNumbers(decoded)
-    return masked === decoded ? clip(segment, 200) : clip(masked, 200)
+    if (UUID.test(segment) || SAFE_SEGMENT.test(segment)) return segment
+    const masked = maskPhoneNumbers(safeDecode(segment, false))
+    return SAFE_SEGMENT.test(masked) ? masked : '[REDACTED]'
   }).join('/')
   if (question === -1) return path
   const query = url.slice(question + 1).split('&').map((pair) => {
@@ -64,19 +74,20 @@ export function redactUrl (url: string): string {
     const shownName = clip(maskPhoneNumbers(name), 40)
     if (equals === -1) return shownName
     const value = safeDecode(pair.slice(equals + 1), true)
-    if (SHOWN_PARAMS.has(name)) return `${shownName}=${clip(maskPhoneNumbers(value), 64)}`
+    if (SHOWN_PARAMS.get(name)?.test(value) === true) return `${shownName}=${value}`
     if (PHONE_PARAMS.has(name.toLowerCase())) return `${shownName}=${maskPhone(value)}`
     return `${shownName}=[REDACTED]`
   })
   return `${path}?${query.join('&')}`
 }
 
-const CLIENT_TOKEN = /^[A-Za-z0-9][\w.-]{0,63}$/
+const CLIENT_TOKEN = /^[A-Za-z0-9][\w.-]{0,19}$/
 
 /**
- * A client's x-request-id when it has a safe form: a UUID, or up to 64 letters, digits, `.`, `_` and
- * `-` that hold no phone number (no 7 digits in a row, separators ignored). Anything else is
- * replaced by an id of our own, since the id is written on every log line of the request.
+ * A client's x-request-id when it has a safe form: a UUID, or a short token (up to 20 letters,
+ * digits, `.`, `_` and `-`, too short for most secrets) that holds no phone number (no 7 digits in a
+ * row, separators ignored). Anything else is replaced by an id of our own, since the id is written
+ * on every log line of the request and returned in x-request-id.
  */
 export function safeRequestId (header: unknown): string | null {
   if (typeof header !== 'string') return null

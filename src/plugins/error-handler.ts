@@ -11,9 +11,25 @@ interface ErrorBody {
   [key: string]: unknown
 }
 
+/** Fastify's own 4xx codes the API documents (README "Errors"), some under a name of ours. */
 const FASTIFY_CODES: Record<string, string> = {
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
-  FST_ERR_CTP_EMPTY_JSON_BODY: 'FST_ERR_VALIDATION'
+  FST_ERR_VALIDATION: 'FST_ERR_VALIDATION',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'FST_ERR_VALIDATION',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'FST_ERR_CTP_INVALID_JSON_BODY',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'FST_ERR_CTP_INVALID_CONTENT_LENGTH',
+  FST_ERR_BAD_URL: 'FST_ERR_BAD_URL',
+  FST_ERR_MAX_PARAM_LENGTH: 'FST_ERR_MAX_PARAM_LENGTH',
+  FST_ERR_CTP_BODY_TOO_LARGE: 'FST_ERR_CTP_BODY_TOO_LARGE',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE'
+}
+
+/** Any other 4xx Fastify raises, by status: every code a client sees is one README lists. */
+const CODE_BY_STATUS: Record<number, string> = {
+  404: 'NOT_FOUND',
+  413: 'FST_ERR_CTP_BODY_TOO_LARGE',
+  414: 'FST_ERR_MAX_PARAM_LENGTH',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+  429: 'RATE_LIMITED'
 }
 
 function body (statusCode: number, code: string, message: string, extra?: Record<string, unknown>): ErrorBody {
@@ -36,9 +52,9 @@ export function registerErrorHandler (app: FastifyInstance, options: { exposeDet
     }
     const status = fastifyError.statusCode
     if (status !== undefined && status >= 400 && status < 500) {
-      const code = FASTIFY_CODES[fastifyError.code] ?? fastifyError.code ?? 'BAD_REQUEST'
+      const code = FASTIFY_CODES[fastifyError.code] ?? CODE_BY_STATUS[status] ?? 'BAD_REQUEST'
       // Fastify's messages are safe and useful ("Body is not valid JSON…"), but may quote a header.
-      return reply.code(status).send(body(status, status === 429 ? 'RATE_LIMITED' : code, maskPhoneNumbers(error.message)))
+      return reply.code(status).send(body(status, code, maskPhoneNumbers(error.message)))
     }
     request.log.error({ err: { type: error.name, message: error.message, code: fastifyError.code } }, 'Unhandled error')
     const message = options.exposeDetails ? maskPhoneNumbers(error.message) : 'An unexpected error occurred'

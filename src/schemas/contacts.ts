@@ -100,5 +100,9 @@ export const ImportStopped = Type.Object({
   resumeFromLine: Type.Optional(Type.Integer({ description: 'Every line before it was imported or rejected as reported; nothing at or after it was written' }))
 })
 
+export const ImportFile = Type.String({
+  description: 'A header row naming the columns (phoneNumber or Phone, Mobile…; firstName, lastName, tags (;-separated), timezone, consentSource, consentText, consentAt, consentIp, consentUserAgent), then one contact per line; comma, semicolon or tab separated'
+})
+
 /** Content types an import accepts: what CSV and TSV files are sent as (browsers send Excel's CSV as application/vnd.ms-excel). */
 export const CSV_CONTENT_TYPES = ['text/csv', 'text/plain', 'text/tab-separated-values', 'application/csv', 'application/vnd.ms-excel']
