@@ -15,7 +15,7 @@ export function maskPhone (number: string | null | undefined): string {
 // A run of 7 or more digits, whatever separates them (spaces, dots, dashes, plus signs, brackets,
 // slashes, underscores): the shape of a phone number written by a person. ISO dates are matched
 // first and kept, so "2026-06-15" is not taken for a number.
-const ISO_DATE_OR_NUMBER = /(\d{4}-\d{2}-\d{2}(?!\d)(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?)|\d(?:[\s.\-+()[\]/_]{0,3}\d){6,}/g
+const ISO_DATE_OR_NUMBER = /(\d{4}-\d{2}-\d{2}(?!\d)(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?)|\d(?:[\s.\-+()[\]/_]{0,2}\d){6,}/g
 
 /**
  * Masks every phone number in free text (a provider's error text, a database error, a URL) to its
@@ -51,7 +51,7 @@ const SHOWN_PARAMS = new Map<string, RegExp>([
 const PHONE_PARAMS = new Set(['to', 'from', 'phonenumber', 'destinationnumber', 'number', 'msisdn'])
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 /** A path segment logged as it is: a route's own words, or a short token (a masked number included); longer ones may be secrets. */
-const SAFE_SEGMENT = /^(?!.*\d(?:[.\-+_~]{0,3}\d){6})[\w.~+*-]{0,24}$/
+const SAFE_SEGMENT = /^(?!.*\d(?:[.\-+_~]{0,2}\d){6})[\w.~+*-]{0,24}$/
 
 /**
  * A URL as it may appear in a log line. Path segments are decoded and their phone numbers masked

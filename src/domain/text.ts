@@ -48,7 +48,7 @@ export function findTextFault (text: string, rule: TextRule = 'message'): TextFa
 }
 
 /** A person-readable sentence for a fault in the field named `field`, e.g. for a 400 body. */
-export function describeTextFault (field: string, fault: TextFault): string {
-  const allowed = fault.kind === 'control character' ? '; only line breaks and tabs are allowed' : ''
+export function describeTextFault (field: string, fault: TextFault, rule: TextRule = 'message'): string {
+  const allowed = fault.kind === 'control character' && rule === 'message' ? '; only line breaks and tabs are allowed' : ''
   return `${field} contains a ${fault.kind} (${fault.character}) at position ${fault.position}${allowed}`
 }

@@ -58,7 +58,7 @@ export function registerTextGuard (app: FastifyInstance): void {
       if (typeof value !== 'string' && !Array.isArray(value) && !isPlainObject(value)) continue
       const found = findInValue(value, part, rule)
       if (found !== null) {
-        throw new AppError('INVALID_TEXT', describeTextFault(found.path, found.fault), { position: found.fault.position })
+        throw new AppError('INVALID_TEXT', describeTextFault(found.path, found.fault, rule), { position: found.fault.position })
       }
     }
   })
