@@ -11,7 +11,6 @@ import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openDatabase } from '../../src/db/database.js'
 import type { Contact } from '../../src/db/repositories/contacts.js'
-import type { ImportReport } from '../../src/services/contacts.js'
 import { startTestApp, type TestContext } from '../support/app.js'
 
 const fixture = (name: string): Buffer => readFileSync(new URL(`../fixtures/import/${name}`, import.meta.url))
@@ -232,10 +231,10 @@ describe('POST /contacts/import: one huge line', () => {
     const loop = monitorEventLoopDelay({ resolution: 5 })
     loop.enable()
     const body = `phoneNumber,firstName\n${'x'.repeat(5 * 1024 * 1024)}\n+12122346051,Ann\n+12122346052,Bob\n`
-    let importing = true
+    const state = { importing: true }
     let slowest = 0
     const probes = (async () => {
-      while (importing) {
+      while (state.importing) {
         const started = performance.now()
         const health = await fetch(`${base}/health`)
         expect(health.status).toBe(200)
@@ -244,7 +243,7 @@ describe('POST /contacts/import: one huge line', () => {
       }
     })()
     const response = await fetch(`${base}/contacts/import`, { method: 'POST', headers: { ...ctx.headers, 'content-type': 'text/csv' }, body })
-    importing = false
+    state.importing = false
     await probes
     expect(response.status).toBe(200)
     expect(await response.json()).toEqual({ created: 2, updated: 0, rejected: [{ line: 2, error: 'The line is longer than 65536 characters' }], warnings: [] })

@@ -21,7 +21,7 @@ export async function stateProbe (database: TestDatabase): Promise<StateProbe> {
     if (database.dialect === 'postgres') {
       return `select '${table.name}' as t, count(*) || ':' || coalesce(md5(string_agg(x::text, '|' order by x::text)), '') as d from ${name} x`
     }
-    const row = table.columns.map((column) => `quote(${quote(column.name)})`).join(` || ',' || `)
+    const row = table.columns.map((column) => `quote(${quote(column.name)})`).join(' || \',\' || ')
     return `select '${table.name}' as t, count(*) || ':' || coalesce(group_concat(${row}, '|'), '') as d from (select * from ${name} order by rowid)`
   })
   const statement = sql.raw<{ t: string, d: string }>(parts.join(' union all ') + ' order by t')

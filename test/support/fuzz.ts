@@ -110,7 +110,7 @@ const hostileString = fc.oneof(
     weight: 4,
     arbitrary: fc.constantFrom('', ' ', '\u0000', 'a\u0000b', '\ud800', 'a\udc00b', '\u001b[31m', '\u007f', '\u0085', '\ufeff', '\u2028', 'null', 'undefined', 'true', '0', '-1',
       'Infinity', '-Infinity', 'NaN', '1e400', '0x10', '__proto__', 'constructor', 'prototype', "' OR 1=1 --", '"; drop table contacts; --', '<script>alert(1)</script>',
-      '../../etc/passwd', '%00', '%zz', '${jndi:ldap://x}', '{{7*7}}', 'STOP', 'stop all', 'START', 'HELP', 'ARRÊT', '😀'.repeat(50), 'é'.repeat(300),
+      '../../etc/passwd', '%00', '%zz', '$' + '{jndi:ldap://x}', '{{7*7}}', 'STOP', 'stop all', 'START', 'HELP', 'ARRÊT', '😀'.repeat(50), 'é'.repeat(300),
       'America/New_York', 'Mars/Base', '2026-06-15T16:00:00Z', '2099-01-01T00:00:00Z', 'not-a-date', '2026-02-30T25:61:00Z')
   },
   { weight: 2, arbitrary: fc.constantFrom(...FUZZ_NUMBERS) },
