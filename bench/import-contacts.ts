@@ -19,6 +19,11 @@ import { parseArgs } from 'node:util'
 import { parse } from 'csv-parse'
 import { buildApp } from '../src/app.js'
 import { loadConfig } from '../src/config.js'
+import { migrateToLatest, openDatabase } from '../src/db/database.js'
+import { appendConsentEvents } from '../src/db/repositories/consent.js'
+import { insertContacts } from '../src/db/repositories/contacts.js'
+import { newId } from '../src/domain/ids.js'
+import { parsePhone } from '../src/domain/phone.js'
 import { contactsCsvLines } from './contacts-csv.js'
 
 const { values } = parseArgs({ options: { rows: { type: 'string', default: '100000' }, rounds: { type: 'string', default: '3' } } })
@@ -83,6 +88,31 @@ async function service (round: number, sampleHeap: boolean): Promise<Run> {
   }
 }
 
+/** Two parts of the import's work measured alone, for scale: validating the numbers, and the database writes. */
+async function parts (): Promise<{ phone: Run, writes: Run }> {
+  const records = [...contactsCsvLines(rows)].slice(1).map((line) => line.split(','))
+  const phone = await timed(async () => `${records.filter((fields) => parsePhone(fields[0]!).ok).length} valid`)
+  const dir = join(tmpdir(), `sms-import-bench-${process.pid}-writes`)
+  const { db, close } = openDatabase(`sqlite:${join(dir, 'writes.sqlite')}`)
+  await migrateToLatest(db)
+  const at = new Date().toISOString()
+  const writes = await timed(async () => {
+    for (let i = 0; i < records.length; i += 1000) {
+      const batch = records.slice(i, i + 1000).map((fields) => ({ fields, id: newId() }))
+      await db.transaction().execute(async (trx) => {
+        await insertContacts(trx, batch.map(({ fields, id }) => ({ id, phoneNumber: fields[0]!, firstName: fields[1]!, lastName: fields[2]!, tags: fields[3]!.split(';'), timezone: fields[4]!, subscribed: fields[5] !== '', at })))
+        await appendConsentEvents(trx, batch.filter(({ fields }) => fields[5] !== '').map(({ fields, id }) => ({
+          id: newId(), phoneNumber: fields[0]!, contactId: id, type: 'opt_in' as const, source: 'web_form', text: 'Yes, text me offers. Reply STOP to cancel.', ip: null, userAgent: null, keyword: null, occurredAt: at, recordedAt: at
+        })))
+      })
+    }
+    return `${records.length} contacts, their tags and consent events`
+  })
+  await close()
+  rmSync(dir, { recursive: true, force: true })
+  return { phone, writes }
+}
+
 const median = (list: number[]): number => [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)]!
 const fmt = (ms: number): string => `${ms.toFixed(0)} ms`
 
@@ -98,9 +128,13 @@ for (let round = 0; round < rounds; round++) {
   }
 }
 const memory = await service(rounds, true)
+const alone = await parts()
 const ratio = (a: Run[], b: Run[], key: 'wallMs' | 'cpuMs'): string => (median(a.map((r) => r[key])) / median(b.map((r) => r[key]))).toFixed(2)
 console.log(`median baseline (csv-parse only): wall ${fmt(median(base.map((r) => r.wallMs)))}, cpu ${fmt(median(base.map((r) => r.cpuMs)))}`)
 console.log(`median service (POST /contacts/import): wall ${fmt(median(served.map((r) => r.wallMs)))}, cpu ${fmt(median(served.map((r) => r.cpuMs)))}; ${(rows / (median(served.map((r) => r.wallMs)) / 1000)).toFixed(0)} rows/s`)
 console.log(`ratio service/baseline: wall ${ratio(served, base, 'wallMs')}x, cpu ${ratio(served, base, 'cpuMs')}x`)
 console.log(`live heap during the import: +${memory.heapMb!.toFixed(1)} MiB peak for a ${(csvBytes / 1024 / 1024).toFixed(1)} MiB file (${memory.detail})`)
+const baseCpu = median(base.map((r) => r.cpuMs))
+console.log(`for scale, alone: number validation (libphonenumber, max metadata) cpu ${fmt(alone.phone.cpuMs)} = ${(alone.phone.cpuMs / baseCpu).toFixed(2)}x baseline; ` +
+  `database writes (SQLite, batches of 1,000) cpu ${fmt(alone.writes.cpuMs)} = ${(alone.writes.cpuMs / baseCpu).toFixed(2)}x baseline`)
 process.exit(0)

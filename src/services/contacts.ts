@@ -57,6 +57,8 @@ interface ImportBatch {
 }
 
 const IMPORT_BATCH = 1000
+/** Errors of a request body that stopped arriving (the client went away). */
+const UPLOAD_FAILURES = new Set(['ECONNRESET', 'ECONNABORTED', 'ERR_STREAM_PREMATURE_CLOSE', 'ERR_STREAM_DESTROYED'])
 const MAX_REJECTIONS_REPORTED = 1000
 
 function e164 (input: string, field = 'phoneNumber'): string {
@@ -214,7 +216,7 @@ export function createContactsService ({ db, dialect, clock }: { db: Db, dialect
   async function importCsv (upload: ImportUpload, meta: { ip?: string | undefined, userAgent?: string | undefined }): Promise<ImportReport> {
     const report: ImportReport = { created: 0, updated: 0, rejected: [], warnings: [] }
     let rejectedTotal = 0
-    // Phone numbers seen so far (E.164 digits as a number: 8 bytes each), with the line that holds each.
+    // Phone numbers seen so far (keyed by their E.164 digits as a number: no string kept per row), with the line that holds each.
     const firstLineOf = new Map<number, number>()
     let batch = newBatch()
     let writing: { batch: ImportBatch, done: Promise<void> } | null = null
@@ -297,7 +299,8 @@ export function createContactsService ({ db, dialect, clock }: { db: Db, dialect
         throw interrupted(batch.firstLine ?? lastLine + 1, error, error.code, error.message.charAt(0).toLowerCase() + error.message.slice(1))
       }
       if (error instanceof AppError && error.code === 'IMPORT_INTERRUPTED') throw error
-      throw interrupted(batch.firstLine ?? lastLine + 1, error, 'IMPORT_INTERRUPTED', 'the upload was cut off')
+      const cutOff = UPLOAD_FAILURES.has(String((error as { code?: unknown }).code))
+      throw interrupted(batch.firstLine ?? lastLine + 1, error, 'IMPORT_INTERRUPTED', cutOff ? 'the upload was cut off' : undefined)
     }
     await settle()
     try {
