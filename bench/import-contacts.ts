@@ -23,7 +23,7 @@ import { migrateToLatest, openDatabase } from '../src/db/database.js'
 import { appendConsentEvents } from '../src/db/repositories/consent.js'
 import { insertContacts } from '../src/db/repositories/contacts.js'
 import { newId } from '../src/domain/ids.js'
-import { parsePhone } from '../src/domain/phone.js'
+import { readPhoneNumber } from '../src/domain/phone.js'
 import { contactsCsvLines } from './contacts-csv.js'
 
 const { values } = parseArgs({ options: { rows: { type: 'string', default: '100000' }, rounds: { type: 'string', default: '3' } } })
@@ -60,8 +60,7 @@ async function service (round: number, sampleHeap: boolean): Promise<Run> {
     INFOBIP_API_KEY: 'unused',
     API_KEYS: 'bench',
     WEBHOOK_SECRET: 'bench-webhook-secret-0123456789',
-    DATABASE_URL: `sqlite:${join(dir, 'import.sqlite')}`,
-    RECONCILE_INTERVAL_MS: '0'
+    DATABASE_URL: `sqlite:${join(dir, 'import.sqlite')}`
   }))
   await app.listen({ host: '127.0.0.1', port: 0 })
   const address = app.server.address()
@@ -91,7 +90,7 @@ async function service (round: number, sampleHeap: boolean): Promise<Run> {
 /** Two parts of the import's work measured alone, for scale: validating the numbers, and the database writes. */
 async function parts (): Promise<{ phone: Run, writes: Run }> {
   const records = [...contactsCsvLines(rows)].slice(1).map((line) => line.split(','))
-  const phone = await timed(async () => `${records.filter((fields) => parsePhone(fields[0]!).ok).length} valid`)
+  const phone = await timed(async () => `${records.filter((fields) => readPhoneNumber(fields[0]!, { defaultCountry: 'US', use: 'recipient' }).ok).length} valid`)
   const dir = join(tmpdir(), `sms-import-bench-${process.pid}-writes`)
   const { db, close } = openDatabase(`sqlite:${join(dir, 'writes.sqlite')}`)
   await migrateToLatest(db)
@@ -102,7 +101,7 @@ async function parts (): Promise<{ phone: Run, writes: Run }> {
       await db.transaction().execute(async (trx) => {
         await insertContacts(trx, batch.map(({ fields, id }) => ({ id, phoneNumber: fields[0]!, firstName: fields[1]!, lastName: fields[2]!, tags: fields[3]!.split(';'), timezone: fields[4]!, subscribed: fields[5] !== '', at })))
         await appendConsentEvents(trx, batch.filter(({ fields }) => fields[5] !== '').map(({ fields, id }) => ({
-          id: newId(), phoneNumber: fields[0]!, contactId: id, type: 'opt_in' as const, source: 'web_form', text: 'Yes, text me offers. Reply STOP to cancel.', ip: null, userAgent: null, keyword: null, occurredAt: at, recordedAt: at
+          id: newId(), phoneNumber: fields[0]!, contactId: id, type: 'opt_in' as const, source: 'web_form', text: 'Yes, text me offers. Reply STOP to cancel.', ip: null, userAgent: null, keyword: null, occurredAt: at, recordedAt: at, recordedBy: 'bench', requestId: null, fileName: null
         })))
       })
     }

@@ -5,13 +5,13 @@
  * load alternates between them over several rounds so that both see the same machine noise, and the
  * result is reported as ratios. Usage: npm run bench [-- --duration 10 --rounds 3 --connections 50]
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
+import { execFileSync, spawn } from 'node:child_process'
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import autocannon from 'autocannon'
+import { adopt, freePort, start, waitForHealth } from './processes.js'
 
 const { values } = parseArgs({
   options: {
@@ -25,48 +25,6 @@ const duration = Number(values.duration)
 const rounds = Number(values.rounds)
 const connections = Number(values.connections)
 const warmup = Number(values.warmup)
-
-const children: ChildProcess[] = []
-process.on('exit', () => { for (const child of children) child.kill('SIGKILL') })
-
-/** Starts a helper process that prints one JSON line with its address once it listens. */
-function start (args: string[], env: Record<string, string>): Promise<{ child: ChildProcess, info: Record<string, string> }> {
-  const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] })
-  children.push(child)
-  return new Promise((resolve, reject) => {
-    let buffer = ''
-    const timer = setTimeout(() => reject(new Error(`${args.join(' ')} did not start`)), 30_000)
-    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}`)))
-    child.stdout!.on('data', (chunk: Buffer) => {
-      buffer += chunk.toString()
-      const newline = buffer.indexOf('\n')
-      if (newline === -1) return
-      clearTimeout(timer)
-      child.stdout!.removeAllListeners('data')
-      child.stdout!.resume()
-      resolve({ child, info: JSON.parse(buffer.slice(0, newline)) as Record<string, string> })
-    })
-  })
-}
-
-async function freePort (): Promise<number> {
-  return await new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0))
-    })
-  })
-}
-
-async function waitForHealth (url: string): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    try {
-      if ((await fetch(`${url}/health`)).ok) return
-    } catch {}
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-  throw new Error(`${url} never became healthy`)
-}
 
 interface Sample { requestsPerSecond: number, p99: number, p50: number, non2xx: number, errors: number }
 
@@ -107,7 +65,7 @@ mkdirSync(dataDir, { recursive: true })
 const servicePort = await freePort()
 const serviceUrl = `http://127.0.0.1:${servicePort}`
 const apiKey = 'bench-api-key'
-children.push(spawn(process.execPath, ['dist/server.js'], {
+adopt(spawn(process.execPath, ['dist/server.js'], {
   stdio: ['ignore', 'ignore', 'inherit'],
   env: {
     ...process.env,

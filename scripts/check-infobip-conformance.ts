@@ -17,6 +17,8 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import Ajv2020Module from 'ajv/dist/2020.js'
 import addFormatsModule from 'ajv-formats'
 import type { ErrorObject, ValidateFunction } from 'ajv'
@@ -265,7 +267,7 @@ function payloads (): Array<{ name: string, payload: Json }> {
   ]
 }
 
-interface Provider { send: (messages: unknown[]) => Promise<unknown>, close: () => Promise<void> }
+interface Provider { send: (messages: unknown[]) => Promise<unknown>, lookup?: (ids: string[]) => Promise<unknown[]>, close: () => Promise<void> }
 type ProviderFactory = (options: Json) => Provider
 
 /** src/services/infobip.ts when it exists and loads; this script must not depend on it. */
@@ -335,7 +337,8 @@ async function main (): Promise<void> {
           apiKey: fake.apiKey,
           timeoutMs: 5000,
           retry: { retries: 0, minDelayMs: 1, maxDelayMs: 2 },
-          circuit: { errorThresholdPercentage: 50, volumeThreshold: 1000, resetTimeoutMs: 1000 },
+          retryAfterMaxMs: 60_000,
+          circuit: { errorThresholdPercentage: 50, volumeThreshold: 1000, windowMs: 1000, resetTimeoutMs: 1000 },
           log: silentLog,
           metrics: undefined
         })
@@ -348,6 +351,14 @@ async function main (): Promise<void> {
         const received = fake.sendRequests().slice(before)
         expect('provider sends reached the fake', received.length === 2, `received ${received.length}`)
         received.forEach((request, i) => check(`request #${i + 1} (createInfobipProvider)`, sendRequestRef, request.body))
+        if (instance.lookup !== undefined) {
+          const logsBefore = fake.logRequests().length
+          const found = await instance.lookup(['prov-0001', 'prov-1001', 'prov-1003', 'prov-unknown'])
+          const asked = fake.logRequests().slice(logsBefore)
+          expect('provider lookup: one GET /sms/1/logs with the ids comma-separated', asked.length === 1 &&
+            asked[0]?.query.messageId === 'prov-0001,prov-1001,prov-1003,prov-unknown', JSON.stringify(asked.map((r) => r.query)))
+          expect('provider lookup: finds the three accepted messages', found.length === 3, `found ${found.length}`)
+        }
       } catch (error) {
         fail('provider sends', (error as Error).message)
       } finally {
@@ -407,6 +418,43 @@ async function main (): Promise<void> {
     const logsBody = await logs.json() as { results?: unknown[] }
     expect('response 200 GET /sms/1/logs returns every requested message', loggedIds.length > 0 && logsBody.results?.length === loggedIds.length, JSON.stringify(logsBody).slice(0, 200))
     check('response 200 GET /sms/1/logs', responseSchema('/sms/1/logs', 'get', 200)?.ref ?? null, logsBody)
+    const repeated = await fetch(`${fake.url}/sms/1/logs?${loggedIds.map((id) => `messageId=${encodeURIComponent(id)}`).join('&')}`, { headers })
+    expect('response 200 GET /sms/1/logs takes repeated messageId parameters too', JSON.stringify(await repeated.json()) === JSON.stringify(logsBody), 'results differ from the comma-separated form')
+
+    // The fake's modes for "exactly once": a duplicate answer and a lagging log are still Infobip's bodies.
+    fake.setDuplicateIds(true)
+    const again = await client.send({ messages: [{ destinations: [{ to: '41793026727', messageId: 'msg-0001' }], text: 'Hello again' }] })
+    const againData = again instanceof Error ? null : (again as { data: unknown }).data
+    check('response 200 duplicate messageId (idempotent sending)', send200?.ref ?? null, againData)
+    const duplicateStatus = isObject(againData) && Array.isArray(againData.messages) ? (againData.messages[0] as Json | undefined)?.status : undefined
+    expect('response 200 duplicate messageId: REJECTED_DUPLICATE_MESSAGE_ID (5/23), not accepted again',
+      isObject(duplicateStatus) && duplicateStatus.groupId === 5 && duplicateStatus.id === 23 && fake.acceptances.get('msg-0001') === 1, JSON.stringify(againData))
+    fake.setDuplicateIds(false)
+    fake.setLogLag({ lookups: 1 })
+    fake.enqueue({ kind: 'slow', ms: 50 })
+    await client.send({ messages: [{ destinations: [{ to: '41793026727', messageId: 'msg-lag-1' }], text: 'Late log' }] })
+    const hidden = await (await fetch(`${fake.url}/sms/1/logs?messageId=msg-lag-1`, { headers })).json() as { results: unknown[] }
+    const shown = await (await fetch(`${fake.url}/sms/1/logs?messageId=msg-lag-1`, { headers })).json() as { results: unknown[] }
+    expect('log lag: hidden on the first look-up, shown on the second', hidden.results.length === 0 && shown.results.length === 1, JSON.stringify({ hidden, shown }).slice(0, 200))
+    check('response 200 GET /sms/1/logs after the lag', responseSchema('/sms/1/logs', 'get', 200)?.ref ?? null, shown)
+
+    // Delivery reports the fake POSTs to the notifyUrl a message carried.
+    const received: unknown[] = []
+    const sink = createServer((req, res) => {
+      let raw = ''
+      req.on('data', (chunk: Buffer) => { raw += chunk.toString('utf8') })
+      req.on('end', () => { received.push(JSON.parse(raw)); res.writeHead(200).end('{}') })
+    })
+    await new Promise<void>((resolve) => sink.listen(0, '127.0.0.1', resolve))
+    try {
+      const notifyUrl = `http://127.0.0.1:${(sink.address() as AddressInfo).port}/webhooks/infobip/delivery-reports?token=conformance`
+      await client.send({ messages: [{ destinations: [{ to: '41793026727', messageId: 'msg-dlr-1' }, { to: '41793026728', messageId: 'msg-dlr-2' }], text: 'Report me', notifyUrl, notifyContentType: 'application/json' }] })
+      const statuses = await fake.deliverReports(['msg-dlr-1', 'msg-dlr-2'])
+      expect('deliverReports: one POST to the notifyUrl, answered 200', statuses.length === 1 && statuses[0] === 200 && received.length === 1, JSON.stringify(statuses))
+      check('deliverReports body (webhook receive-outbound-sms-message-reports)', webhookSchema('receive-outbound-sms-message-reports'), received[0])
+    } finally {
+      await new Promise<void>((resolve) => sink.close(() => resolve()))
+    }
   } finally {
     await fake.close()
   }

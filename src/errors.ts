@@ -1,10 +1,12 @@
 /** Every error a service may raise, with its HTTP status. The one error handler maps these; nothing else does. */
 export const errorStatus = {
   INVALID_PHONE_NUMBER: 400,
+  AMBIGUOUS_PHONE_NUMBER: 400,
   INVALID_TIME_ZONE: 400,
   INVALID_CURSOR: 400,
   INVALID_TEXT: 400,
   BAD_REQUEST: 400,
+  INVALID_TEMPLATE: 400,
   UNAUTHORIZED: 401,
   NOT_FOUND: 404,
   CONFLICT: 409,

@@ -49,6 +49,24 @@ export function createMetrics () {
       help: 'Messages waiting to be handed to the provider',
       registers: [registry]
     }),
+    dispatchLag: new Histogram({
+      name: 'sms_dispatch_lag_seconds',
+      help: 'Time from a message being due to its claim for hand-over',
+      buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 300, 3600],
+      registers: [registry]
+    }),
+    outboxDepth: new Gauge({
+      name: 'sms_outbox_depth',
+      help: 'Outbox rows not yet final, by status (queued, deferred, sending)',
+      labelNames: ['status'] as const,
+      registers: [registry]
+    }),
+    campaignProgress: new Gauge({
+      name: 'sms_campaign_progress_ratio',
+      help: 'Share of a sending campaign\'s messages that reached a final status',
+      labelNames: ['campaign'] as const,
+      registers: [registry]
+    }),
     complianceDecisions: new Counter({
       name: 'sms_compliance_decisions_total',
       help: 'Compliance gate decisions by outcome and reason',

@@ -36,3 +36,5 @@ try {
   app.log.error({ err: error }, 'Could not start listening')
   process.exit(1)
 }
+// The dispatcher starts once the service answers; closing the app (SIGTERM) stops it after in-flight batches.
+await app.workers.start()

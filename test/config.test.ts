@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
-import { ConfigError, loadConfig } from '../src/config.js'
+import { ConfigError, loadConfig, startupWarnings } from '../src/config.js'
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
 
@@ -42,7 +42,10 @@ describe('loadConfig', () => {
       provider: {
         timeoutMs: 10_000,
         retry: { retries: 3, minDelayMs: 1000, maxDelayMs: 5000 },
-        circuit: { errorThresholdPercentage: 50, volumeThreshold: 10, resetTimeoutMs: 30_000 }
+        retryAfterMaxMs: 60_000,
+        idempotency: false,
+        outcomeSettleMs: 20_000,
+        circuit: { errorThresholdPercentage: 50, volumeThreshold: 3, windowMs: 2000, resetTimeoutMs: 10_000 }
       },
       apiKeys: [],
       webhookSecret: undefined,
@@ -54,13 +57,14 @@ describe('loadConfig', () => {
       sendConcurrency: 4,
       quietHours: expect.anything(),
       defaultTimeZone: 'America/New_York',
+      defaultCountry: 'US',
       marketingConsentRequired: true,
       brandName: 'Our Brand',
       supportContact: undefined,
       optOutFooter: 'Reply STOP to opt out.',
       bodyLimitBytes: 1024 * 1024,
       shutdownGraceMs: 10_000,
-      reconcile: { intervalMs: 60_000, afterMs: 600_000 }
+      dispatch: { leaseMs: 30_000 }
     })
     expect(config.quietHours).toEqual(loadConfig({ QUIET_HOURS: '08:00-21:00' }).quietHours)
     expect(config.quietHours).not.toEqual(loadConfig({ QUIET_HOURS: '09:00-20:00' }).quietHours)
@@ -166,7 +170,9 @@ describe('loadConfig', () => {
     ['MARKETING_CONSENT_REQUIRED', 'maybe'],
     ['BODY_LIMIT_BYTES', '10'],
     ['QUIET_HOURS', '8-21'],
-    ['DEFAULT_TIMEZONE', 'Mars/Olympus_Mons']
+    ['DEFAULT_TIMEZONE', 'Mars/Olympus_Mons'],
+    ['DEFAULT_COUNTRY', 'USA'],
+    ['DEFAULT_COUNTRY', 'XX']
   ])('an invalid %s (%j) throws a ConfigError naming it', (name, value) => {
     const error = configError({ [name]: value })
     expect(error.message).toMatch(/^Invalid configuration: /)
@@ -177,8 +183,62 @@ describe('loadConfig', () => {
     expect(configError({ RETRY_MIN_DELAY_MS: '6000', RETRY_MAX_DELAY_MS: '5000' }).message).toContain('RETRY_MIN_DELAY_MS')
   })
 
+  it('reads the hand-over settings: RETRY_AFTER_MAX_MS, INFOBIP_IDEMPOTENCY, OUTCOME_SETTLE_MS, CIRCUIT_WINDOW_MS', () => {
+    const config = loadConfig({ RETRY_AFTER_MAX_MS: '0', INFOBIP_IDEMPOTENCY: 'true', OUTCOME_SETTLE_MS: '1500', CIRCUIT_WINDOW_MS: '5000' })
+    expect(config.provider).toMatchObject({ retryAfterMaxMs: 0, idempotency: true, outcomeSettleMs: 1500, circuit: { windowMs: 5000 } })
+  })
+
+  it.each([
+    [{}, 20_000],
+    [{ INFOBIP_TIMEOUT_MS: '1000' }, 5000],
+    [{ INFOBIP_TIMEOUT_MS: '2500' }, 5000],
+    [{ INFOBIP_TIMEOUT_MS: '2501' }, 5002],
+    [{ INFOBIP_TIMEOUT_MS: '30000' }, 60_000],
+    [{ INFOBIP_TIMEOUT_MS: '30000', OUTCOME_SETTLE_MS: '0' }, 0]
+  ])('OUTCOME_SETTLE_MS defaults to twice the timeout, at least 5 s: %j → %i', (env, expected) => {
+    expect(loadConfig(env).provider.outcomeSettleMs).toBe(expected)
+  })
+
+  it.each([
+    ['RETRY_AFTER_MAX_MS', '-1'],
+    ['RETRY_AFTER_MAX_MS', 'soon'],
+    ['INFOBIP_IDEMPOTENCY', 'maybe'],
+    ['OUTCOME_SETTLE_MS', '1.5'],
+    ['CIRCUIT_WINDOW_MS', '50'],
+    ['CIRCUIT_ERROR_THRESHOLD', '100']
+  ])('an invalid %s (%j) throws a ConfigError naming it', (name, value) => {
+    expect(configError({ [name]: value }).message).toContain(name)
+  })
+
+  it('refuses a CIRCUIT_WINDOW_MS longer than CIRCUIT_RESET_MS, naming it', () => {
+    expect(configError({ CIRCUIT_WINDOW_MS: '20000', CIRCUIT_RESET_MS: '10000' }).message)
+      .toBe('Invalid configuration: CIRCUIT_WINDOW_MS must not exceed CIRCUIT_RESET_MS')
+  })
+
   it('refuses API_KEYS that hold no key', () => {
     expect(configError({ API_KEYS: ' , ,' }).message).toContain('API_KEYS')
+  })
+
+  it('reads DEFAULT_COUNTRY in either case', () => {
+    expect(loadConfig({ DEFAULT_COUNTRY: 'gb' }).defaultCountry).toBe('GB')
+    expect(loadConfig({ DEFAULT_COUNTRY: 'CA' }).defaultCountry).toBe('CA')
+  })
+})
+
+describe('startupWarnings', () => {
+  const complete = { WEBHOOK_SECRET: 'webhook-secret-0123456789abcdef', BRAND_NAME: 'Acme Deals', SUPPORT_CONTACT: 'help@acme.example' }
+  it('warns that STOPs cannot arrive without WEBHOOK_SECRET, and of the default BRAND_NAME', () => {
+    expect(startupWarnings(loadConfig({}))).toEqual([
+      'WEBHOOK_SECRET is not set: Infobip webhooks are refused with 401, so STOP replies cannot arrive and opt-outs by SMS are lost',
+      'BRAND_NAME is not set: HELP and STOP replies and the opt-out footer name the sender as "Our Brand"'
+    ])
+  })
+
+  it('warns of a missing SUPPORT_CONTACT in production only', () => {
+    const { SUPPORT_CONTACT: _omitted, ...withoutSupport } = complete
+    expect(startupWarnings(loadConfig(withoutSupport))).toEqual([])
+    expect(startupWarnings(loadConfig({ ...PRODUCTION, ...withoutSupport }))).toEqual(['SUPPORT_CONTACT is not set: HELP replies give no way to reach support'])
+    expect(startupWarnings(loadConfig({ ...PRODUCTION, ...complete }))).toEqual([])
   })
 })
 

@@ -48,7 +48,6 @@ it('on SIGTERM finishes the sends in flight, records them, and exits 0', async (
       API_KEYS: 'server-test-key',
       WEBHOOK_SECRET: 'server-test-webhook-secret',
       DATABASE_URL: databaseUrl,
-      RECONCILE_INTERVAL_MS: '0'
     },
     stdio: ['ignore', 'ignore', 'pipe']
   })
@@ -61,7 +60,7 @@ it('on SIGTERM finishes the sends in flight, records them, and exits 0', async (
     try {
       if ((await fetch(`${base}/health`)).ok) break
     } catch {}
-    if (i > 200) throw new Error(`server did not start: ${stderr}`)
+    if (i > 600) throw new Error(`server did not start: ${stderr}`)
     await new Promise((resolve) => setTimeout(resolve, 50))
   }
 

@@ -1,3 +1,5 @@
+import { createServer, request } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { Infobip, AuthType } from '@infobip-api/sdk'
 import { deliveryReportBody, inboundBody, startFakeInfobip, type FakeInfobip } from './support/fake-infobip.js'
@@ -137,6 +139,149 @@ describe('fake Infobip (through the real @infobip-api/sdk)', () => {
     const unknown = await fetch(`${fake.url}/sms/9/nothing`, { headers })
     expect(unknown.status).toBe(404)
     expect(await unknown.json()).toMatchObject({ requestError: { serviceException: { messageId: 'NOT_FOUND' } } })
+  })
+
+  describe('what the exactly-once tests need', () => {
+    const idPayload = (messageId: string, extra: Record<string, unknown> = {}): Record<string, unknown> => ({
+      messages: [{ destinations: [{ to: '41793026727', messageId }], text: 'hi', ...extra }]
+    })
+    const logsFor = async (query: string): Promise<string[]> => {
+      const response = await fetch(`${fake.url}/sms/1/logs?${query}`, { headers: { authorization: `App ${fake.apiKey}` } })
+      expect(response.status).toBe(200)
+      return ((await response.json()) as { results: Array<{ messageId: string }> }).results.map((r) => r.messageId)
+    }
+
+    it('counts acceptances per messageId: a plain re-send is accepted (and would be delivered) again', async () => {
+      await sms(fake).send(idPayload('m1'))
+      await sms(fake).send(idPayload('m1'))
+      await sms(fake).send(idPayload('m2'))
+      expect(fake.acceptances.get('m1')).toBe(2)
+      expect(fake.acceptances.get('m2')).toBe(1)
+    })
+
+    it('with duplicate ids enforced, a re-send answers REJECTED_DUPLICATE_MESSAGE_ID and is not accepted again', async () => {
+      fake.setDuplicateIds(true)
+      const first = await sms(fake).send(idPayload('m1')) as { data: { messages: Array<{ status: { name: string } }> } }
+      const again = await sms(fake).send({ messages: [{ destinations: [{ to: '41793026727', messageId: 'm1' }, { to: '41793026728', messageId: 'm2' }], text: 'hi' }] }) as {
+        data: { messages: Array<{ messageId: string, status: unknown }> }
+      }
+      expect(first.data.messages[0]!.status.name).toBe('PENDING_ACCEPTED')
+      expect(again.data.messages).toEqual([
+        { to: '41793026727', messageId: 'm1', status: { groupId: 5, groupName: 'REJECTED', id: 23, name: 'REJECTED_DUPLICATE_MESSAGE_ID', description: expect.any(String) } },
+        { to: '41793026728', messageId: 'm2', status: expect.objectContaining({ name: 'PENDING_ACCEPTED' }) }
+      ])
+      expect(fake.acceptances.get('m1')).toBe(1)
+      expect(fake.acceptances.get('m2')).toBe(1)
+      expect(fake.logs.get('m1')!.status.name).toBe('PENDING_ACCEPTED')
+    })
+
+    it('a slow answer accepts at receipt: the client times out, Infobip has the message', async () => {
+      fake.enqueue({ kind: 'slow', ms: 300 })
+      const client = sms(fake)
+      client.http.axios.defaults.timeout = 100
+      const error = asError(await client.send(idPayload('m1')))
+      expect(error.code).toBe('ECONNABORTED')
+      expect(fake.acceptances.get('m1')).toBe(1)
+      expect(await logsFor('messageId=m1')).toEqual(['m1'])
+    })
+
+    it('a reset can come after Infobip took the messages', async () => {
+      fake.enqueue({ kind: 'reset', accept: true }, { kind: 'reset' })
+      expect(asError(await sms(fake).send(idPayload('m1'))).code).toBe('ECONNRESET')
+      expect(asError(await sms(fake).send(idPayload('m2'))).code).toBe('ECONNRESET')
+      expect([...fake.acceptances.keys()]).toEqual(['m1'])
+    })
+
+    it('a gateway error has no Infobip body', async () => {
+      fake.enqueue({ kind: 'gateway-error', status: 502 })
+      const error = asError(await sms(fake).send(payload()))
+      expect(error.response?.status).toBe(502)
+      expect(String(error.response?.data)).toContain('<html>')
+      expect(fake.acceptances.size).toBe(0)
+    })
+
+    it('logs take several ids comma-separated, as repeated messageId parameters, or both', async () => {
+      for (const id of ['a', 'b', 'c']) await sms(fake).send(idPayload(id))
+      expect(await logsFor('messageId=a,c,zz')).toEqual(['a', 'c'])
+      expect(await logsFor('messageId=a&messageId=b&messageId=zz')).toEqual(['a', 'b'])
+      expect(await logsFor('messageId=a,b&messageId=c')).toEqual(['a', 'b', 'c'])
+      expect(await logsFor('limit=10')).toEqual([])
+      expect(fake.logRequests()).toHaveLength(4)
+      expect(fake.logRequests()[1]!.query).toEqual({ messageId: 'a,b,zz' })
+    })
+
+    it('log lag: an entry shows only after a number of look-ups', async () => {
+      fake.setLogLag({ lookups: 2 })
+      await sms(fake).send(idPayload('m1'))
+      expect(await logsFor('messageId=m1')).toEqual([])
+      expect(await logsFor('messageId=m1')).toEqual([])
+      expect(await logsFor('messageId=m1')).toEqual(['m1'])
+    })
+
+    it('log lag: an entry shows only after a delay', async () => {
+      fake.setLogLag({ ms: 200 })
+      await sms(fake).send(idPayload('m1'))
+      const acceptedAt = Date.now()
+      expect(await logsFor('messageId=m1')).toEqual([])
+      while (Date.now() - acceptedAt < 200) await new Promise((resolve) => setTimeout(resolve, 20))
+      expect(await logsFor('messageId=m1')).toEqual(['m1'])
+    })
+
+    it('a scripted outage: 503s with Infobip\'s body, then refused connections, then back', async () => {
+      const own = await startFakeInfobip()
+      /** A fresh connection each time, so a refusal is seen as such (a pooled socket would see a reset). */
+      const post = async (): Promise<number | string> => await new Promise((resolve) => {
+        const req = request(`${own.url}/sms/2/text/advanced`, { method: 'POST', agent: false, headers: { authorization: `App ${own.apiKey}`, 'content-type': 'application/json' } }, (res) => {
+          res.resume()
+          res.on('end', () => resolve(res.statusCode ?? 0))
+        })
+        req.on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? 'error'))
+        req.end(JSON.stringify(payload()))
+      })
+      try {
+        own.outage({ unavailable: 2, refusedMs: 300 })
+        expect(await post()).toBe(503)
+        expect(await post()).toBe(503)
+        expect(await post()).toBe('ECONNREFUSED')
+        let status: number | string = 'ECONNREFUSED'
+        const refusedAt = Date.now()
+        while (status === 'ECONNREFUSED' && Date.now() - refusedAt < 2000) {
+          await new Promise((resolve) => setTimeout(resolve, 25))
+          status = await post()
+        }
+        expect(status).toBe(200)
+        expect(Date.now() - refusedAt).toBeGreaterThanOrEqual(250)
+        expect(own.sendRequests()).toHaveLength(3)
+      } finally {
+        await own.close()
+      }
+    })
+
+    it('posts delivery reports to the notifyUrl each message carried, and updates its log', async () => {
+      const received: Array<{ url: string, body: { results: Array<{ messageId: string, status: { name: string } }> } }> = []
+      const sink = createServer((req, res) => {
+        let raw = ''
+        req.on('data', (chunk: Buffer) => { raw += chunk.toString('utf8') })
+        req.on('end', () => {
+          received.push({ url: req.url ?? '', body: JSON.parse(raw) })
+          res.writeHead(200, { 'content-type': 'application/json' }).end('{"processed":1}')
+        })
+      })
+      await new Promise<void>((resolve) => sink.listen(0, '127.0.0.1', resolve))
+      try {
+        const notifyUrl = `http://127.0.0.1:${(sink.address() as AddressInfo).port}/webhooks/infobip/delivery-reports?token=t`
+        await sms(fake).send(idPayload('m1', { notifyUrl, notifyContentType: 'application/json' }))
+        await sms(fake).send(idPayload('m2', { notifyUrl, notifyContentType: 'application/json' }))
+        expect(await fake.deliverReports(['m1', 'm2'], 'UNDELIVERABLE')).toEqual([200])
+        expect(received).toHaveLength(1)
+        expect(received[0]!.url).toBe('/webhooks/infobip/delivery-reports?token=t')
+        expect(received[0]!.body.results.map((r) => [r.messageId, r.status.name])).toEqual([['m1', 'UNDELIVERABLE_NOT_DELIVERED'], ['m2', 'UNDELIVERABLE_NOT_DELIVERED']])
+        expect(fake.logs.get('m1')!.status.name).toBe('UNDELIVERABLE_NOT_DELIVERED')
+        await expect(fake.deliverReports(['never-sent'])).rejects.toThrow('no accepted message never-sent')
+      } finally {
+        await new Promise<void>((resolve) => sink.close(() => resolve()))
+      }
+    })
   })
 
   it('ends hanging requests on close', async () => {

@@ -3,7 +3,7 @@ import { withOptOutFooter } from '../domain/footer.js'
 import { analyzeSegments, smartEncodingReport, type SegmentInfo } from '../domain/segments.js'
 import type { PreviewBody, SendSmsBody } from '../schemas/sms.js'
 import { hashRequest, scopedKey, type Idempotency } from '../services/idempotency.js'
-import { ProviderError } from '../services/infobip.js'
+import { ProviderError, type HandoverOutcome } from '../services/provider.js'
 import type { SendingService } from '../services/sending.js'
 import { errorStatus } from '../errors.js'
 
@@ -18,16 +18,17 @@ export function createSmsController ({ sending, idempotency, config }: { sending
       return await idempotency.run(
         scopedKey(apiKey, idempotencyKey),
         hashRequest(body),
-        async () => await sending.sendSingle(body),
-        // The provider may have sent it: remember the failure so a retry cannot send it twice.
+        async (messageId) => await sending.sendSingle(body, messageId),
+        // Remember Infobip's refusal, so a retry gets the same answer instead of a second attempt.
         (error) => error instanceof ProviderError
           ? { statusCode: errorStatus.PROVIDER_ERROR, body: { statusCode: 502, error: 'Bad Gateway', code: error.code, message: error.message, ...error.details } }
-          : null
+          : null,
+        async (messageId) => await sending.answerFor(messageId)
       ).then((result) => {
         if (result.statusCode >= 400) {
           // Replay the remembered failure as it was first answered, provider details included.
-          const stored = result.body as { code: string, message: string, providerStatus?: number | null, providerCode?: string | null, messageId?: string }
-          const replay = new ProviderError(stored.message, 'http', false, stored.providerStatus ?? null, stored.providerCode ?? null)
+          const stored = result.body as { code: string, message: string, providerStatus?: number | null, providerCode?: string | null, outcome?: HandoverOutcome, messageId?: string }
+          const replay = new ProviderError(stored.message, 'http', false, stored.providerStatus ?? null, stored.providerCode ?? null, null, stored.outcome)
           throw stored.messageId === undefined ? replay : replay.withDetails({ messageId: stored.messageId })
         }
         return result as { statusCode: 200 | 202, body: Awaited<ReturnType<SendingService['sendSingle']>>['body'], replayed: boolean }

@@ -25,7 +25,7 @@ export function createWebhooksController ({ webhookSecret, deliveryReports, inbo
       if (!matches(presentedSecret(request))) throw new AppError('UNAUTHORIZED', 'Webhook secret missing or wrong')
     },
     deliveryReports: async (body: DeliveryReportBody) => await deliveryReports.apply(body.results),
-    inbound: async (body: InboundBody) => await inbound.receive(body.results)
+    inbound: async (body: InboundBody, requestId: string) => await inbound.receive(body.results, requestId)
   }
 }
 

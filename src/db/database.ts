@@ -7,13 +7,15 @@ import { startCheckpointer } from './checkpointer.js'
 import * as m001 from './migrations/001_messages.js'
 import * as m002 from './migrations/002_contacts.js'
 import * as m003 from './migrations/003_outbox_campaigns.js'
+import * as m004 from './migrations/004_inbound_consent.js'
 import type { Database, Db } from './schema.js'
 
 /** Forward-only, numbered; the same list runs on SQLite and PostgreSQL. */
 const migrations: Record<string, Migration> = {
   '001_messages': m001,
   '002_contacts': m002,
-  '003_outbox_campaigns': m003
+  '003_outbox_campaigns': m003,
+  '004_inbound_consent': m004
 }
 
 export type Dialect = 'sqlite' | 'postgres'

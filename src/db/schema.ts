@@ -1,4 +1,7 @@
 import type { Generated, Insertable, Kysely, Selectable, Updateable } from 'kysely'
+import type { CampaignStatus } from '../domain/campaign-status.js'
+import type { ConsentEventType } from '../domain/consent.js'
+import type { KeywordIntent } from '../domain/keywords.js'
 
 /** Timestamps are ISO-8601 UTC strings on both dialects, so they compare and sort the same everywhere. */
 export interface MessagesTable {
@@ -46,7 +49,7 @@ export interface CampaignsTable {
   sender_id: string | null
   send_at: string | null
   valid_until: string | null
-  status: string
+  status: CampaignStatus
   created_at: string
   updated_at: string
   launched_at: string | null
@@ -67,6 +70,7 @@ export interface IdempotencyKeysTable {
   response_body: string | null
   created_at: string
   expires_at: string
+  message_id: string | null
 }
 
 export interface ContactsTable {
@@ -90,13 +94,31 @@ export interface ConsentEventsTable {
   id: string
   phone_number: string
   contact_id: string | null
-  type: string
+  type: ConsentEventType
   source: string
   text: string | null
   ip: string | null
   user_agent: string | null
   keyword: string | null
   occurred_at: string
+  recorded_at: string
+  /** Who recorded it (API key label, 'infobip-webhook'); null for events recorded before it was kept. */
+  recorded_by: string | null
+  request_id: string | null
+  file_name: string | null
+}
+
+export interface InboundMessagesTable {
+  id: string
+  infobip_message_id: string | null
+  phone_number: string
+  to_number: string | null
+  text: string
+  intent: KeywordIntent
+  keyword: string | null
+  campaign_id: string | null
+  consent_event_id: string | null
+  received_at: string
   recorded_at: string
 }
 
@@ -114,6 +136,7 @@ export interface Database {
   contact_tags: ContactTagsTable
   consent_events: ConsentEventsTable
   suppressions: SuppressionsTable
+  inbound_messages: InboundMessagesTable
   campaigns: CampaignsTable
   throttle_buckets: ThrottleBucketsTable
 }
@@ -124,4 +147,5 @@ export type NewMessageRow = Insertable<MessagesTable>
 export type MessageRowUpdate = Updateable<MessagesTable>
 export type ContactRow = Selectable<ContactsTable>
 export type ConsentEventRow = Selectable<ConsentEventsTable>
+export type InboundMessageRow = Selectable<InboundMessagesTable>
 export type CampaignRow = Selectable<CampaignsTable>

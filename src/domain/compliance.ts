@@ -13,7 +13,9 @@ export type BlockCode = 'RECIPIENT_OPTED_OUT' | 'NO_CONSENT' | 'FREQUENCY_CAP'
 
 export type Decision =
   | { outcome: 'allow', text: string }
-  | { outcome: 'block', code: BlockCode, reason: string }
+  | { outcome: 'block', code: 'RECIPIENT_OPTED_OUT' | 'NO_CONSENT', reason: string }
+  /** nextAllowedAt: when the oldest counted message leaves the cap's window. */
+  | { outcome: 'block', code: 'FREQUENCY_CAP', reason: string, nextAllowedAt: Date }
   | { outcome: 'defer', code: 'QUIET_HOURS', reason: string, nextAllowedAt: Date }
 
 export interface RecipientFacts {
@@ -24,6 +26,8 @@ export interface RecipientFacts {
   timezone: string | null
   /** Marketing messages already sent or on their way to the number within the cap's window. */
   recentMarketing: number
+  /** When the oldest of those was created (ISO-8601); null when there are none. */
+  recentMarketingOldestAt: string | null
 }
 
 export interface Policy {
@@ -66,7 +70,13 @@ export function decide (request: Request, facts: RecipientFacts, policy: Policy)
   }
   const cap = frequencyCapFor(location.region ?? undefined)
   if (cap !== null && facts.recentMarketing >= cap.max) {
-    return { outcome: 'block', code: 'FREQUENCY_CAP', reason: `At most ${cap.max} marketing messages per ${cap.windowHours} h may go to numbers in ${location.region}` }
+    const oldest = facts.recentMarketingOldestAt === null ? request.now.getTime() : Date.parse(facts.recentMarketingOldestAt)
+    return {
+      outcome: 'block',
+      code: 'FREQUENCY_CAP',
+      reason: `At most ${cap.max} marketing messages per ${cap.windowHours} h may go to numbers in ${location.region}`,
+      nextAllowedAt: new Date(oldest + cap.windowHours * HOUR_MS)
+    }
   }
   return { outcome: 'allow', text: withOptOutFooter(request.text, policy.optOutFooter) }
 }

@@ -55,6 +55,24 @@
  * "STP", "STO", "SOP" and "STAHP" are accepted only as the whole message.
  * Elongations are handled by normalisation ("STOOOOP" -> "stop").
  *
+ * 5. Canadian French (CWTA short-code guidelines; Québec): ARRÊT / ARRET opt out
+ *    (also "arrêtez", "désabonnez-moi", "plus de messages") and AIDE asks for help;
+ *    these matches carry `language: 'fr'` so the reply goes out in French.
+ *    Spanish: PARAR, ALTO, CANCELAR, PARA, "no más", also with "por favor"
+ *    ("Alto por favor", "Parar por favor"); the reply stays in English.
+ * 6. What the person did not write is not their revocation:
+ *    - a phone's REACTION to a message arrives as text quoting it (iMessage
+ *      tapbacks sent as SMS: Liked / Loved / Laughed at / Emphasized /
+ *      Questioned / Disliked "…", also in French and Spanish; Google
+ *      Messages: Reacted 👍 to "…"), so a reaction is never an opt-out, even
+ *      when the quote holds our footer "Reply STOP to opt out";
+ *    - a QUOTED part ("…", “…”, «…», lines starting with '>') that carries
+ *      an opt-out instruction is our own message quoted back, and our footer
+ *      (InboundContext.ownText) pasted back is our text too: both are
+ *      removed before the rest is classified. A message that is only our
+ *      footer, unquoted, is still read as an opt-out (it errs on that side).
+ *    Exact keywords win over all of this: "STOP", "'STOP'", "ARRÊT".
+ *
  * Reported keyword: the canonical FCC/CTIA word that triggered the match
  * ('STOP', 'STOPALL', 'UNSUBSCRIBE', 'CANCEL', 'END', 'QUIT', 'REVOKE',
  * 'OPTOUT', 'START', 'UNSTOP', 'YES', 'HELP', 'INFO'), or 'REVOCATION' when
@@ -63,12 +81,22 @@
  * consisting only of a stop-sign emoji).
  */
 
+import { hasOptOutInstruction } from './footer.js'
+
 export type KeywordIntent = 'opt_out' | 'opt_in' | 'help' | 'none'
 
 export interface KeywordMatch {
   intent: KeywordIntent
-  /** Canonical keyword ('STOP', 'START', 'HELP', ...), 'REVOCATION' for opt-out wording without one, null for none. */
+  /** Canonical keyword ('STOP', 'ARRET', 'START', 'HELP', 'AIDE', ...), 'REVOCATION' for opt-out wording without one, null for none. */
   keyword: string | null
+  /** 'fr' when a French keyword matched: the reply goes out in French. Absent for English (and Spanish). */
+  language?: 'fr'
+}
+
+/** What the service itself sends, so that it can tell its own words quoted back from the person's. */
+export interface InboundContext {
+  /** Our opt-out footer(s) (OPT_OUT_FOOTER), e.g. "Reply STOP to opt out." */
+  ownText?: readonly string[]
 }
 
 const LONG_CHARS = 160
@@ -112,8 +140,13 @@ const WHOLE_OPT_OUT: ReadonlyMap<string, string> = new Map([
 const WHOLE_REVOCATION = new Set([
   'remove', 'removeme', 'enough', 'unenroll', 'unregister', 'desist', 'ceaseanddesist',
   'goaway', 'nomore', 'nomas', 'yanomas', 'spam', 'thisisspam',
-  'basta', 'yabasta', 'cancelar', 'detener', 'parar', 'alto', 'baja', 'desuscribir', 'desuscribirme'
-])
+  'basta', 'yabasta', 'cancelar', 'detener', 'parar', 'alto', 'baja', 'desuscribir', 'desuscribirme',
+  'para', 'pare', 'paren', 'parale', 'alto ya', 'detente', 'detenganse', 'cancela', 'cancelen', 'cancelarsuscripcion'
+].map((w) => w.replace(/ /g, '')))
+
+/** Canadian French (CWTA): whole-message opt-out and help keywords. */
+const FRENCH_OPT_OUT = new Set(['arret', 'arretez', 'arreter', 'arretezsvp'])
+const FRENCH_HELP = new Set(['aide', 'aidez', 'aidezmoi', 'aidemoi'])
 
 /** Spanish words that signal revocation anywhere in a short message. */
 const SPANISH_STRONG = new Set(['basta', 'desuscribir', 'desuscribirme', 'desuscribanme', 'desinscribirme'])
@@ -152,18 +185,27 @@ const FUZZY_COMPANIONS = new Set([
 const LEAD_FILLERS = new Set([
   'please', 'pls', 'plz', 'plse', 'ok', 'okay', 'k', 'kk', 'yes', 'yeah', 'yep', 'ya', 'no', 'nope', 'nah',
   'just', 'hi', 'hey', 'hello', 'um', 'uh', 'so', 'sorry', 'now', 'seriously', 'again', 'omg', 'ugh', 'and',
-  'oh', 'well', 'sir', 'maam', 'hmm', 'wtf', 'sure'
+  'oh', 'well', 'sir', 'maam', 'hmm', 'wtf', 'sure',
+  // Spanish and French
+  'porfa', 'porfavor', 'oye', 'hola', 'svp', 'stp', 'bonjour', 'allo', 'oui'
 ])
 
 /** Trailing words ignored when locating the last significant word. */
 const TRAIL_FILLERS = new Set([
   'please', 'pls', 'plz', 'plse', 'thanks', 'thx', 'ty', 'now', 'asap', 'already', 'immediately', 'again',
-  'ok', 'okay', 'sir', 'maam', 'lol', 'omg', 'ugh', 'jeez', 'man', 'dude', 'bro', 'seriously', 'thank'
+  'ok', 'okay', 'sir', 'maam', 'lol', 'omg', 'ugh', 'jeez', 'man', 'dude', 'bro', 'seriously', 'thank',
+  // Spanish and French
+  'porfa', 'porfavor', 'gracias', 'ya', 'ahora', 'ahorita', 'svp', 'stp', 'merci', 'maintenant'
 ])
 
+/** Politeness of several words, trimmed from either end like the single-word fillers. */
+const MULTIWORD_FILLERS: ReadonlyArray<readonly string[]> = [
+  ['thank', 'you'], ['por', 'favor'], ['sil', 'vous', 'plait'], ['sil', 'te', 'plait'], ['s', 'il', 'vous', 'plait']
+]
+
 /** Politeness words allowed around an opt-in / help keyword. */
-const POLITE_LEAD = new Set(['please', 'pls', 'plz', 'ok', 'okay'])
-const POLITE_TRAIL = new Set(['please', 'pls', 'plz', 'thanks', 'thx', 'ty', 'thank'])
+const POLITE_LEAD = new Set(['please', 'pls', 'plz', 'ok', 'okay', 'svp', 'stp'])
+const POLITE_TRAIL = new Set(['please', 'pls', 'plz', 'thanks', 'thx', 'ty', 'thank', 'svp', 'stp', 'merci'])
 
 const OPT_IN: ReadonlyMap<string, string> = new Map([
   ['start', 'START'],
@@ -299,6 +341,15 @@ const PHRASES: readonly Phrase[] = [
   phrase('\\b(?:para|paren|deja|dejen) de (?:mandar|enviar|escribir)(?:me)?\\b')
 ]
 
+/** Canadian French revocation wording (normalised: no accents, no apostrophes). */
+const FRENCH_PHRASES: readonly Phrase[] = [
+  phrase('\\barrete[zr]?(?: de| svp| stp)* (?:menvoyer|mecrire|me texter|me contacter|denvoyer|decrire|envoyer|ecrire|texter|les (?:messages|textos|sms))\\b'),
+  phrase('\\b(?:desabonn|desinscri)\\w*'),
+  phrase('\\bne (?:menvoyez|mecrivez|me textez|me contactez|menvoie|mecris) plus\\b'),
+  phrase('\\bplus de (?:messages|textos|sms|courriels)\\b'),
+  phrase('^(?:je ne veux plus|jen veux plus)\\b', true)
+]
+
 /* ------------------------------------------------------------------ */
 /* Normalisation                                                       */
 /* ------------------------------------------------------------------ */
@@ -386,14 +437,25 @@ function isGerund (word: string | undefined): boolean {
 
 /** Index range [start, end) of the significant words (fillers trimmed). */
 function coreRange (words: readonly string[], lead: ReadonlySet<string>, trail: ReadonlySet<string>): [number, number] {
+  const fillerAt = (i: number, limit: number): number => {
+    for (const filler of MULTIWORD_FILLERS) {
+      if (i + filler.length <= limit && filler.every((w, k) => words[i + k] === w)) return filler.length
+    }
+    return 0
+  }
   let start = 0
   let end = words.length
-  while (start < end && lead.has(words[start] ?? '')) start++
-  while (end > start) {
-    const last = words[end - 1] ?? ''
-    if (last === 'you' && words[end - 2] === 'thank' && end - 2 >= start) { end -= 2; continue }
-    if (!trail.has(last)) break
-    end--
+  for (;;) {
+    if (start < end && lead.has(words[start] ?? '')) { start++; continue }
+    const multi = fillerAt(start, end)
+    if (multi === 0) break
+    start += multi
+  }
+  for (;;) {
+    if (end > start && trail.has(words[end - 1] ?? '')) { end--; continue }
+    const filler = MULTIWORD_FILLERS.find((f) => end - f.length >= start && f.every((w, k) => words[end - f.length + k] === w))
+    if (filler === undefined) break
+    end -= filler.length
   }
   return [start, end]
 }
@@ -515,19 +577,94 @@ function detectOptOut (n: Normalized): KeywordMatch | null {
   return null
 }
 
-/**
- * Classify the text of an inbound SMS reply. Pure and synchronous.
- * Opt-out takes precedence over opt-in and help.
- */
-export function classifyInbound (text: string): KeywordMatch {
-  if (typeof text !== 'string' || text.length === 0) return NONE
-  const n = normalize(text)
-  if (n.words.length === 0) {
-    return STOP_EMOJI.test(text) ? opt('REVOCATION') : NONE
-  }
+/* ------------------------------------------------------------------ */
+/* Reactions and quotes                                                */
+/* ------------------------------------------------------------------ */
 
+const OPEN_QUOTE = '[“"«„]'
+const CLOSE_QUOTE = '[”"»“]'
+/**
+ * A reaction sent as SMS: the verb, then the quoted message, and nothing after the closing quote.
+ * iMessage tapbacks (English, French, Spanish), iOS 18 emoji tapbacks and Google Messages.
+ */
+const REACTION = new RegExp(
+  '^\\s*(?:' + [
+    'Liked', 'Loved', 'Laughed at', 'Emphasi[sz]ed', 'Questioned', 'Disliked',
+    'Reacted\\s+\\S{1,16}\\s+to', 'Removed\\s+an?\\s+[\\p{L} ]{1,30}?\\s+from',
+    'A aimé', 'A adoré', 'A ri de', 'A mis en évidence', 'A mis en doute', 'N[’\']a pas aimé', 'A réagi\\s+\\S{1,16}\\s+à',
+    'Le gustó', 'Le encantó', 'Se rió de', 'Enfatizó', 'Cuestionó', 'No le gustó', 'Reaccionó\\s+\\S{1,16}\\s+a'
+  ].join('|') + `)\\s*${OPEN_QUOTE}[\\s\\S]*${CLOSE_QUOTE}\\s*$`,
+  'iu'
+)
+/** A quoted span; an unclosed quote runs to the end of the text. */
+const QUOTED = /“[^”]*”?|"[^"]*"?|«[^»]*»?|„[^“”]*[“”]?/gu
+const QUOTED_LINE = /^[ \t]*>.*$/gmu
+
+/** True when the whole text is a phone's reaction to a message. */
+export function isReaction (text: string): boolean {
+  return REACTION.test(text.normalize('NFC'))
+}
+
+function escapeRegExp (text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+}
+
+/**
+ * The text without what is ours: quoted parts carrying an opt-out instruction (our message quoted
+ * back) and our own footer pasted back. `quoted`: something was removed from inside quotes.
+ */
+function withoutOwnText (text: string, ownText: readonly string[]): { rest: string, removed: boolean, quoted: boolean } {
+  let quoted = false
+  const ours = (span: string): boolean => hasOptOutInstruction(span) || ownText.some((own) => own.trim() !== '' && span.toLowerCase().includes(own.trim().toLowerCase()))
+  let rest = text.replace(QUOTED, (span) => ours(span) ? ((quoted = true), ' ') : span)
+  const quotedLines = rest.match(QUOTED_LINE) ?? []
+  if (quotedLines.some(ours)) {
+    rest = rest.replace(QUOTED_LINE, ' ')
+    quoted = true
+  }
+  for (const own of ownText) {
+    const trimmed = own.trim().replace(/[.!]+$/, '')
+    if (trimmed === '') continue
+    rest = rest.replace(new RegExp(escapeRegExp(trimmed).replace(/\s+/g, '\\s+') + '[.!]?', 'giu'), ' ')
+  }
+  return { rest, removed: rest !== text, quoted }
+}
+
+/** The whole message is one keyword (optionally quoted or punctuated): these always win. */
+function exactKeyword (n: Normalized): KeywordMatch | null {
+  if (n.long) return null
+  const compact = n.words.join('')
+  const optOut = WHOLE_OPT_OUT.get(compact)
+  if (optOut !== undefined) return opt(optOut)
+  if (WHOLE_REVOCATION.has(compact)) return opt('REVOCATION')
+  if (FRENCH_OPT_OUT.has(compact)) return { intent: 'opt_out', keyword: 'ARRET', language: 'fr' }
+  const optIn = OPT_IN.get(compact)
+  if (optIn !== undefined) return { intent: 'opt_in', keyword: optIn }
+  const help = HELP.get(compact)
+  if (help !== undefined) return { intent: 'help', keyword: help }
+  if (FRENCH_HELP.has(compact)) return { intent: 'help', keyword: 'AIDE', language: 'fr' }
+  return null
+}
+
+function detectFrench (n: Normalized): KeywordMatch | null {
+  if (n.long) return null
+  const [start, end] = coreRange(n.words, LEAD_FILLERS, TRAIL_FILLERS)
+  const compact = n.words.slice(start, end).join('')
+  if (FRENCH_OPT_OUT.has(compact)) return { intent: 'opt_out', keyword: 'ARRET', language: 'fr' }
+  for (const p of FRENCH_PHRASES) {
+    if (p.re.test(n.text)) return { intent: 'opt_out', keyword: 'REVOCATION', language: 'fr' }
+  }
+  const [helpStart, helpEnd] = coreRange(n.words, POLITE_LEAD, POLITE_TRAIL)
+  if (FRENCH_HELP.has(n.words.slice(helpStart, helpEnd).join(''))) return { intent: 'help', keyword: 'AIDE', language: 'fr' }
+  return null
+}
+
+function classifyWords (n: Normalized, raw: string): KeywordMatch {
+  if (n.words.length === 0) return STOP_EMOJI.test(raw) ? opt('REVOCATION') : NONE
   const optOut = detectOptOut(n)
   if (optOut !== null) return optOut
+  const french = detectFrench(n)
+  if (french !== null) return french
   if (n.long) return NONE
 
   const [start, end] = coreRange(n.words, POLITE_LEAD, POLITE_TRAIL)
@@ -542,4 +679,24 @@ export function classifyInbound (text: string): KeywordMatch {
   if (help !== undefined) return { intent: 'help', keyword: help }
 
   return NONE
+}
+
+/**
+ * Classify the text of an inbound SMS reply. Pure and synchronous.
+ * Exact keywords first; then reactions and our own quoted text are set aside (rule 6); then opt-out
+ * takes precedence over opt-in and help.
+ */
+export function classifyInbound (text: string, context: InboundContext = {}): KeywordMatch {
+  if (typeof text !== 'string' || text.length === 0) return NONE
+  const n = normalize(text)
+  if (n.words.length === 0) return classifyWords(n, text)
+  const exact = exactKeyword(n)
+  if (exact !== null) return exact
+  if (isReaction(text)) return NONE
+  const own = withoutOwnText(text, context.ownText ?? [])
+  if (!own.removed) return classifyWords(n, text)
+  const rest = normalize(own.rest)
+  // Only our words, unquoted: the person sent our opt-out instruction back, which reads as an opt-out.
+  if (rest.words.length === 0) return own.quoted ? NONE : classifyWords(n, text)
+  return classifyWords(rest, own.rest)
 }

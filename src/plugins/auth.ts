@@ -9,6 +9,8 @@ declare module 'fastify' {
   }
   interface FastifyRequest {
     apiKey?: string
+    /** A non-secret name of the key that authenticated the request ('api-key:<12 hex>'), kept with what it records. */
+    apiKeyLabel?: string
   }
 }
 
@@ -64,8 +66,9 @@ export function registerAuth (app: FastifyInstance, identify: (request: FastifyR
   if (!enabled) return
   app.addHook('onRequest', async (request) => {
     if (request.routeOptions.config.public === true) return
-    const { key } = identify(request)
+    const { key, id } = identify(request)
     if (key === undefined) throw new AppError('UNAUTHORIZED', 'A valid x-api-key header is required')
     request.apiKey = key
+    if (id !== null) request.apiKeyLabel = `api-key:${id.slice(0, 12)}`
   })
 }

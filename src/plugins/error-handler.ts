@@ -44,7 +44,10 @@ export function registerErrorHandler (app: FastifyInstance, options: { exposeDet
         // The cause (a database error behind IMPORT_INTERRUPTED) goes to the log only, masked by the err serializer.
         request.log.warn({ code: error.code, reason: maskPhoneNumbers(error.message), ...(error.cause !== undefined ? { err: error.cause } : {}) }, 'Request failed')
       }
-      return reply.code(error.statusCode).send(body(error.statusCode, error.code, error.message, error.details))
+      // `retryAfterMs` (a busy Idempotency-Key, an Infobip hold) becomes the Retry-After header, in seconds (RFC 9110 §10.2.3).
+      const { retryAfterMs, ...details } = error.details ?? {}
+      if (typeof retryAfterMs === 'number') reply.header('retry-after', String(Math.max(1, Math.ceil(retryAfterMs / 1000))))
+      return reply.code(error.statusCode).send(body(error.statusCode, error.code, error.message, details))
     }
     const fastifyError = error as FastifyError
     if (fastifyError.validation !== undefined) {

@@ -2,13 +2,13 @@ import { Type } from 'typebox'
 import { errorResponses, IdParams, Limit, Cursor, Page } from '../schemas/common.js'
 import type { App } from '../app-type.js'
 import type { ContactsController } from '../controllers/contacts.js'
-import { ConsentEvent, ConsentEvidence, Contact, ContactsQuery, CreateContactBody, CSV_CONTENT_TYPES, ImportFile, ImportReport, ImportStopped, OptOutBody, SuppressBody, Suppression, UpdateContactBody } from '../schemas/contacts.js'
+import { ConsentEvent, ConsentEventsQuery, ConsentEvidence, Contact, ContactsQuery, CreateContactBody, CSV_CONTENT_TYPES, ImportFile, ImportReport, ImportStopped, OptOutBody, SuppressBody, Suppression, UpdateContactBody } from '../schemas/contacts.js'
 
 export function contactRoutes (app: App, controller: ContactsController): void {
   const tags = ['contacts']
   app.post('/contacts', {
     schema: { tags, summary: 'Create a contact, optionally with the consent it gave', body: CreateContactBody, response: { 201: Contact, ...errorResponses(409) } }
-  }, async (request, reply) => reply.code(201).send(await controller.create(request.body)))
+  }, async (request, reply) => reply.code(201).send(await controller.create(request.body, request)))
 
   app.get('/contacts', {
     schema: { tags, summary: 'Contacts, filtered and paginated by cursor', querystring: ContactsQuery, response: { 200: Page(Contact), ...errorResponses() } }
@@ -31,15 +31,29 @@ export function contactRoutes (app: App, controller: ContactsController): void {
 
   app.post('/contacts/:id/consent', {
     schema: { tags, summary: 'Record an opt-in with its evidence', params: IdParams, body: ConsentEvidence, response: { 201: ConsentEvent, ...errorResponses(404) } }
-  }, async (request, reply) => reply.code(201).send(await controller.recordConsent(request.params.id, request.body)))
+  }, async (request, reply) => reply.code(201).send(await controller.recordConsent(request.params.id, request.body, request)))
 
   app.post('/contacts/:id/opt-out', {
     schema: { tags, summary: 'Opt the contact out; suppression is immediate', params: IdParams, body: OptOutBody, response: { 201: ConsentEvent, ...errorResponses(404) } }
-  }, async (request, reply) => reply.code(201).send(await controller.optOut(request.params.id, request.body.reason)))
+  }, async (request, reply) => reply.code(201).send(await controller.optOut(request.params.id, request.body.reason, request)))
 
   app.get('/contacts/:id/consent-events', {
-    schema: { tags, summary: 'The append-only consent trail for the contact’s number', params: IdParams, response: { 200: Type.Object({ items: Type.Array(ConsentEvent) }), ...errorResponses(404) } }
+    schema: {
+      tags,
+      summary: 'The append-only consent trail of the contact’s number, in the order things happened; kept and readable after the contact was erased',
+      params: IdParams,
+      response: { 200: Type.Object({ items: Type.Array(ConsentEvent) }), ...errorResponses(404) }
+    }
   }, async (request) => ({ items: await controller.events(request.params.id) }))
+
+  app.get('/consent-events', {
+    schema: {
+      tags,
+      summary: 'The consent trail of a number, contact or not, also after its contact was erased; in the order things happened',
+      querystring: ConsentEventsQuery,
+      response: { 200: Page(ConsentEvent), ...errorResponses() }
+    }
+  }, async (request) => await controller.eventsOfNumber(request.query))
 
   app.register(async (csv) => {
     // The body is handed over as a stream and parsed row by row: 100k rows never sit in memory, and
@@ -57,12 +71,7 @@ export function contactRoutes (app: App, controller: ContactsController): void {
         body: ImportFile,
         response: { 200: ImportReport, ...errorResponses(415), 413: ImportStopped, 503: ImportStopped }
       }
-    }, async (request) => await controller.importCsv(request.body as NodeJS.ReadableStream, {
-      contentType: request.headers['content-type'],
-      contentLength: request.headers['content-length'],
-      ip: request.ip,
-      userAgent: request.headers['user-agent']
-    }))
+    }, async (request) => await controller.importCsv(request.body as NodeJS.ReadableStream | undefined, request))
   })
 
   app.get('/opt-outs', {
@@ -71,5 +80,5 @@ export function contactRoutes (app: App, controller: ContactsController): void {
 
   app.post('/opt-outs', {
     schema: { tags: ['opt-outs'], summary: 'Suppress a number that need not be a contact', body: SuppressBody, response: { 201: Suppression, ...errorResponses() } }
-  }, async (request, reply) => reply.code(201).send(await controller.suppress(request.body.phoneNumber, request.body.reason)))
+  }, async (request, reply) => reply.code(201).send(await controller.suppress(request.body.phoneNumber, request.body.reason, request)))
 }

@@ -25,7 +25,7 @@ export function webhookRoutes (app: App, controller: WebhooksController): void {
     onRequest: controller.authenticate,
     schema: {
       tags: ['webhooks'],
-      summary: "Infobip's inbound SMS: STOP/START/HELP handling",
+      summary: "Infobip's inbound SMS: every reply stored; STOP/ARRÊT, START, HELP/AIDE handled",
       security: [],
       querystring: WebhookQuery,
       body: InboundBody,
@@ -37,5 +37,5 @@ export function webhookRoutes (app: App, controller: WebhooksController): void {
         ...errorResponses()
       }
     }
-  }, async (request) => await controller.inbound(request.body))
+  }, async (request) => await controller.inbound(request.body, request.id))
 }

@@ -12,7 +12,14 @@ export const ErrorResponse = Type.Object({
   messageId: Type.Optional(Type.String()),
   providerStatus: Type.Optional(Type.Union([Type.Integer(), Type.Null()])),
   providerCode: Type.Optional(Type.Union([Type.String(), Type.Null()])),
-  position: Type.Optional(Type.Integer({ description: 'INVALID_TEXT: 1-based position of the refused character' }))
+  position: Type.Optional(Type.Integer({ description: 'INVALID_TEXT: 1-based position of the refused character' })),
+  outcome: Type.Optional(Type.Union([Type.Literal('not-sent'), Type.Literal('unknown')], {
+    description: "PROVIDER_ERROR: 'not-sent' when Infobip provably accepted nothing; 'unknown' when it may have accepted the message (timeout, reset, 5xx)"
+  })),
+  candidates: Type.Optional(Type.Array(Type.Object({
+    phoneNumber: Type.String(),
+    country: Type.Union([Type.String(), Type.Null()])
+  }), { description: 'AMBIGUOUS_PHONE_NUMBER: every reading of the number; resend it with + and the country code' }))
 }, { $id: 'ErrorResponse', additionalProperties: false })
 
 const errorRef = Type.Ref('ErrorResponse')
@@ -26,12 +33,17 @@ export function errorResponses (...statuses: number[]): Record<number, TSchema> 
 export const Id = Type.String({ format: 'uuid', description: 'Time-ordered UUID (v7)' })
 export const IdParams = Type.Object({ id: Id }, { additionalProperties: false })
 
+/**
+ * Only bounded here: the one phone-number reader (src/domain/phone.ts) checks the rest, so that a bad
+ * number gets its precise 400 (INVALID_PHONE_NUMBER with the reason, or AMBIGUOUS_PHONE_NUMBER naming
+ * both readings) instead of a pattern failure.
+ */
 export const PhoneNumber = Type.String({
-  minLength: 6,
-  maxLength: 20,
-  pattern: '^\\+?[0-9 ()-]{6,19}$',
-  description: 'International number in E.164 form; the leading + is optional',
-  examples: ['+14155552671']
+  minLength: 1,
+  maxLength: 32,
+  description: 'E.164 (+14155552671), or without + in national notation of DEFAULT_COUNTRY ((415) 555-2671); ' +
+    'digits valid both nationally and internationally are refused as AMBIGUOUS_PHONE_NUMBER',
+  examples: ['+14155552671', '(415) 555-2671', '+44 7400 123456']
 })
 
 export const Limit = Type.Integer({ minimum: 1, maximum: 100, default: 50 })
@@ -81,6 +93,7 @@ export const Message = Type.Object({
   })),
   price: Nullable(Type.Object({ amount: Type.Number(), currency: Type.String() })),
   decisionReason: Nullable(Type.String()),
+  origin: Type.Union([Type.Literal('api'), Type.Literal('reply'), Type.Literal('campaign'), Type.Literal('campaign_test')], { description: 'What created the message: a send through the API, a reply the service owed, a campaign, a campaign\'s test send' }),
   createdAt: Type.String(),
   updatedAt: Type.String(),
   sentAt: Nullable(Type.String()),

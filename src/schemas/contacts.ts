@@ -68,9 +68,19 @@ export const ConsentEvent = Type.Object({
   ip: Nullable(Type.String()),
   userAgent: Nullable(Type.String()),
   keyword: Nullable(Type.String()),
-  occurredAt: Type.String(),
-  recordedAt: Type.String()
+  occurredAt: Type.String({ description: 'When it happened: the latest decision by this time governs' }),
+  recordedAt: Type.String(),
+  recordedBy: Type.String({ description: "Who recorded it: 'api-key:<key fingerprint>', 'api:open' or 'infobip-webhook' ('unknown' for older events)" }),
+  requestId: Nullable(Type.String({ description: 'The id (x-request-id) of the request that recorded it' })),
+  fileName: Nullable(Type.String({ description: 'The imported file it came from, when the upload named one' }))
 })
+
+export const ConsentEventsQuery = Type.Object({
+  phoneNumber: PhoneNumber,
+  limit: Limit,
+  cursor: Type.Optional(Cursor)
+}, { additionalProperties: false })
+export type ConsentEventsQuery = Static<typeof ConsentEventsQuery>
 
 export const OptOutBody = Type.Object({ reason: Type.Optional(Type.String({ maxLength: 500 })) }, { additionalProperties: false })
 export const SuppressBody = Type.Object({ phoneNumber: PhoneNumber, reason: Type.Optional(Type.String({ maxLength: 500 })) }, { additionalProperties: false })

@@ -6,6 +6,7 @@ export const Readiness = Type.Object({
   checks: Type.Object({
     database: Type.Union([Type.Literal('ok'), Type.Literal('error')]),
     provider: CircuitState,
+    dispatcher: Type.Union([Type.Literal('running'), Type.Literal('stopped'), Type.Literal('stalled')], { description: 'The outbox dispatcher of this instance' }),
     shuttingDown: Type.Boolean()
   })
 })

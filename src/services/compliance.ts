@@ -1,6 +1,6 @@
 import type { Config } from '../config.js'
 import type { Dialect } from '../db/database.js'
-import type { Db } from '../db/schema.js'
+import type { Db, MessageOrigin } from '../db/schema.js'
 import * as consent from '../db/repositories/consent.js'
 import * as contacts from '../db/repositories/contacts.js'
 import { lockPhoneNumbers } from '../db/repositories/locks.js'
@@ -24,16 +24,31 @@ export interface Admission {
   campaignId?: string | null
   /** Campaign messages wait for the window (deferred); a direct send is refused instead. */
   deferOutsideWindow?: boolean
+  /** When allowed, insert the row already leased to this dispatcher (claimed in the same transaction). */
+  lease?: { owner: string, expiresAt: string } | undefined
+  /** Where the message comes from (default 'api'), and a note kept on the record (e.g. which campaign a test send tried). */
+  origin?: MessageOrigin | undefined
+  note?: string | undefined
 }
 
 /** The decision, and the segments of the text as recorded (footer included). */
-export interface Admitted { decision: Decision, segments: number, encoding: string }
+export interface Admitted { decision: Decision, segments: number, encoding: string, contactId: string | null }
 
 export interface ComplianceOptions {
   db: Db
   dialect: Dialect
   config: Config
   metrics?: Metrics | undefined
+}
+
+/** The rules the gate applies, as configured (MARKETING_CONSENT_REQUIRED, QUIET_HOURS, DEFAULT_TIMEZONE, OPT_OUT_FOOTER). */
+export function compliancePolicy (config: Config): Policy {
+  return {
+    consentRequired: config.marketingConsentRequired,
+    quietHours: config.quietHours,
+    defaultTimeZone: config.defaultTimeZone,
+    optOutFooter: config.optOutFooter
+  }
 }
 
 /**
@@ -44,12 +59,7 @@ export interface ComplianceOptions {
  * with the reason otherwise.
  */
 export function createCompliance ({ db, dialect, config, metrics }: ComplianceOptions) {
-  const policy: Policy = {
-    consentRequired: config.marketingConsentRequired,
-    quietHours: config.quietHours,
-    defaultTimeZone: config.defaultTimeZone,
-    optOutFooter: config.optOutFooter
-  }
+  const policy = compliancePolicy(config)
 
   async function admitBatch (batch: Admission[]): Promise<Admitted[]> {
     return await db.transaction().execute(async (trx) => {
@@ -65,25 +75,32 @@ export function createCompliance ({ db, dialect, config, metrics }: ComplianceOp
       for (const input of batch) {
         const state = ledger.get(input.to)
         const contact = input.purpose === 'marketing' ? routing.get(input.to) ?? null : null
+        const counted = recent.get(input.to)
         const decision = decide(input, {
           suppressed: state?.suppressed ?? false,
           consent: state?.latest?.type ?? null,
           timezone: contact?.timezone ?? null,
-          recentMarketing: recent.get(input.to) ?? 0
+          recentMarketing: counted?.count ?? 0,
+          recentMarketingOldestAt: counted?.oldestAt ?? null
         }, policy)
-        if (decision.outcome === 'allow' && input.purpose === 'marketing') recent.set(input.to, (recent.get(input.to) ?? 0) + 1)
+        if (decision.outcome === 'allow' && input.purpose === 'marketing') {
+          recent.set(input.to, { count: (counted?.count ?? 0) + 1, oldestAt: counted?.oldestAt ?? input.now.toISOString() })
+        }
         const row = messageFor(input, decision, contact?.id ?? null)
         rows.push(row)
-        metrics?.complianceDecisions.inc({ outcome: decision.outcome, reason: decision.outcome === 'allow' ? 'none' : decision.code })
-        admitted.push({ decision, segments: row.segments, encoding: row.encoding })
+        // The label says what happened to the message: a quiet-hours refusal of a direct send is a block
+        // (status suppressed), only a message that waits is a deferral (status deferred).
+        const outcome = row.status === 'deferred' ? 'defer' : row.status === 'suppressed' ? 'block' : 'allow'
+        metrics?.complianceDecisions.inc({ outcome, reason: decision.outcome === 'allow' ? 'none' : decision.code })
+        admitted.push({ decision, segments: row.segments, encoding: row.encoding, contactId: row.contactId ?? null })
       }
       await messages.insertMessages(trx, rows)
       return admitted
     })
   }
 
-  /** Marketing already counted against each capped number's window (the earliest window in the batch: the stricter count). */
-  async function recentMarketing (trx: Db, batch: Admission[]): Promise<Map<string, number>> {
+  /** Marketing already handed over to each capped number within its window (the earliest window in the batch: the stricter count). */
+  async function recentMarketing (trx: Db, batch: Admission[]): Promise<Map<string, messages.MarketingCount>> {
     let since: Date | null = null
     const capped = new Set<string>()
     for (const input of batch) {
@@ -100,19 +117,22 @@ export function createCompliance ({ db, dialect, config, metrics }: ComplianceOp
     const text = decision.outcome === 'allow' ? decision.text : input.text
     const segments = analyzeSegments(text)
     const deferred = decision.outcome === 'defer' && input.deferOutsideWindow === true
+    const leased = decision.outcome === 'allow' && input.lease !== undefined
     return {
       id: input.id,
       to: input.to,
       text,
       senderId: input.senderId,
       purpose: input.purpose,
-      status: decision.outcome === 'allow' ? 'queued' : deferred ? 'deferred' : 'suppressed',
+      status: leased ? 'sending' : decision.outcome === 'allow' ? 'queued' : deferred ? 'deferred' : 'suppressed',
+      ...(leased ? { lease: input.lease } : {}),
       campaignId: input.campaignId ?? null,
       contactId,
       segments: segments.segments,
       encoding: segments.encoding,
-      decisionReason: decision.outcome === 'allow' ? null : `${decision.code}: ${decision.reason}`,
-      createdAt: input.now.toISOString()
+      decisionReason: decision.outcome === 'allow' ? input.note ?? null : `${decision.code}: ${decision.reason}`,
+      createdAt: input.now.toISOString(),
+      ...(input.origin !== undefined ? { origin: input.origin } : {})
     }
   }
 

@@ -1,19 +1,21 @@
+import { isIP } from 'node:net'
 import type { Readable } from 'node:stream'
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises'
 import type { Dialect } from '../db/database.js'
 import type { Db } from '../db/schema.js'
 import * as consent from '../db/repositories/consent.js'
-import type { ConsentEvent, ConsentEventType } from '../db/repositories/consent.js'
 import * as contacts from '../db/repositories/contacts.js'
 import type { Contact, ContactFields } from '../db/repositories/contacts.js'
+import { deleteInboundMessagesFrom } from '../db/repositories/inbound-messages.js'
 import { lockPhoneNumber, lockPhoneNumbers } from '../db/repositories/locks.js'
-import * as messages from '../db/repositories/messages.js'
+import { isSubscribed, type ConsentEvent, type Recorder } from '../domain/consent.js'
 import { newId, isId } from '../domain/ids.js'
-import { parsePhone } from '../domain/phone.js'
+import { mustReadPhoneNumber, type NumberUse } from '../domain/phone.js'
 import { isTimeZone } from '../domain/quiet-hours.js'
 import { AppError } from '../errors.js'
-import { maskPhone, maskPhoneNumbers } from '../logger.js'
+import { maskPhone, maskPhoneNumbers, type Log } from '../logger.js'
 import type { Clock } from './clock.js'
+import type { ConsentLedger, ConsentRecord } from './consent.js'
 import { readContactCsv } from './contact-csv.js'
 import { decodeCursor, page } from './pagination.js'
 
@@ -61,12 +63,6 @@ const IMPORT_BATCH = 1000
 const UPLOAD_FAILURES = new Set(['ECONNRESET', 'ECONNABORTED', 'ERR_STREAM_PREMATURE_CLOSE', 'ERR_STREAM_DESTROYED'])
 const MAX_REJECTIONS_REPORTED = 1000
 
-function e164 (input: string, field = 'phoneNumber'): string {
-  const phone = parsePhone(input)
-  if (!phone.ok) throw new AppError('INVALID_PHONE_NUMBER', `${field} ${phone.reason}`)
-  return phone.e164
-}
-
 function checkFields (fields: ContactFields): void {
   if (fields.timezone !== undefined && fields.timezone !== null && !isTimeZone(fields.timezone)) {
     throw new AppError('INVALID_TIME_ZONE', `timezone ${fields.timezone} is not an IANA time zone (e.g. America/New_York)`)
@@ -81,12 +77,17 @@ function instant (value: string | undefined, now: Date, field: string): string {
   return new Date(parsed).toISOString()
 }
 
+/** The subscriber's evidence, as far as given: an IP address and a user agent of sane length. */
+function checkEvidence (ip: string | undefined, userAgent: string | undefined, names: { ip: string, userAgent: string }): void {
+  if (ip !== undefined && (ip.length > 64 || isIP(ip) === 0)) throw new AppError('BAD_REQUEST', `${names.ip} is not an IP address`)
+  if (userAgent !== undefined && userAgent.length > 1000) throw new AppError('BAD_REQUEST', `${names.userAgent} is longer than 1000 characters`)
+}
+
 interface ImportItem {
   phoneNumber: string
   fields: ContactFields
-  consent: Pick<ConsentEvent, 'source' | 'text' | 'ip' | 'userAgent' | 'occurredAt'> | null
-  /** No consentAt: the evidence cannot be shown to be newer than anything already in the ledger. */
-  undated: boolean
+  /** The row's opt-in with the subscriber's own evidence (consentIp, consentUserAgent, consentAt). */
+  consent: Pick<ConsentRecord, 'source' | 'text' | 'ip' | 'userAgent' | 'occurredAt' | 'undated'> | null
 }
 
 /** The limits POST /contacts applies, so an imported row can hold nothing the API would refuse. */
@@ -94,9 +95,14 @@ function checkLength (value: string | undefined, max: number, column: string): v
   if (value !== undefined && value.length > max) throw new AppError('BAD_REQUEST', `${column} is longer than ${max} characters`)
 }
 
-function parseImportRow (row: Record<string, string>, now: Date, meta: { ip?: string | undefined, userAgent?: string | undefined }): ImportItem {
+/**
+ * One CSV row → the contact's fields and, when the row holds a consent, the opt-in with the
+ * subscriber's own evidence: consentIp, consentUserAgent and consentAt are the person's, never the
+ * uploader's (the upload's API key, request id and file name are recorded as who recorded it).
+ */
+function parseImportRow (row: Record<string, string>, now: Date, phoneNumber: (input: string) => string): ImportItem {
   const value = (column: string): string | undefined => row[column] !== undefined && row[column] !== '' ? row[column] : undefined
-  const phoneNumber = e164(row.phoneNumber ?? '')
+  const number = phoneNumber(row.phoneNumber ?? '')
   const tags = value('tags') === undefined ? undefined : [...new Set(value('tags')!.split(';').map((t) => t.trim()).filter((t) => t !== ''))]
   const fields: ContactFields = {
     ...(value('firstName') !== undefined ? { firstName: value('firstName') } : {}),
@@ -117,71 +123,48 @@ function parseImportRow (row: Record<string, string>, now: Date, meta: { ip?: st
   checkFields(fields)
   const source = value('consentSource')
   const text = value('consentText')
-  if (source === undefined) return { phoneNumber, fields, consent: null, undated: true }
+  const ip = value('consentIp')
+  const userAgent = value('consentUserAgent')
+  const at = value('consentAt')
+  if (source === undefined) {
+    const stray = [['consentIp', ip], ['consentUserAgent', userAgent], ['consentAt', at]].find(([, v]) => v !== undefined)
+    if (stray !== undefined) throw new AppError('BAD_REQUEST', `${stray[0]} is evidence of a consent: give consentSource and consentText with it`)
+    return { phoneNumber: number, fields, consent: null }
+  }
   if (text === undefined) throw new AppError('BAD_REQUEST', 'consentText is required with consentSource: the exact disclosure the person agreed to')
   checkLength(source, 32, 'consentSource')
   checkLength(text, 4000, 'consentText')
+  checkEvidence(ip, userAgent, { ip: 'consentIp', userAgent: 'consentUserAgent' })
   return {
-    phoneNumber,
+    phoneNumber: number,
     fields,
-    consent: { source, text, ip: meta.ip ?? null, userAgent: meta.userAgent ?? null, occurredAt: instant(value('consentAt'), now, 'consentAt') },
-    undated: value('consentAt') === undefined
+    // No consentAt: the evidence cannot be shown to be newer than anything already in the ledger.
+    consent: { source, text, ip: ip ?? null, userAgent: userAgent ?? null, occurredAt: instant(at, now, 'consentAt'), undated: at === undefined }
   }
 }
 
+/** A position in a number's consent trail, as a cursor: occurredAt and id. */
+const TRAIL_CURSOR = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z)\|([0-9a-f-]{36})$/
+
 /**
- * Contacts and the consent ledger. Every opt-in or opt-out is an appended event; the contact's
- * `subscribed` flag and the suppression list follow from the events and are changed in the same
- * transaction, so the ledger and the gate can never disagree.
+ * Contacts and their consent. Every opt-in or opt-out goes through the one consent ledger
+ * (services/consent.ts), which appends the event and changes the contact's `subscribed` flag and the
+ * suppression list in the same transaction, so the ledger and the gate can never disagree.
+ * `defaultCountry` (DEFAULT_COUNTRY) is how numbers written without + are read.
  */
-export function createContactsService ({ db, dialect, clock }: { db: Db, dialect: Dialect, clock: Clock }) {
-  async function appendEvent (trx: Db, phoneNumber: string, contactId: string | null, type: ConsentEventType, fields: Partial<ConsentEvent> & { source: string }, occurredAt: string): Promise<ConsentEvent> {
-    const event: ConsentEvent = {
-      id: newId(),
-      phoneNumber,
-      contactId,
-      type,
-      source: fields.source,
-      text: fields.text ?? null,
-      ip: fields.ip ?? null,
-      userAgent: fields.userAgent ?? null,
-      keyword: fields.keyword ?? null,
-      occurredAt,
-      recordedAt: clock.now().toISOString()
-    }
-    await consent.appendConsentEvent(trx, event)
-    return event
-  }
-
-  /** An opt-in lifts a suppression only when it is newer than the opt-out behind it. */
-  async function applyOptIn (trx: Db, phoneNumber: string, contactId: string | null, evidence: ConsentEvidence): Promise<ConsentEvent> {
-    const now = clock.now()
-    const occurredAt = instant(evidence.collectedAt, now, 'consent.collectedAt')
-    const event = await appendEvent(trx, phoneNumber, contactId, 'opt_in', evidence, occurredAt)
-    if ((await ledgerOf(trx, phoneNumber)).latest?.type === 'opt_in') {
-      await consent.unsuppressMany(trx, [phoneNumber])
-      await contacts.setSubscribed(trx, phoneNumber, true, now.toISOString())
-    }
-    return event
-  }
-
-  async function applyOptOut (trx: Db, phoneNumber: string, contactId: string | null, source: string, reason: string | null): Promise<ConsentEvent> {
-    const now = clock.now().toISOString()
-    const event = await appendEvent(trx, phoneNumber, contactId, 'opt_out', { source, text: reason }, now)
-    await consent.suppress(trx, phoneNumber, source, reason, now)
-    await contacts.setSubscribed(trx, phoneNumber, false, now)
-    await messages.suppressPending(trx, phoneNumber, 'RECIPIENT_OPTED_OUT: opted out before sending', now)
-    return event
-  }
-
-  /** A new profile for a number starts from the number's ledger, so its flag says what the gate will decide. */
-  async function subscribedByLedger (trx: Db, phoneNumber: string): Promise<boolean> {
-    const state = await ledgerOf(trx, phoneNumber)
-    return state.latest?.type === 'opt_in' && !state.suppressed
-  }
-
-  async function ledgerOf (trx: Db, phoneNumber: string): Promise<{ latest: consent.LatestDecision | null, suppressed: boolean }> {
-    return (await consent.ledgerStates(trx, [phoneNumber])).get(phoneNumber)!
+export function createContactsService ({ db, dialect, clock, ledger, defaultCountry, log }: {
+  db: Db
+  dialect: Dialect
+  clock: Clock
+  ledger: ConsentLedger
+  defaultCountry: string
+  log: Log
+}) {
+  /** A number as the one reader reads it; a number accepted on the NANP table alone is logged with why. */
+  function readNumber (input: string, field: string, use: NumberUse): string {
+    const reading = mustReadPhoneNumber(input, field, { defaultCountry, use })
+    if (reading.note !== null) log.info({ phoneNumber: maskPhone(reading.e164), basis: reading.basis, why: reading.note }, 'Number accepted although the number library does not list it')
+    return reading.e164
   }
 
   async function mustFind (trx: Db, id: string): Promise<Contact> {
@@ -190,8 +173,28 @@ export function createContactsService ({ db, dialect, clock }: { db: Db, dialect
     return contact
   }
 
-  async function create (input: NewContact): Promise<Contact> {
-    const phoneNumber = e164(input.phoneNumber)
+  /** The one event a single API call records (an API opt-in or opt-out is always recorded). */
+  async function recordOne (trx: Db, input: ConsentRecord, recorder: Recorder): Promise<ConsentEvent> {
+    const { outcomes } = await ledger.record(trx, [input], recorder)
+    return outcomes[0]!.event!
+  }
+
+  function optInOf (phoneNumber: string, contactId: string, evidence: ConsentEvidence): ConsentRecord {
+    checkEvidence(evidence.ip, evidence.userAgent, { ip: 'consent.ip', userAgent: 'consent.userAgent' })
+    return {
+      phoneNumber,
+      contactId,
+      type: 'opt_in',
+      source: evidence.source,
+      text: evidence.text,
+      ip: evidence.ip,
+      userAgent: evidence.userAgent,
+      occurredAt: instant(evidence.collectedAt, clock.now(), 'consent.collectedAt')
+    }
+  }
+
+  async function create (input: NewContact, recorder: Recorder): Promise<Contact> {
+    const phoneNumber = readNumber(input.phoneNumber, 'phoneNumber', 'recipient')
     checkFields(input)
     return await db.transaction().execute(async (trx) => {
       await lockPhoneNumber(trx, dialect, phoneNumber)
@@ -199,8 +202,11 @@ export function createContactsService ({ db, dialect, clock }: { db: Db, dialect
         throw new AppError('CONFLICT', `A contact with phone number ${phoneNumber} already exists`)
       }
       const id = newId()
-      await contacts.insertContact(trx, { ...input, id, phoneNumber, subscribed: await subscribedByLedger(trx, phoneNumber), at: clock.now().toISOString() })
-      if (input.consent !== undefined) await applyOptIn(trx, phoneNumber, id, input.consent)
+      const optIn = input.consent === undefined ? null : optInOf(phoneNumber, id, input.consent)
+      // A new profile for a number starts from the number's ledger, so its flag says what the gate will decide.
+      const state = (await consent.ledgerStates(trx, [phoneNumber])).get(phoneNumber)!
+      await contacts.insertContact(trx, { ...input, id, phoneNumber, subscribed: isSubscribed(state), at: clock.now().toISOString() })
+      if (optIn !== null) await recordOne(trx, optIn, recorder)
       return await mustFind(trx, id)
     })
   }
@@ -212,8 +218,9 @@ export function createContactsService ({ db, dialect, clock }: { db: Db, dialect
    * earlier line of the file holds (the first one is imported). If the upload or the database fails
    * after a batch was written, the error carries the report so far and `resumeFromLine`: every line
    * before it was imported or rejected as reported, nothing at or after it was written.
+   * `recorder`: the upload's API key label, request id and file name — who recorded the rows, not their evidence.
    */
-  async function importCsv (upload: ImportUpload, meta: { ip?: string | undefined, userAgent?: string | undefined }): Promise<ImportReport> {
+  async function importCsv (upload: ImportUpload, recorder: Recorder): Promise<ImportReport> {
     const report: ImportReport = { created: 0, updated: 0, rejected: [], warnings: [] }
     let rejectedTotal = 0
     // Phone numbers seen so far (keyed by their E.164 digits as a number: no string kept per row), with the line that holds each.
@@ -225,7 +232,7 @@ export function createContactsService ({ db, dialect, clock }: { db: Db, dialect
 
     const write = async (written: ImportBatch): Promise<void> => {
       if (written.items.length > 0) {
-        const outcome = await db.transaction().execute(async (trx) => await importItems(trx, written.items, written.at))
+        const outcome = await db.transaction().execute(async (trx) => await importItems(trx, written.items, written.at, recorder))
         report.created += outcome.created
         report.updated += outcome.updated
       }
@@ -268,7 +275,7 @@ export function createContactsService ({ db, dialect, clock }: { db: Db, dialect
           }
           let item: ImportItem
           try {
-            item = parseImportRow(entry.row, batch.now, meta)
+            item = parseImportRow(entry.row, batch.now, (input) => readNumber(input, 'phoneNumber', 'recipient'))
           } catch (error) {
             if (!(error instanceof AppError)) throw error
             batch.rejected.push({ line: entry.line, error: maskPhoneNumbers(error.message) })
@@ -318,19 +325,16 @@ export function createContactsService ({ db, dialect, clock }: { db: Db, dialect
   }
 
   /** Writes a batch of checked rows; rows for the same number apply in file order, as if imported one by one. */
-  async function importItems (trx: Db, items: ImportItem[], at: string): Promise<{ created: number, updated: number }> {
+  async function importItems (trx: Db, items: ImportItem[], at: string, recorder: Recorder): Promise<{ created: number, updated: number }> {
     const numbers = [...new Set(items.map((item) => item.phoneNumber))].sort()
     await lockPhoneNumbers(trx, dialect, numbers)
     const existing = await contacts.findContactIdsByPhone(trx, numbers)
-    const ledger = await consent.ledgerStates(trx, numbers)
     const fresh = new Map<string, contacts.NewContactRecord>()
-    const events: ConsentEvent[] = []
-    const optedIn = new Set<string>()
+    const optIns: ConsentRecord[] = []
     let created = 0
     let updated = 0
 
     for (const item of items) {
-      const state = ledger.get(item.phoneNumber)!
       let contactId = existing.get(item.phoneNumber)
       const pending = fresh.get(item.phoneNumber)
       if (contactId !== undefined) {
@@ -345,28 +349,23 @@ export function createContactsService ({ db, dialect, clock }: { db: Db, dialect
         fresh.set(item.phoneNumber, { ...item.fields, id: contactId, phoneNumber: item.phoneNumber, subscribed: false, at })
         created++
       }
-      // An undated consent (a CRM export re-sent every night) must never undo a recorded opt-out:
-      // the profile is updated, but no opt-in is recorded for such a number.
-      if (item.consent !== null && !(item.undated && state.latest?.type === 'opt_out')) {
-        const event: ConsentEvent = { ...item.consent, id: newId(), phoneNumber: item.phoneNumber, contactId, type: 'opt_in', keyword: null, recordedAt: at }
-        events.push(event)
-        if (consent.isLater(event, state.latest)) state.latest = { type: 'opt_in', occurredAt: event.occurredAt, id: event.id }
-        // As for one opt-in: it lifts a suppression only when it is newer than the opt-out behind it.
-        if (state.latest?.type === 'opt_in') optedIn.add(item.phoneNumber)
-      }
+      if (item.consent !== null) optIns.push({ ...item.consent, phoneNumber: item.phoneNumber, contactId, type: 'opt_in' })
     }
 
-    const lifted = [...optedIn].filter((number) => ledger.get(number)!.suppressed)
-    for (const number of lifted) ledger.get(number)!.suppressed = false
-    for (const contact of fresh.values()) {
-      const state = ledger.get(contact.phoneNumber)!
-      contact.subscribed = state.latest?.type === 'opt_in' && !state.suppressed
-    }
+    const { states } = await ledger.record(trx, optIns, recorder)
+    const unrecorded = [...fresh.keys()].filter((number) => !states.has(number))
+    for (const [number, state] of await consent.ledgerStates(trx, unrecorded)) states.set(number, state)
+    for (const contact of fresh.values()) contact.subscribed = isSubscribed(states.get(contact.phoneNumber)!)
     await contacts.insertContacts(trx, [...fresh.values()])
-    await consent.appendConsentEvents(trx, events)
-    await consent.unsuppressMany(trx, lifted)
-    await contacts.setSubscribedMany(trx, [...optedIn].filter((number) => existing.has(number)), true, at)
     return { created, updated }
+  }
+
+  /** A number's consent trail in the order things happened, one page at a time. */
+  async function trail (phoneNumber: string, query: { limit: number, cursor?: string | undefined }) {
+    const cursor = decodeCursor(query.cursor, (value) => TRAIL_CURSOR.test(value))
+    const match = cursor === undefined ? null : TRAIL_CURSOR.exec(cursor)
+    const after = match === null ? undefined : { occurredAt: match[1]!, id: match[2]! }
+    return await page(query.limit, async (limit) => await consent.listConsentEvents(db, phoneNumber, { after, limit }), (e) => `${e.occurredAt}|${e.id}`)
   }
 
   return {
@@ -382,44 +381,59 @@ export function createContactsService ({ db, dialect, clock }: { db: Db, dialect
       })
     },
     async list (query: { tag?: string | undefined, subscribed?: boolean | undefined, phoneNumber?: string | undefined, limit: number, cursor?: string | undefined }) {
-      const phoneNumber = query.phoneNumber !== undefined ? e164(query.phoneNumber) : undefined
+      const phoneNumber = query.phoneNumber !== undefined ? readNumber(query.phoneNumber, 'phoneNumber', 'lookup') : undefined
       const after = decodeCursor(query.cursor, isId)
       return await page(query.limit, async (limit) => await contacts.listContacts(db, { tag: query.tag, subscribed: query.subscribed, phoneNumber, after, limit }), (c) => c.id)
     },
-    /** Erases the person's profile; the ledger and any suppression stay, as the law requires. */
+    /**
+     * Erases the person's profile and the replies they sent; the consent ledger (keyword replies
+     * included) and any suppression stay, as the law requires.
+     */
     async erase (id: string): Promise<void> {
       await db.transaction().execute(async (trx) => {
-        await mustFind(trx, id)
+        const contact = await mustFind(trx, id)
         await contacts.deleteContact(trx, id)
+        await deleteInboundMessagesFrom(trx, contact.phoneNumber)
       })
     },
-    async recordConsent (id: string, evidence: ConsentEvidence): Promise<ConsentEvent> {
+    async recordConsent (id: string, evidence: ConsentEvidence, recorder: Recorder): Promise<ConsentEvent> {
       return await db.transaction().execute(async (trx) => {
         const contact = await mustFind(trx, id)
         await lockPhoneNumber(trx, dialect, contact.phoneNumber)
-        return await applyOptIn(trx, contact.phoneNumber, contact.id, evidence)
+        return await recordOne(trx, optInOf(contact.phoneNumber, contact.id, evidence), recorder)
       })
     },
-    async optOut (id: string, reason: string | undefined): Promise<ConsentEvent> {
+    async optOut (id: string, reason: string | undefined, recorder: Recorder): Promise<ConsentEvent> {
       return await db.transaction().execute(async (trx) => {
         const contact = await mustFind(trx, id)
         await lockPhoneNumber(trx, dialect, contact.phoneNumber)
-        return await applyOptOut(trx, contact.phoneNumber, contact.id, 'api', reason ?? null)
+        return await recordOne(trx, { phoneNumber: contact.phoneNumber, contactId: contact.id, type: 'opt_out', source: 'api', text: reason ?? null }, recorder)
       })
     },
-    async suppressNumber (phoneNumberInput: string, reason: string | undefined): Promise<consent.Suppression> {
-      const phoneNumber = e164(phoneNumberInput)
+    /** Suppresses any number of a possible length, contact or not: an opt-out is never refused for a number the library does not know yet. */
+    async suppressNumber (phoneNumberInput: string, reason: string | undefined, recorder: Recorder): Promise<consent.Suppression> {
+      const phoneNumber = readNumber(phoneNumberInput, 'phoneNumber', 'opt_out')
       return await db.transaction().execute(async (trx) => {
         await lockPhoneNumber(trx, dialect, phoneNumber)
         const contact = await contacts.findContactByPhone(trx, phoneNumber)
-        await applyOptOut(trx, phoneNumber, contact?.id ?? null, 'api', reason ?? null)
+        await recordOne(trx, { phoneNumber, contactId: contact?.id ?? null, type: 'opt_out', source: 'api', text: reason ?? null }, recorder)
         const [suppression] = await consent.listSuppressions(trx, undefined, 1, phoneNumber)
         return suppression!
       })
     },
+    /**
+     * The consent trail of the contact's number, in the order things happened. After the contact was
+     * erased its trail is kept and still answered here; 404 only for an id that never had events or a profile.
+     */
     async events (id: string): Promise<ConsentEvent[]> {
-      const contact = await mustFind(db, id)
-      return await consent.listConsentEvents(db, contact.phoneNumber)
+      const contact = await contacts.findContact(db, id)
+      const phoneNumber = contact?.phoneNumber ?? await consent.phoneNumberOfContactEvents(db, id)
+      if (phoneNumber === null) throw new AppError('NOT_FOUND', `Contact ${id} not found`)
+      return await consent.listConsentEvents(db, phoneNumber)
+    },
+    /** GET /consent-events: a number's trail by number, contact or not, erased or not. */
+    async eventsOfNumber (query: { phoneNumber: string, limit: number, cursor?: string | undefined }) {
+      return await trail(readNumber(query.phoneNumber, 'phoneNumber', 'lookup'), query)
     },
     async suppressions (query: { limit: number, cursor?: string | undefined }) {
       const after = decodeCursor(query.cursor, (v) => v.startsWith('+'))

@@ -1,18 +1,8 @@
 import type { Db } from '../db/schema.js'
 import * as messages from '../db/repositories/messages.js'
-import { canTransition, providerProgress, statusFromProvider, type MessageStatus, type ProviderStatusLike } from '../domain/message-status.js'
+import { settle } from '../domain/message-status.js'
 import type { Clock } from './clock.js'
-
-/** One result of Infobip's delivery-report body, as far as we use it. */
-export interface DeliveryReport {
-  messageId: string
-  bulkId?: string | null | undefined
-  sentAt?: string | null | undefined
-  doneAt?: string | null | undefined
-  price?: { pricePerMessage?: number | null | undefined, currency?: string | null | undefined } | null | undefined
-  status?: ProviderStatusLike & { description?: string | null | undefined } | undefined
-  error?: { groupId?: number, groupName?: string, id?: number, name?: string, description?: string, permanent?: boolean } | null | undefined
-}
+import type { DeliveryReport } from './provider.js'
 
 /** Infobip writes "2019-11-09T16:00:00.000+0000"; store ISO-8601 UTC like every other timestamp. */
 export function normaliseTimestamp (value: string | null | undefined): string | null {
@@ -27,28 +17,31 @@ function errorOf (report: DeliveryReport): messages.Message['error'] {
   return { code: error.groupName ?? 'PROVIDER', name: error.name ?? null, description: error.description ?? null, permanent: error.permanent ?? null }
 }
 
+type Executor = Parameters<typeof messages.findStatuses>[0]
+
 export function createDeliveryReports ({ db, clock }: { db: Db, clock: Clock }) {
   /**
-   * Applies a batch of reports in one transaction. Idempotent: a report that would not move its message
-   * forward (repeated, late, or after a final status) changes nothing and counts as ignored, as do
-   * reports for messages we never sent.
+   * Applies Infobip's word about messages — delivery reports, message-log entries, or a send answer's
+   * per-message statuses reduced to `{ messageId, bulkId, status }` — through the status lattice (`settle`
+   * in src/domain/message-status.ts): a duplicate-id rejection never overwrites the message that went, a
+   * failure concluded for lack of knowledge can be settled, a final status never moves. Idempotent: what
+   * changes nothing counts as ignored, as do reports for messages we never sent. Runs on `executor`, which
+   * may be the caller's transaction.
    */
-  async function apply (reports: DeliveryReport[]): Promise<{ processed: number, ignored: number }> {
+  async function applyIn (executor: Executor, reports: DeliveryReport[]): Promise<{ processed: number, ignored: number }> {
     const at = clock.now().toISOString()
-    return await db.transaction().execute(async (trx) => {
-      const known = await messages.findStatuses(trx, [...new Set(reports.map((r) => r.messageId))])
-      let processed = 0
-      for (const report of reports) {
-        const current = known.get(report.messageId)
-        if (current === undefined) continue
-        const next: MessageStatus = statusFromProvider(report.status)
-        if (!canTransition(current.status, next)) continue
-        // The same non-final status again (a repeat, or a late PENDING after DELIVERED_TO_OPERATOR) is news
-        // only when the provider got further; otherwise it would rewrite providerStatus backwards.
-        if (next === current.status && providerProgress(report.status) <= providerProgress(current.providerStatus)) continue
-        const applied = await messages.applyReport(trx, current.id, current.status, {
-          status: next,
-          providerStatus: report.status?.name ?? null,
+    const known = await messages.findStatuses(executor, [...new Set(reports.map((r) => r.messageId))])
+    let processed = 0
+    for (const report of reports) {
+      const current = known.get(report.messageId)
+      if (current === undefined || report.status === undefined) continue
+      const decision = settle(current, { from: 'provider', status: report.status })
+      if (!decision.apply) continue
+      const applied = decision.statusOnly
+        ? await messages.markAcceptedByDuplicate(executor, current.id, current.status, at)
+        : await messages.applyReport(executor, current.id, current.status, {
+          status: decision.status,
+          providerStatus: report.status.name ?? null,
           error: errorOf(report),
           price: typeof report.price?.pricePerMessage === 'number' && typeof report.price.currency === 'string'
             ? { amount: report.price.pricePerMessage, currency: report.price.currency }
@@ -58,17 +51,22 @@ export function createDeliveryReports ({ db, clock }: { db: Db, clock: Clock }) 
           infobipMessageId: report.messageId,
           bulkId: report.bulkId ?? null
         }, at)
-        if (applied) {
-          current.status = next
-          current.providerStatus = report.status?.name ?? null
-          processed++
-        }
+      if (applied) {
+        current.status = decision.status
+        if (!decision.statusOnly) current.providerStatus = report.status.name ?? null
+        current.errorCode = decision.statusOnly ? null : errorOf(report)?.code ?? null
+        processed++
       }
-      return { processed, ignored: reports.length - processed }
-    })
+    }
+    return { processed, ignored: reports.length - processed }
   }
 
-  return { apply }
+  /** `applyIn` in a transaction of its own. */
+  async function apply (reports: DeliveryReport[]): Promise<{ processed: number, ignored: number }> {
+    return await db.transaction().execute(async (trx) => await applyIn(trx, reports))
+  }
+
+  return { apply, applyIn }
 }
 
 export type DeliveryReports = ReturnType<typeof createDeliveryReports>

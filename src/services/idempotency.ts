@@ -2,12 +2,26 @@ import { createHash } from 'node:crypto'
 import { AppError } from '../errors.js'
 import type { Db } from '../db/schema.js'
 import * as keys from '../db/repositories/idempotency.js'
+import { newId } from '../domain/ids.js'
 import type { Clock } from './clock.js'
 
 export interface StoredResponse { statusCode: number, body: unknown }
 
+/**
+ * What the message a pending key admitted says about the request: a settled answer, still in flight, never
+ * handed over (the request may run again), or no message yet.
+ */
+export type MessageAnswer = StoredResponse | 'in-flight' | 'not-sent' | null
+
 const TTL_MS = 24 * 60 * 60 * 1000
 const POLL_MS = 20
+/** How long a repeat waits for a first request still in flight before answering 409 with Retry-After (ms). */
+const IN_FLIGHT_WAIT_MS = 5000
+/**
+ * A key still pending this long after its claim belongs to a request that died (ms): its settled message answers
+ * for it (sooner, the first request is still alive and about to store its own response, which repeats get).
+ */
+const ABANDONED_AFTER_MS = 5000
 
 export function hashRequest (value: unknown): string {
   return createHash('sha256').update(JSON.stringify(value)).digest('hex')
@@ -22,36 +36,39 @@ export function scopedKey (apiKey: string | undefined, key: string): string {
 export interface IdempotencyOptions {
   db: Db
   clock: Clock
-  /** How long a second request waits for the first one to finish before giving up with 409. */
-  waitMs: number
 }
 
-export function createIdempotency ({ db, clock, waitMs }: IdempotencyOptions) {
+export function createIdempotency ({ db, clock }: IdempotencyOptions) {
   const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
   /**
-   * Runs `work` at most once per key. A repeat gets the stored response; a repeat that races the first
-   * waits for it. `work` decides what is kept: it returns a response to store, or throws — and a thrown
-   * error releases the key unless `keepOnError` says the outcome must be remembered.
+   * Runs `work` at most once per key (24 h). The key names, from its claim on, the id of the message `work` will
+   * record, so the key is settled together with its message: a repeat gets the stored response, or — when the
+   * first request died (a crash) — the answer built from that message's record by `answer`. While the message is
+   * genuinely in flight a repeat waits at most 5 s, then gets `409 CONFLICT` with `Retry-After: 1`.
+   * A thrown error releases the key unless `keepOnError` says the outcome must be remembered.
+   * Throws AppError IDEMPOTENCY_KEY_REUSED (same key, other body) or CONFLICT.
    */
   async function run (
     key: string,
     requestHash: string,
-    work: () => Promise<StoredResponse>,
-    keepOnError: (error: unknown) => StoredResponse | null
+    work: (messageId: string) => Promise<StoredResponse>,
+    keepOnError: (error: unknown) => StoredResponse | null,
+    answer: (messageId: string) => Promise<MessageAnswer>
   ): Promise<StoredResponse & { replayed: boolean }> {
-    const deadline = Date.now() + waitMs
+    const deadline = Date.now() + IN_FLIGHT_WAIT_MS
     for (;;) {
       const now = clock.now()
       await keys.deleteExpiredKeys(db, now.toISOString(), key)
-      const claimed = await keys.claimKey(db, key, requestHash, now.toISOString(), new Date(now.getTime() + TTL_MS).toISOString())
+      const messageId = newId()
+      const claimed = await keys.claimKey(db, key, requestHash, now.toISOString(), new Date(now.getTime() + TTL_MS).toISOString(), messageId)
       if (claimed) {
         let response: StoredResponse
         try {
-          response = await work()
+          response = await work(messageId)
         } catch (error) {
           const kept = keepOnError(error)
-          if (kept === null) await keys.releaseKey(db, key)
+          if (kept === null) await keys.releaseKey(db, key, messageId)
           else await keys.completeKey(db, key, kept.statusCode, kept.body)
           throw error
         }
@@ -64,7 +81,21 @@ export function createIdempotency ({ db, clock, waitMs }: IdempotencyOptions) {
         throw new AppError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was already used with a different request body')
       }
       if (existing.state === 'done') return { statusCode: existing.statusCode, body: existing.body, replayed: true }
-      if (Date.now() > deadline) throw new AppError('CONFLICT', 'A request with this Idempotency-Key is still being processed; retry later')
+      const found = existing.messageId === null ? null : await answer(existing.messageId)
+      const abandoned = now.getTime() - Date.parse(existing.createdAt) > ABANDONED_AFTER_MS
+      if (found !== null && typeof found === 'object' && abandoned) {
+        await keys.completeKey(db, key, found.statusCode, found.body)
+        return { ...found, replayed: true }
+      }
+      if (found === 'not-sent' || (found === null && abandoned)) {
+        // Nothing was handed over: the request may run again (the release names the message, so it cannot
+        // remove a newer claim).
+        if (existing.messageId !== null) await keys.releaseKey(db, key, existing.messageId)
+        continue
+      }
+      if (Date.now() > deadline) {
+        throw new AppError('CONFLICT', 'A request with this Idempotency-Key is still being processed; retry later', { retryAfterMs: 1000 })
+      }
       await sleep(POLL_MS)
     }
   }

@@ -3,7 +3,7 @@ import * as messages from '../db/repositories/messages.js'
 import type { Message } from '../db/repositories/messages.js'
 import { isId } from '../domain/ids.js'
 import type { MessageStatus } from '../domain/message-status.js'
-import { parsePhone } from '../domain/phone.js'
+import { mustReadPhoneNumber } from '../domain/phone.js'
 import { AppError } from '../errors.js'
 import { decodeCursor, page } from './pagination.js'
 
@@ -15,7 +15,8 @@ export interface MessageQuery {
   cursor?: string | undefined
 }
 
-export function createMessageQueries (db: Db) {
+/** `defaultCountry`: how the `to` filter reads a number written without + (DEFAULT_COUNTRY). */
+export function createMessageQueries (db: Db, { defaultCountry }: { defaultCountry: string }) {
   return {
     async get (id: string): Promise<Message> {
       const message = await messages.findMessage(db, id)
@@ -23,12 +24,7 @@ export function createMessageQueries (db: Db) {
       return message
     },
     async list (query: MessageQuery): Promise<{ items: Message[], nextCursor: string | null }> {
-      let to: string | undefined
-      if (query.to !== undefined) {
-        const phone = parsePhone(query.to)
-        if (!phone.ok) throw new AppError('INVALID_PHONE_NUMBER', `to ${phone.reason}`)
-        to = phone.e164
-      }
+      const to = query.to === undefined ? undefined : mustReadPhoneNumber(query.to, 'to', { defaultCountry, use: 'lookup' }).e164
       const before = decodeCursor(query.cursor, isId)
       return await page(query.limit, async (limit) => await messages.listMessages(db, {
         status: query.status, campaignId: query.campaignId, to, before, limit

@@ -1,6 +1,10 @@
-import type { DeliveryReport } from './delivery-reports.js'
+import { AppError } from '../errors.js'
+import type { ProviderStatusLike } from '../domain/message-status.js'
 
-/** The one interface the rest of the service sees of an SMS provider; Infobip and the sandbox implement it. */
+/**
+ * The one interface the rest of the service sees of an SMS provider, and the provider-neutral types around
+ * it. Infobip (`infobip.ts`, the only module that imports the SDK) and the in-process sandbox implement it.
+ */
 
 export interface ProviderStatus {
   groupId: number
@@ -11,7 +15,7 @@ export interface ProviderStatus {
 }
 
 export interface ProviderMessage {
-  /** Our own message id, sent as destinations[].messageId so delivery reports map straight back. */
+  /** Our own message id, sent as destinations[].messageId so responses, logs and delivery reports map straight back. */
   messageId: string
   /** E.164 with the leading +. */
   to: string
@@ -27,13 +31,83 @@ export interface ProviderSendResponse {
   [key: string]: unknown
 }
 
+/**
+ * What the provider knows of one message: a delivery report (webhook), an entry of the message logs
+ * (GET /sms/1/logs) or, reduced to messageId/bulkId/status, an entry of a send answer. Infobip's shape.
+ */
+export interface DeliveryReport {
+  messageId: string
+  bulkId?: string | null | undefined
+  sentAt?: string | null | undefined
+  doneAt?: string | null | undefined
+  price?: { pricePerMessage?: number | null | undefined, currency?: string | null | undefined } | null | undefined
+  status?: ProviderStatusLike & { description?: string | null | undefined } | undefined
+  error?: { groupId?: number, groupName?: string, id?: number, name?: string, description?: string, permanent?: boolean } | null | undefined
+}
+
+/**
+ * Whether the provider may hold a request that failed:
+ * - 'not-sent': proof that nothing of it was accepted (no connection was made, or the provider answered
+ *   that it refused the request), so sending it again cannot duplicate anything;
+ * - 'unknown': the provider may have accepted some or all of it (timeout, connection reset after the
+ *   request was written, a gateway's 502/504, a 500, an unreadable success). Never re-send blind: look
+ *   the ids up first (Infobip: "Hand-over exactly once" in the project's Infobip notes).
+ */
+export type HandoverOutcome = 'not-sent' | 'unknown'
+
+export type ProviderFailureKind = 'http' | 'timeout' | 'network' | 'invalid-request' | 'invalid-response'
+
+/**
+ * A provider failure with what the retry, the dispatcher and the caller need, and nothing else: the SDK's
+ * own error object carries the API key in its request headers, so it is never kept, logged or returned.
+ * `retryable`: a later attempt may succeed (the failure is transient). `outcome`: whether a later attempt is
+ * safe without a look-up. When `outcome` is not given it is 'unknown' unless the request never left this
+ * process ('invalid-request'): claiming 'not-sent' needs proof.
+ */
+export class ProviderError extends AppError {
+  override name = 'ProviderError'
+  readonly outcome: HandoverOutcome
+  constructor (
+    message: string,
+    readonly kind: ProviderFailureKind,
+    readonly retryable: boolean,
+    readonly httpStatus: number | null = null,
+    readonly providerCode: string | null = null,
+    /** Retry-After as the provider sent it, in ms; null when it sent none. */
+    readonly retryAfterMs: number | null = null,
+    outcome?: HandoverOutcome
+  ) {
+    const resolved = outcome ?? (kind === 'invalid-request' ? 'not-sent' : 'unknown')
+    super('PROVIDER_ERROR', message, { providerStatus: httpStatus, providerCode, outcome: resolved })
+    this.outcome = resolved
+  }
+}
+
 export type CircuitState = 'closed' | 'open' | 'half-open'
 
 export interface SmsProvider {
   readonly name: 'infobip' | 'sandbox'
+  /**
+   * Hands messages over in one HTTP request (messages with the same text, sender and notifyUrl grouped).
+   * Retries `not-sent` retryable failures itself (async-retry, RETRY_* backoff; a Retry-After is waited out as
+   * sent, up to RETRY_AFTER_MAX_MS, whatever RETRY_MAX_DELAY_MS says). A failure whose outcome is `unknown`
+   * is thrown at once, never retried here.
+   * @throws ProviderError (code PROVIDER_ERROR) when Infobip refused the request or the outcome is unknown.
+   * @throws AppError('PROVIDER_UNAVAILABLE', …, { retryAfterMs }) without calling Infobip while the circuit is
+   *   open (or its one half-open probe is out), or while a Retry-After hold longer than RETRY_AFTER_MAX_MS is in force.
+   */
   send: (messages: ProviderMessage[]) => Promise<ProviderSendResponse>
-  /** What the provider knows of these messages (Infobip's message logs), as delivery reports. */
+  /**
+   * What the provider knows of these messages: Infobip's message logs (GET /sms/1/logs, several ids per
+   * request, comma-separated within 2048 characters). Ids it does not show are left out: logs lag behind
+   * acceptance, so a missing id is not proof that the message was not sent. Same errors as `send`.
+   */
   lookup: (messageIds: string[]) => Promise<DeliveryReport[]>
   circuitState: () => CircuitState
+  /**
+   * ms until sending may resume: the rest of an open circuit's reset time, or of a Retry-After hold (a 429
+   * is about the account, so the hold applies to every request); 0 when a request may go now.
+   */
+  pausedForMs: () => number
   close: () => Promise<void>
 }

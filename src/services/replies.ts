@@ -2,9 +2,7 @@ import type { Db } from '../db/schema.js'
 import * as messages from '../db/repositories/messages.js'
 import { newId } from '../domain/ids.js'
 import { analyzeSegments } from '../domain/segments.js'
-import type { Log } from '../logger.js'
 import type { Clock } from './clock.js'
-import type { SendQueue } from './send-queue.js'
 
 export interface SystemReply {
   to: string
@@ -15,10 +13,12 @@ export interface SystemReply {
 }
 
 /**
- * Replies the service owes a person (opt-out and opt-in confirmations, HELP). They skip the compliance
- * gate on purpose: the law allows the one confirmation after an opt-out, even to a suppressed number.
+ * Replies the service owes a person (opt-out and opt-in confirmations, HELP), written to the outbox with the
+ * highest priority (0) and handed over by the dispatcher like everything else, so a confirmation survives a
+ * crash. They skip the compliance gate on purpose: the law allows the one confirmation after an opt-out, even to
+ * a suppressed number (FCC 24-18; CTIA Messaging Principles §5).
  */
-export function createSystemReplies ({ db, clock, queue, log, defaultFrom }: { db: Db, clock: Clock, queue: SendQueue, log: Log, defaultFrom: string | undefined }) {
+export function createSystemReplies ({ db, clock, wake, defaultFrom }: { db: Db, clock: Clock, wake: () => void, defaultFrom: string | undefined }) {
   return {
     async send (reply: SystemReply): Promise<string> {
       const id = newId()
@@ -34,11 +34,11 @@ export function createSystemReplies ({ db, clock, queue, log, defaultFrom }: { d
         segments: segments.segments,
         encoding: segments.encoding,
         decisionReason: reply.reason,
-        createdAt: clock.now().toISOString()
+        createdAt: clock.now().toISOString(),
+        priority: 0,
+        origin: 'reply'
       }])
-      // Recorded first; the queue records the outcome, so nobody needs to wait for it here.
-      queue.submit({ messageId: id, to: reply.to, text: reply.text, ...(from !== undefined ? { from } : {}) })
-        .catch((error: unknown) => log.warn({ messageId: id, code: (error as { code?: string }).code }, 'System reply not sent'))
+      wake()
       return id
     }
   }

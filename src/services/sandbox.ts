@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { Log } from '../logger.js'
-import type { DeliveryReport } from './delivery-reports.js'
-import type { ProviderSendResponse, SmsProvider } from './provider.js'
+import type { DeliveryReport, ProviderSendResponse, SmsProvider } from './provider.js'
 
 const PENDING = { groupId: 1, groupName: 'PENDING', id: 26, name: 'PENDING_ACCEPTED', description: 'Message sent to next instance' }
 const DELIVERED = { groupId: 3, groupName: 'DELIVERED', id: 5, name: 'DELIVERED_TO_HANDSET', description: 'Message delivered to handset' }
@@ -67,6 +66,7 @@ export function createSandboxProvider ({ log, reportDelayMs = 250 }: SandboxOpti
       return messageIds.flatMap((id) => known.has(id) ? [known.get(id)!] : [])
     },
     circuitState: () => 'closed',
+    pausedForMs: () => 0,
     async close () {
       for (const timer of timers) clearTimeout(timer)
       timers.clear()

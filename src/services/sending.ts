@@ -1,18 +1,19 @@
 import { AppError } from '../errors.js'
 import type { Config } from '../config.js'
-import * as messages from '../db/repositories/messages.js'
 import type { Purpose } from '../db/repositories/messages.js'
 import { newId } from '../domain/ids.js'
-import { isPendingGroup, statusFromProvider } from '../domain/message-status.js'
-import { parsePhone } from '../domain/phone.js'
+import { isPendingGroup, providerStatusByName, statusFromProvider } from '../domain/message-status.js'
+import { mustReadPhoneNumber } from '../domain/phone.js'
 import type { Log } from '../logger.js'
 import { maskPhone } from '../logger.js'
 import type { Clock } from './clock.js'
 import type { Compliance } from './compliance.js'
-import { ProviderError } from './infobip.js'
-import type { ProviderMessage, ProviderSendResponse } from './provider.js'
-import type { SendQueue, SendQueueHooks } from './send-queue.js'
-import type { Db } from '../db/schema.js'
+import type { ProviderSendResponse } from './provider.js'
+import type { OutboxRow } from '../db/repositories/outbox.js'
+import type { Dispatcher, HandoverResult } from './dispatcher.js'
+import type { MessageAnswer } from './idempotency.js'
+import * as messages from '../db/repositories/messages.js'
+import type { Db, MessageOrigin } from '../db/schema.js'
 
 export interface SendRequest {
   destinationNumber: string
@@ -38,7 +39,8 @@ export interface SendingOptions {
   config: Config
   clock: Clock
   compliance: Compliance
-  queue: SendQueue
+  dispatcher: Dispatcher
+  db: Db
   log: Log
 }
 
@@ -47,101 +49,115 @@ export function notifyUrl (config: Config): string | undefined {
   return `${config.publicBaseUrl}/webhooks/infobip/delivery-reports?token=${encodeURIComponent(config.webhookSecret)}`
 }
 
-/** The outcome the send queue hands back, turned into what the message record keeps. */
-export function outcomeFor (id: string, result: { bulkId: string | undefined, entry: ProviderSendResponse['messages'][number] } | null, error: unknown, at: string): messages.SendOutcome {
-  if (result !== null) {
-    return {
-      id,
-      status: statusFromProvider(result.entry.status),
-      infobipMessageId: result.entry.messageId,
-      bulkId: result.bulkId ?? null,
-      providerStatus: result.entry.status.name,
-      error: null,
-      at
-    }
-  }
-  const failure = error instanceof AppError ? error : null
-  return {
-    id,
-    status: 'failed',
-    infobipMessageId: null,
-    bulkId: null,
-    providerStatus: null,
-    error: {
-      code: failure?.code ?? 'INTERNAL',
-      name: error instanceof ProviderError ? error.providerCode : null,
-      description: failure?.message ?? 'Unexpected failure while sending',
-      permanent: error instanceof ProviderError ? !error.retryable : null
-    },
-    at
-  }
-}
-
-export function createSendingService ({ config, clock, compliance, queue, log }: SendingOptions) {
-  const callbackUrl = notifyUrl(config)
-
-  /** POST /send-sms: validate, decide, record, then hand to the provider and wait for its answer. */
-  async function sendSingle (request: SendRequest): Promise<SendResponse> {
-    const phone = parsePhone(request.destinationNumber)
-    if (!phone.ok) throw new AppError('INVALID_PHONE_NUMBER', `destinationNumber ${phone.reason}`)
+export function createSendingService ({ config, clock, compliance, dispatcher, db, log }: SendingOptions) {
+  // Long enough for a hand-over that timed out to be looked up in Infobip's logs (ms).
+  const maxWaitMs = 2 * config.provider.timeoutMs + 2000
+  /**
+   * POST /send-sms: validate, decide and record the message already leased to this instance's dispatcher (one
+   * transaction), then wait for the dispatcher to hand it over and for Infobip's answer.
+   */
+  async function sendSingle (request: SendRequest, messageId?: string, source: { origin: MessageOrigin, note: string } = { origin: 'api', note: '' }): Promise<SendResponse> {
+    const phone = mustReadPhoneNumber(request.destinationNumber, 'destinationNumber', { defaultCountry: config.defaultCountry, use: 'recipient' })
+    if (phone.note !== null) log.info({ to: maskPhone(phone.e164), basis: phone.basis, why: phone.note }, 'Number accepted although the number library does not list it')
     const purpose = request.purpose ?? 'marketing'
-    const id = newId()
+    const id = messageId ?? newId()
     const now = clock.now()
     const senderId = request.senderId ?? config.senderId ?? null
 
-    const { decision, segments, encoding } = await compliance.admit({ id, to: phone.e164, text: request.message, purpose, senderId, now })
+    const { decision, segments, encoding, contactId } = await compliance.admit({ id, to: phone.e164, text: request.message, purpose, senderId, now, lease: dispatcher.leaseFor(), origin: source.origin, ...(source.note !== '' ? { note: source.note } : {}) })
     if (decision.outcome !== 'allow') {
       log.info({ messageId: id, to: maskPhone(phone.e164), code: decision.code }, 'Send refused by compliance gate')
       throw new AppError(decision.code, decision.reason, {
         messageId: id,
-        ...(decision.outcome === 'defer' ? { nextAllowedAt: decision.nextAllowedAt.toISOString() } : {})
+        ...('nextAllowedAt' in decision ? { nextAllowedAt: decision.nextAllowedAt.toISOString() } : {})
       })
     }
 
-    const providerMessage: ProviderMessage = {
-      messageId: id,
+    const at = now.toISOString()
+    const row: OutboxRow = {
+      id,
       to: phone.e164,
       text: decision.text,
-      ...(senderId !== null ? { from: senderId } : {}),
-      ...(callbackUrl !== undefined ? { notifyUrl: callbackUrl } : {})
+      senderId,
+      purpose,
+      origin: source.origin,
+      campaignId: null,
+      contactId,
+      validUntil: null,
+      dueAt: at,
+      attemptedAt: at,
+      attempts: 1,
+      outcomeUnknownSince: null
     }
-    let result
+    let result: HandoverResult | null
     try {
-      result = await queue.submit(providerMessage)
+      result = await waitAtMost(dispatcher.submitLeased(row), maxWaitMs)
     } catch (error) {
       log.warn({ messageId: id, to: maskPhone(phone.e164), code: (error as AppError).code }, 'Send failed')
       throw error instanceof AppError ? error.withDetails({ messageId: id }) : error
     }
-    const infobipResponse: ProviderSendResponse = { ...(result.bulkId !== undefined ? { bulkId: result.bulkId } : {}), messages: [result.entry] }
-    const pending = isPendingGroup(result.entry.status)
-    return {
-      statusCode: pending ? 202 : 200,
-      body: {
-        message: pending ? 'SMS accepted for delivery.' : 'SMS processed by Infobip, check response status details.',
-        id,
-        status: statusFromProvider(result.entry.status),
-        to: phone.e164,
-        segments,
-        encoding,
-        infobipResponse
+    if (result === null) {
+      // Infobip's answer is still being confirmed (a timeout is being resolved through its message logs): the
+      // message is in the outbox and will be recorded exactly once; GET /messages/:id tells the outcome.
+      dispatcher.forget(id)
+      return {
+        statusCode: 202,
+        body: { message: 'SMS handed to Infobip; its acceptance is being confirmed. Check GET /messages/{id}.', id, status: 'sending', to: phone.e164, segments, encoding, infobipResponse: { messages: [] } }
+      }
+    }
+    return responseFor(id, phone.e164, segments, encoding, result)
+  }
+
+  /**
+   * The answer a repeated Idempotency-Key gets when its first request did not live to answer (a crash): built
+   * from the message's record — in flight, never handed over, or settled (Infobip's status as recorded).
+   */
+  async function answerFor (id: string): Promise<MessageAnswer> {
+    const message = await messages.findMessage(db, id)
+    if (message === null) return null
+    switch (message.status) {
+      case 'queued': case 'deferred': case 'sending': return 'in-flight'
+      case 'suppressed': case 'cancelled': return 'not-sent'
+      case 'failed':
+        if (message.error?.code !== 'PROVIDER_ERROR') return 'not-sent'
+        return { statusCode: 502, body: { statusCode: 502, error: 'Bad Gateway', code: 'PROVIDER_ERROR', message: message.error.description ?? 'Infobip refused the message', messageId: id } }
+      default: {
+        const status = providerStatusByName(message.providerStatus, message.status)
+        return responseFor(id, message.to, message.segments, message.encoding, {
+          bulkId: message.bulkId ?? undefined,
+          entry: { to: message.to.replace(/^\+/, ''), messageId: message.infobipMessageId ?? id, status }
+        })
       }
     }
   }
 
-  return { sendSingle }
+  return { sendSingle, answerFor }
 }
 
-export type SendingService = ReturnType<typeof createSendingService>
-
-/** The send queue's bookkeeping: mark messages sending before the provider call, record outcomes after. */
-export function createSendRecorder ({ db, clock }: { db: Db, clock: Clock }): SendQueueHooks {
+function responseFor (id: string, to: string, segments: number, encoding: string, result: HandoverResult): SendResponse {
+  const infobipResponse: ProviderSendResponse = { ...(result.bulkId !== undefined ? { bulkId: result.bulkId } : {}), messages: [result.entry] }
+  const pending = isPendingGroup(result.entry.status)
   return {
-    beforeSend: async (batch) => await messages.markSending(db, batch.map((m) => m.messageId), clock.now().toISOString()),
-    afterSend: async (outcomes) => {
-      const at = clock.now().toISOString()
-      await messages.recordSendOutcomes(db, outcomes
-        .filter((o) => !(o.error instanceof AppError && o.error.code === 'RECIPIENT_OPTED_OUT'))
-        .map((o) => outcomeFor(o.message.messageId, o.result, o.error, at)))
+    statusCode: pending ? 202 : 200,
+    body: {
+      message: pending ? 'SMS accepted for delivery.' : 'SMS processed by Infobip, check response status details.',
+      id,
+      status: statusFromProvider(result.entry.status),
+      to,
+      segments,
+      encoding,
+      infobipResponse
     }
   }
 }
+
+async function waitAtMost<T> (work: Promise<T>, ms: number): Promise<T | null> {
+  let timer: NodeJS.Timeout | undefined
+  try {
+    return await Promise.race([work, new Promise<null>((resolve) => { timer = setTimeout(() => resolve(null), ms) })])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+export type SendingService = ReturnType<typeof createSendingService>

@@ -7,7 +7,7 @@ const policy: Policy = {
   defaultTimeZone: 'America/New_York',
   optOutFooter: 'Reply STOP to opt out.'
 }
-const consenting: RecipientFacts = { suppressed: false, consent: 'opt_in', timezone: null, recentMarketing: 0 }
+const consenting: RecipientFacts = { suppressed: false, consent: 'opt_in', timezone: null, recentMarketing: 0, recentMarketingOldestAt: null }
 // Monday 2026-06-15 16:00 UTC: noon in New York, 09:00 in Los Angeles.
 const noon = new Date('2026-06-15T16:00:00.000Z')
 const marketing = (to: string, now = noon, text = 'Sale today'): Request => ({ to, text, purpose: 'marketing', now })
@@ -35,6 +35,16 @@ describe('decide', () => {
   it('names the next allowed moment: 08:00 EDT the next morning', () => {
     const decision = decide(marketing('+12125550123', new Date('2026-06-16T03:00:00.000Z')), consenting, policy)
     expect(decision).toMatchObject({ outcome: 'defer', code: 'QUIET_HOURS', nextAllowedAt: new Date('2026-06-16T12:00:00.000Z') })
+  })
+
+  it('names when the frequency cap lets the next message go: the oldest counted one leaves the 24 h window', () => {
+    const facts = { ...consenting, recentMarketing: 3, recentMarketingOldestAt: '2026-06-15T09:30:00.000Z' }
+    expect(decide(marketing('+13055550123'), facts, policy)).toEqual({
+      outcome: 'block',
+      code: 'FREQUENCY_CAP',
+      reason: 'At most 3 marketing messages per 24 h may go to numbers in FL',
+      nextAllowedAt: new Date('2026-06-16T09:30:00.000Z')
+    })
   })
 
   it('appends the footer to marketing only, and only once', () => {

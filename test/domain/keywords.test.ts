@@ -206,3 +206,88 @@ describe('classifyInbound: help', () => {
     expect(classifyInbound(text)).toEqual(expected)
   })
 })
+
+const FOOTER = 'Reply STOP to opt out.'
+const OUR_MESSAGE = 'Our Brand: Summer sale… 30% off everything until Sunday. Reply STOP to opt out.'
+const frOut = (keyword: string): KeywordMatch => ({ intent: 'opt_out', keyword, language: 'fr' })
+const frHelp: KeywordMatch = { intent: 'help', keyword: 'AIDE', language: 'fr' }
+
+describe('classifyInbound: Canadian French, Spanish, reactions and quotes (both ways)', () => {
+  it.each<[string, KeywordMatch]>([
+    // ---- Canadian French keywords (CWTA): opt-out and help, replied to in French
+    ['ARRÊT', frOut('ARRET')],
+    ['ARRET', frOut('ARRET')],
+    ['arrêt', frOut('ARRET')],
+    ['Arrêt.', frOut('ARRET')],
+    ['ARRÊT SVP', frOut('ARRET')],
+    ["Arrêt s'il vous plaît", frOut('ARRET')],
+    ['arret merci', frOut('ARRET')],
+    ['Arrêtez', frOut('ARRET')],
+    ["Arrêtez de m'envoyer des messages", frOut('REVOCATION')],
+    ['Désabonnez-moi', frOut('REVOCATION')],
+    ['je veux me désabonner', frOut('REVOCATION')],
+    ['Plus de messages svp', frOut('REVOCATION')],
+    ["Ne m'envoyez plus rien", frOut('REVOCATION')],
+    ['AIDE', frHelp],
+    ['Aide', frHelp],
+    ['aide svp', frHelp],
+    ['AIDE?', frHelp],
+    ['Aidez-moi', frHelp],
+    // not French keywords
+    ['Prochain arrêt?', none],
+    ["C'est où l'arrêt d'autobus?", none],
+    ["J'ai besoin d'aide pour ma commande", none],
+    ['Merci beaucoup!', none],
+    // ---- Spanish, alone and with "por favor"
+    ['PARAR', out('REVOCATION')],
+    ['Parar por favor', out('REVOCATION')],
+    ['ALTO', out('REVOCATION')],
+    ['Alto por favor', out('REVOCATION')],
+    ['alto por favor!!', out('REVOCATION')],
+    ['Por favor alto', out('REVOCATION')],
+    ['CANCELAR por favor', out('REVOCATION')],
+    ['No más por favor', out('REVOCATION')],
+    ['Para', out('REVOCATION')],
+    ['Paren ya', out('REVOCATION')],
+    ['no quiero más mensajes', out('REVOCATION')],
+    // not Spanish opt-outs
+    ['El precio es muy alto', none],
+    ['¿Está abierto para mañana?', none],
+    ['Alto Palermo tiene la oferta?', none],
+    ['Gracias por la oferta', none],
+    // ---- reactions quote our message, footer and all: never an opt-out
+    [`Liked “${OUR_MESSAGE}”`, none],
+    [`Loved “${OUR_MESSAGE}”`, none],
+    [`Laughed at “${OUR_MESSAGE}”`, none],
+    [`Emphasized “${OUR_MESSAGE}”`, none],
+    [`Questioned “${OUR_MESSAGE}”`, none],
+    [`Disliked “${OUR_MESSAGE}”`, none],
+    [`Liked "${OUR_MESSAGE}"`, none],
+    [`Reacted 👍 to "${OUR_MESSAGE}"`, none],
+    [`Reacted ❤️ to “${OUR_MESSAGE}”`, none],
+    [`Removed a heart from “${OUR_MESSAGE}”`, none],
+    [`A aimé « ${OUR_MESSAGE} »`, none],
+    [`Le gustó “${OUR_MESSAGE}”`, none],
+    ['Liked “STOP”', none],
+    // ---- our message quoted back, and our footer pasted back
+    [`"${OUR_MESSAGE}" What time do you open on Sunday?`, none],
+    [`> ${OUR_MESSAGE}\nDo you have it in blue?`, none],
+    [`${OUR_MESSAGE} Is this online too?`, none],
+    [`“${OUR_MESSAGE}”`, none],
+    // ---- a person's own STOP still is one, quote or not
+    [`STOP "${OUR_MESSAGE}"`, out('STOP')],
+    [`Please stop texting me. “${OUR_MESSAGE}”`, out('STOP')],
+    [`> ${OUR_MESSAGE}\nSTOP`, out('STOP')],
+    [`Liked “${OUR_MESSAGE}” but stop texting me`, out('STOP')],
+    ['I said "STOP"', out('STOP')],
+    ['STOP already, I never signed up for this', out('STOP')],
+    [FOOTER, out('STOP')],
+    // ---- exact-match keywords still win
+    ['"STOP"', out('STOP')],
+    ['“Stop”', out('STOP')],
+    ['« ARRÊT »', frOut('ARRET')],
+    ['"HELP"', help('HELP')]
+  ])('%j -> %j', (text, expected) => {
+    expect(classifyInbound(text, { ownText: [FOOTER] })).toEqual(expected)
+  })
+})

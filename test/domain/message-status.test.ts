@@ -1,13 +1,19 @@
 import { describe, expect, it } from 'vitest'
 import {
   canTransition,
+  isDuplicateRejection,
   isFinal,
   isPendingGroup,
   MESSAGE_STATUSES,
   providerProgress,
+  settle,
   statusFromProvider,
+  UNRESOLVED_FAILURE_CODES,
   type MessageStatus,
-  type ProviderStatusLike
+  type ProviderStatusLike,
+  type RecordedStatus,
+  type Settlement,
+  type StatusEvidence
 } from '../../src/domain/message-status.js'
 
 const FINAL: MessageStatus[] = ['delivered', 'undeliverable', 'expired', 'rejected', 'failed', 'suppressed', 'cancelled']
@@ -151,5 +157,101 @@ describe('providerProgress', () => {
 
   it.each(rows)('%s → %s', (_label, status, progress) => {
     expect(providerProgress(status)).toBe(progress)
+  })
+})
+
+describe('isDuplicateRejection', () => {
+  it.each([
+    [{ groupId: 5, groupName: 'REJECTED', id: 23, name: 'REJECTED_DUPLICATE_MESSAGE_ID' }, true],
+    [{ groupId: 5, id: 23 }, true],
+    [{ groupName: 'REJECTED', id: 23 }, true],
+    [{ name: 'REJECTED_DUPLICATE_MESSAGE_ID' }, true],
+    [{ groupId: 5, groupName: 'REJECTED', id: 6, name: 'REJECTED_NETWORK' }, false],
+    [{ groupId: 1, groupName: 'PENDING', id: 23, name: 'PENDING_SOMETHING' }, false],
+    [undefined, false]
+  ] as Array<[ProviderStatusLike | undefined, boolean]>)('%j → %s', (status, expected) => {
+    expect(isDuplicateRejection(status)).toBe(expected)
+  })
+})
+
+describe('settle (the status lattice)', () => {
+  const PENDING = { groupId: 1, groupName: 'PENDING', id: 26, name: 'PENDING_ACCEPTED' }
+  const ENROUTE = { groupId: 1, groupName: 'PENDING', id: 7, name: 'PENDING_ENROUTE' }
+  const TO_OPERATOR = { groupId: 3, groupName: 'DELIVERED', id: 2, name: 'DELIVERED_TO_OPERATOR' }
+  const DELIVERED = { groupId: 3, groupName: 'DELIVERED', id: 5, name: 'DELIVERED_TO_HANDSET' }
+  const UNDELIVERABLE = { groupId: 2, groupName: 'UNDELIVERABLE', id: 9, name: 'UNDELIVERABLE_NOT_DELIVERED' }
+  const EXPIRED = { groupId: 4, groupName: 'EXPIRED', id: 15, name: 'EXPIRED_EXPIRED' }
+  const REJECTED = { groupId: 5, groupName: 'REJECTED', id: 6, name: 'REJECTED_NETWORK' }
+  const DUPLICATE = { groupId: 5, groupName: 'REJECTED', id: 23, name: 'REJECTED_DUPLICATE_MESSAGE_ID' }
+  const UNREADABLE = { groupId: 9, groupName: 'MARTIAN', id: 1, name: 'WHO_KNOWS' }
+
+  const at = (status: MessageStatus, errorCode: string | null = null, providerStatus: string | null = null): RecordedStatus => ({ status, providerStatus, errorCode })
+  const infobip = (status: ProviderStatusLike): StatusEvidence => ({ from: 'provider', status })
+  const ours = (status: MessageStatus): StatusEvidence => ({ from: 'service', status })
+  const goes = (status: MessageStatus, statusOnly = false): Settlement => ({ apply: true, status, statusOnly })
+  const stays = (reason: 'final' | 'backwards' | 'no-news' | 'duplicate'): Settlement => ({ apply: false, reason })
+
+  const rows: Array<[label: string, current: RecordedStatus, evidence: StatusEvidence, expected: Settlement]> = [
+    // Infobip's word moves a message forward.
+    ['send answer PENDING on a message being sent', at('sending'), infobip(PENDING), goes('accepted')],
+    ['send answer REJECTED on a message being sent', at('sending'), infobip(REJECTED), goes('rejected')],
+    ['report DELIVERED on an accepted message', at('accepted', null, 'PENDING_ACCEPTED'), infobip(DELIVERED), goes('delivered')],
+    ['report overtaking the send answer', at('sending'), infobip(DELIVERED), goes('delivered')],
+    ['report on a message still queued (a crash requeued it)', at('queued'), infobip(PENDING), goes('accepted')],
+    ['DELIVERED_TO_OPERATOR after PENDING', at('accepted', null, 'PENDING_ACCEPTED'), infobip(TO_OPERATOR), goes('accepted')],
+    ['DELIVERED after DELIVERED_TO_OPERATOR', at('accepted', null, 'DELIVERED_TO_OPERATOR'), infobip(DELIVERED), goes('delivered')],
+    ['an unreadable status while sending', at('sending'), infobip(UNREADABLE), goes('failed')],
+    // Nothing moves backwards or out of a final status.
+    ['a repeated PENDING', at('accepted', null, 'PENDING_ACCEPTED'), infobip(ENROUTE), stays('no-news')],
+    ['a late PENDING after DELIVERED_TO_OPERATOR', at('accepted', null, 'DELIVERED_TO_OPERATOR'), infobip(PENDING), stays('no-news')],
+    ['a late PENDING after DELIVERED', at('delivered', null, 'DELIVERED_TO_HANDSET'), infobip(PENDING), stays('final')],
+    ['UNDELIVERABLE after DELIVERED', at('delivered', null, 'DELIVERED_TO_HANDSET'), infobip(UNDELIVERABLE), stays('final')],
+    ['DELIVERED after EXPIRED from Infobip', at('expired', 'HANDSET_ERRORS', 'EXPIRED_EXPIRED'), infobip(DELIVERED), stays('final')],
+    ['DELIVERED after REJECTED from Infobip', at('rejected', null, 'REJECTED_NETWORK'), infobip(DELIVERED), stays('final')],
+    ['DELIVERED after our definitive failure (Infobip refused the request)', at('failed', 'PROVIDER_ERROR'), infobip(DELIVERED), stays('final')],
+    ['DELIVERED after an opt-out stopped it', at('suppressed'), infobip(DELIVERED), stays('final')],
+    ['DELIVERED after a cancel', at('cancelled'), infobip(DELIVERED), stays('final')],
+    // A failure concluded for lack of knowledge is settled by Infobip's word.
+    ['DELIVERED after OUTCOME_UNKNOWN', at('failed', 'OUTCOME_UNKNOWN'), infobip(DELIVERED), goes('delivered')],
+    ['PENDING after NOT_SENT (the log lagged)', at('failed', 'NOT_SENT'), infobip(PENDING), goes('accepted')],
+    ['UNDELIVERABLE after INTERRUPTED', at('failed', 'INTERRUPTED'), infobip(UNDELIVERABLE), goes('undeliverable')],
+    ['REJECTED after OUTCOME_UNKNOWN', at('failed', 'OUTCOME_UNKNOWN'), infobip(REJECTED), goes('rejected')],
+    ['DELIVERED after an expiry concluded because the logs did not show it', at('expired', 'NOT_SENT'), infobip(DELIVERED), goes('delivered')],
+    ['an unreadable status after OUTCOME_UNKNOWN', at('failed', 'OUTCOME_UNKNOWN'), infobip(UNREADABLE), stays('no-news')],
+    // A duplicate-id rejection proves the first hand-over and never overwrites it.
+    ['duplicate answer on a re-send whose first outcome was unknown', at('sending'), infobip(DUPLICATE), goes('accepted', true)],
+    ['duplicate answer after OUTCOME_UNKNOWN', at('failed', 'OUTCOME_UNKNOWN'), infobip(DUPLICATE), goes('accepted', true)],
+    ['duplicate report on an accepted message', at('accepted', null, 'PENDING_ACCEPTED'), infobip(DUPLICATE), stays('duplicate')],
+    ['duplicate report after DELIVERED', at('delivered', null, 'DELIVERED_TO_HANDSET'), infobip(DUPLICATE), stays('duplicate')],
+    ['duplicate report after UNDELIVERABLE', at('undeliverable', 'HANDSET_ERRORS', 'UNDELIVERABLE_NOT_DELIVERED'), infobip(DUPLICATE), stays('duplicate')],
+    ['duplicate report after our definitive failure', at('failed', 'PROVIDER_ERROR'), infobip(DUPLICATE), stays('duplicate')],
+    // The service's own conclusions apply only while the message is in flight.
+    ['our failure while sending', at('sending'), ours('failed'), goes('failed')],
+    ['our expiry while queued', at('queued'), ours('expired'), goes('expired')],
+    ['a suppression while deferred', at('deferred'), ours('suppressed'), goes('suppressed')],
+    ['our failure after Infobip accepted it', at('accepted', null, 'PENDING_ACCEPTED'), ours('failed'), stays('backwards')],
+    ['our failure after DELIVERED', at('delivered'), ours('failed'), stays('final')],
+    ['a cancel after OUTCOME_UNKNOWN', at('failed', 'OUTCOME_UNKNOWN'), ours('cancelled'), stays('final')],
+    ['queued again while sending', at('sending'), ours('queued'), stays('backwards')]
+  ]
+
+  it.each(rows)('%s', (_label, current, evidence, expected) => {
+    expect(settle(current, evidence)).toEqual(expected)
+  })
+
+  it('never leaves a provider-final status, whatever Infobip says next', () => {
+    const evidence = [PENDING, ENROUTE, TO_OPERATOR, DELIVERED, UNDELIVERABLE, EXPIRED, REJECTED, DUPLICATE, UNREADABLE]
+    for (const status of ['delivered', 'undeliverable', 'expired', 'rejected'] as const) {
+      for (const next of evidence) expect(settle(at(status, null, 'X'), infobip(next)).apply, `${status} ← ${next.name}`).toBe(false)
+    }
+  })
+
+  it('never records a duplicate-id rejection as the message\'s status', () => {
+    for (const status of MESSAGE_STATUSES) {
+      for (const errorCode of [null, ...UNRESOLVED_FAILURE_CODES, 'PROVIDER_ERROR']) {
+        const decision = settle(at(status, errorCode), infobip(DUPLICATE))
+        if (decision.apply) expect(decision, `${status}/${String(errorCode)}`).toEqual(goes('accepted', true))
+      }
+    }
   })
 })

@@ -168,7 +168,13 @@ describe('compliance gate on POST /send-sms', () => {
       ctx.clock.set(new Date(DAYTIME.getTime() + 4 * 60_000))
       const fourth = await sendSms(ctx, number, 'Offer 4')
       expect(fourth.statusCode).toBe(422)
-      expect(fourth.json()).toMatchObject({ statusCode: 422, code: 'FREQUENCY_CAP', messageId: expect.any(String) })
+      // The fourth may go once the first of the three (sent at +1 min) is 24 h old.
+      expect(fourth.json()).toMatchObject({
+        statusCode: 422,
+        code: 'FREQUENCY_CAP',
+        messageId: expect.any(String),
+        nextAllowedAt: new Date(DAYTIME.getTime() + 60_000 + 24 * HOUR).toISOString()
+      })
       expect(textsReceivedBy(number)).toHaveLength(3)
       expect((await messagesTo(ctx, number))[0]).toMatchObject({ text: 'Offer 4', status: 'suppressed', decisionReason: expect.stringMatching(/^FREQUENCY_CAP/) })
 
@@ -182,7 +188,10 @@ describe('compliance gate on POST /send-sms', () => {
       expect((await sendSms(ctx, number, 'Offer 5')).statusCode).toBe(202)
       // Two of the earlier three are still inside the window: with this one that makes three again.
       ctx.clock.set(new Date(DAYTIME.getTime() + 60_000 + 24 * HOUR + 2000))
-      expect((await sendSms(ctx, number, 'Offer 6')).json()).toMatchObject({ code: 'FREQUENCY_CAP' })
+      expect((await sendSms(ctx, number, 'Offer 6')).json()).toMatchObject({
+        code: 'FREQUENCY_CAP',
+        nextAllowedAt: new Date(DAYTIME.getTime() + 2 * 60_000 + 24 * HOUR).toISOString()
+      })
       // A day after the last of them, the number may get three more.
       ctx.clock.set(new Date(DAYTIME.getTime() + 48 * HOUR + 2 * 60_000))
       for (let i = 7; i <= 9; i++) expect((await sendSms(ctx, number, `Offer ${i}`)).statusCode).toBe(202)
@@ -250,7 +259,8 @@ describe('compliance gate on POST /send-sms', () => {
       const before = {
         allow: await metricValue('allow', 'none'),
         noConsent: await metricValue('block', 'NO_CONSENT'),
-        quiet: await metricValue('defer', 'QUIET_HOURS'),
+        quietRefused: await metricValue('block', 'QUIET_HOURS'),
+        quietDeferred: await metricValue('defer', 'QUIET_HOURS'),
         optedOut: await metricValue('block', 'RECIPIENT_OPTED_OUT')
       }
       const number = '+12122347060'
@@ -266,7 +276,9 @@ describe('compliance gate on POST /send-sms', () => {
 
       expect(await metricValue('allow', 'none')).toBe(before.allow + 1)
       expect(await metricValue('block', 'NO_CONSENT')).toBe(before.noConsent + 2)
-      expect(await metricValue('defer', 'QUIET_HOURS')).toBe(before.quiet + 1)
+      // A direct send outside the window is refused (status suppressed): counted as a block, not a deferral.
+      expect(await metricValue('block', 'QUIET_HOURS')).toBe(before.quietRefused + 1)
+      expect(await metricValue('defer', 'QUIET_HOURS')).toBe(before.quietDeferred)
       expect(await metricValue('block', 'RECIPIENT_OPTED_OUT')).toBe(before.optedOut + 1)
       const text = (await ctx.app.inject({ method: 'GET', url: '/metrics' })).body
       expect(text).toContain('# TYPE sms_compliance_decisions_total counter')

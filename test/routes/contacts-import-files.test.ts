@@ -198,6 +198,10 @@ describe('POST /contacts/import: files as spreadsheets write them', () => {
     expect(twoPhones.json()).toMatchObject({ message: 'Columns 1 ("Phone") and 2 ("Mobile") all hold phoneNumber: keep one of them' })
     const empty = await importBody(ctx, '\uFEFF\r\n\r\n')
     expect(empty.statusCode).toBe(400)
+    // Nothing sent at all, not even a Content-Type (found by the fuzz test: it was a 500).
+    const nothing = await ctx.app.inject({ method: 'POST', url: '/contacts/import', headers: ctx.headers })
+    expect(nothing.statusCode).toBe(400)
+    expect(nothing.json()).toMatchObject({ code: 'BAD_REQUEST', message: expect.stringContaining('The CSV is empty') })
     for (const number of ['+12122346041', '+12122346042', '+12122346044']) expect(await contactByNumber(ctx, number)).toBeUndefined()
   })
 })

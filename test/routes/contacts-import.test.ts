@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Contact } from '../../src/db/repositories/contacts.js'
 import type { ImportReport } from '../../src/services/contacts.js'
-import { consentEvents, sendSms } from '../support/api.js'
+import { API_KEY_LABEL, consentEvents, sendSms } from '../support/api.js'
 import { startTestApp, type TestContext } from '../support/app.js'
 
 const NOW = '2026-06-15T16:00:00.000Z'
@@ -63,9 +63,13 @@ describe('POST /contacts/import', () => {
       type: 'opt_in',
       source: 'web_form',
       text: DISCLOSURE,
-      ip: '127.0.0.1',
-      userAgent: 'CRM-Export/3.0',
-      occurredAt: '2026-06-10T12:00:00.000Z'
+      // The uploader's address and client are not the subscriber's evidence: the row gave none.
+      ip: null,
+      userAgent: null,
+      occurredAt: '2026-06-10T12:00:00.000Z',
+      recordedBy: API_KEY_LABEL,
+      requestId: response.headers['x-request-id'],
+      fileName: null
     })])
 
     const bob = await contactByNumber('+12122346002')

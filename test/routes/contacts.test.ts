@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Contact } from '../../src/db/repositories/contacts.js'
-import { consentEvents, postInbound, sendSms } from '../support/api.js'
+import { API_KEY_LABEL, consentEvents, postInbound, sendSms } from '../support/api.js'
 import { addConsentingContact, startTestApp, type TestContext } from '../support/app.js'
 
 const NOW = '2026-06-15T16:00:00.000Z'
@@ -66,7 +66,10 @@ describe('contacts and consent', () => {
         userAgent: 'Mozilla/5.0',
         keyword: null,
         occurredAt: NOW,
-        recordedAt: NOW
+        recordedAt: NOW,
+        recordedBy: API_KEY_LABEL,
+        requestId: response.headers['x-request-id'],
+        fileName: null
       }])
     })
 
@@ -94,7 +97,9 @@ describe('contacts and consent', () => {
       expect(fake.json()).toMatchObject({ statusCode: 400, error: 'Bad Request', code: 'INVALID_PHONE_NUMBER' })
       const letters = await post('/contacts', { phoneNumber: 'call me maybe' })
       expect(letters.statusCode).toBe(400)
-      expect(letters.json()).toMatchObject({ statusCode: 400, code: 'FST_ERR_VALIDATION' })
+      expect(letters.json()).toMatchObject({ statusCode: 400, code: 'INVALID_PHONE_NUMBER', message: 'phoneNumber contains letters ("call"): write the number in digits, with + and the country code' })
+      const tooLong = await post('/contacts', { phoneNumber: '1'.repeat(33) })
+      expect(tooLong.json()).toMatchObject({ statusCode: 400, code: 'FST_ERR_VALIDATION', message: 'body/phoneNumber must NOT have more than 32 characters' })
     })
 
     it('refuses an unknown time zone with 400 INVALID_TIME_ZONE', async () => {
@@ -262,7 +267,10 @@ describe('contacts and consent', () => {
         userAgent: 'Kiosk/2.1',
         keyword: null,
         occurredAt: '2026-06-14T10:00:00.000Z',
-        recordedAt: NOW
+        recordedAt: NOW,
+        recordedBy: API_KEY_LABEL,
+        requestId: response.headers['x-request-id'],
+        fileName: null
       })
       expect((await get(`/contacts/${contact.id}`)).json<Contact>().subscribed).toBe(true)
       expect(await consentEvents(ctx, contact.id)).toEqual([response.json()])
@@ -328,7 +336,10 @@ describe('contacts and consent', () => {
         userAgent: null,
         keyword: null,
         occurredAt: NOW,
-        recordedAt: NOW
+        recordedAt: NOW,
+        recordedBy: API_KEY_LABEL,
+        requestId: response.headers['x-request-id'],
+        fileName: null
       })
       expect((await get(`/contacts/${contact.id}`)).json<Contact>().subscribed).toBe(false)
 
@@ -443,7 +454,9 @@ describe('contacts and consent', () => {
       const gone = await get(`/contacts/${contact.id}`)
       expect(gone.statusCode).toBe(404)
       expect(gone.json()).toMatchObject({ code: 'NOT_FOUND' })
-      expect((await get(`/contacts/${contact.id}/consent-events`)).statusCode).toBe(404)
+      // The trail is kept: still readable under the erased contact's id and by number.
+      expect(await consentEvents(ctx, contact.id)).toEqual(before)
+      expect((await get('/consent-events?phoneNumber=%2B12122345650')).json()).toEqual({ items: before, nextCursor: null })
       expect((await get('/contacts?tag=gdpr')).json()).toEqual({ items: [], nextCursor: null })
       const again = await ctx.app.inject({ method: 'DELETE', url: `/contacts/${contact.id}`, headers: ctx.headers })
       expect(again.statusCode).toBe(404)

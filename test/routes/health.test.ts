@@ -65,7 +65,7 @@ describe('health, readiness, metrics and docs', () => {
     it('answers 200 with the database and provider checks', async () => {
       const response = await ctx.app.inject({ method: 'GET', url: '/health/ready' })
       expect(response.statusCode).toBe(200)
-      expect(response.json()).toEqual({ status: 'ok', checks: { database: 'ok', provider: 'closed', shuttingDown: false } })
+      expect(response.json()).toEqual({ status: 'ok', checks: { database: 'ok', provider: 'closed', dispatcher: 'running', shuttingDown: false } })
     })
   })
 
@@ -182,15 +182,20 @@ describe('readiness when the database is unreachable', () => {
     const app = await buildApp(config, { database: handle, logStream: new Writable({ write (_chunk, _encoding, callback) { callback() } }) })
     try {
       await app.ready()
+      // Until server.ts starts the workers, the instance cannot send: not ready.
+      const before = await app.inject({ method: 'GET', url: '/health/ready' })
+      expect(before.statusCode).toBe(503)
+      expect(before.json()).toMatchObject({ status: 'unavailable', checks: { dispatcher: 'stopped' } })
+      await app.workers.start()
       expect((await app.inject({ method: 'GET', url: '/health/ready' })).json()).toEqual({
         status: 'ok',
-        checks: { database: 'ok', provider: 'closed', shuttingDown: false }
+        checks: { database: 'ok', provider: 'closed', dispatcher: 'running', shuttingDown: false }
       })
 
       await handle.close()
       const ready = await app.inject({ method: 'GET', url: '/health/ready' })
       expect(ready.statusCode).toBe(503)
-      expect(ready.json()).toEqual({ status: 'unavailable', checks: { database: 'error', provider: 'closed', shuttingDown: false } })
+      expect(ready.json()).toEqual({ status: 'unavailable', checks: { database: 'error', provider: 'closed', dispatcher: 'running', shuttingDown: false } })
       const live = await app.inject({ method: 'GET', url: '/health' })
       expect(live.statusCode).toBe(200)
       expect(live.json()).toMatchObject({ status: 'ok' })

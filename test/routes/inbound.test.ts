@@ -184,17 +184,22 @@ describe('POST /webhooks/infobip/inbound', () => {
       expect((await consentEvents(ctx, created.json<{ id: string }>().id)).map((e) => [e.type, e.keyword])).toEqual([['opt_out', 'STOP']])
     })
 
-    it('cancels a marketing message that is queued but not yet handed to Infobip', async () => {
+    it('stops a marketing message that is admitted but not yet handed to Infobip', async () => {
       const number = '+12125550130'
       await addConsentingContact(ctx, number)
       const before = ctx.fake.sendRequests().length
       // Four slow provider calls take every in-flight slot; the next message waits in the queue.
       ctx.fake.enqueue(...Array.from({ length: 4 }, () => ({ kind: 'delay' as const, ms: 1500, then: { kind: 'ok' as const } })))
-      const blockers = Array.from({ length: 4 }, async (_, i) => await send(`+1917234${String(7000 + i)}`, `Code ${i}`, 'transactional'))
-      await waitFor(() => ctx.fake.sendRequests().length === before + 4, 'four provider calls in flight')
+      const blockers = []
+      for (let i = 0; i < 4; i++) {
+        blockers.push(send(`+1917234${String(7000 + i)}`, `Code ${i}`, 'transactional'))
+        await waitFor(() => ctx.fake.sendRequests().length === before + i + 1, `provider call ${i + 1} in flight`)
+      }
 
       const marketing = send(number, 'Weekend sale starts now')
-      const queued = await waitFor(async () => (await messagesTo(ctx, number)).find((m) => m.status === 'queued'), 'the queued marketing message')
+      // Admitted and leased to the dispatcher, waiting for a free request slot: not handed over yet.
+      const queued = await waitFor(async () => (await messagesTo(ctx, number)).find((m) => m.status === 'sending'), 'the admitted marketing message')
+      expect(receivedBy(number)).toEqual([])
       expect(queued.text).toContain('Weekend sale starts now')
 
       expect((await inbound(number, 'STOP')).statusCode).toBe(200)

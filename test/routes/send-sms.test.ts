@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { getMessage, listMessages, postDeliveryReports, postSendSms, type SendSmsResponse } from '../support/api.js'
-import { API_KEY, WEBHOOK_SECRET, startTestApp, type TestContext } from '../support/app.js'
-import { PENDING_ACCEPTED, type InfobipStatus, type RecordedRequest } from '../support/fake-infobip.js'
+import { API_KEY, DAYTIME, TestClock, WEBHOOK_SECRET, startTestApp, type TestContext } from '../support/app.js'
+import { LOGS_PATH, PENDING_ACCEPTED, type InfobipStatus, type RecordedRequest } from '../support/fake-infobip.js'
 
 const NUMBER = '+14155552671'
 const DIGITS = '14155552671'
@@ -180,8 +180,12 @@ describe('POST /send-sms through the fake Infobip', () => {
   describe('400: invalid requests record nothing and send nothing', () => {
     const cases: Array<[string, object, string, string]> = [
       ['a number that is not a real number', transactional({ destinationNumber: '+1 000 000 0000' }), 'INVALID_PHONE_NUMBER', 'destinationNumber is not a valid phone number for its country'],
-      ['a number with too few digits', transactional({ destinationNumber: '+12' }), 'FST_ERR_VALIDATION', 'body/destinationNumber must NOT have fewer than 6 characters'],
-      ['letters in the number', transactional({ destinationNumber: '+1415555ABCD' }), 'FST_ERR_VALIDATION', 'body/destinationNumber must match pattern "^\\+?[0-9 ()-]{6,19}$"'],
+      ['a number with too few digits', transactional({ destinationNumber: '+12' }), 'INVALID_PHONE_NUMBER', 'destinationNumber has only 2 digits, too few for an international number'],
+      ['letters in the number', transactional({ destinationNumber: '+1415555ABCD' }), 'INVALID_PHONE_NUMBER', 'destinationNumber contains letters ("ABCD"): write the number in digits, with + and the country code'],
+      ['an extension', transactional({ destinationNumber: '+1 415 555 2671 ext. 3' }), 'INVALID_PHONE_NUMBER', 'destinationNumber has an extension ("ext. 3"): a text message reaches the line itself; leave the extension out'],
+      ['a short code', transactional({ destinationNumber: '72727' }), 'INVALID_PHONE_NUMBER', 'destinationNumber has only 5 digits: short codes and incomplete numbers cannot be used; write the full number with + and the country code'],
+      ['an empty number', transactional({ destinationNumber: '' }), 'FST_ERR_VALIDATION', 'body/destinationNumber must NOT have fewer than 1 characters'],
+      ['a number longer than 32 characters', transactional({ destinationNumber: '+'.padEnd(33, '1') }), 'FST_ERR_VALIDATION', 'body/destinationNumber must NOT have more than 32 characters'],
       ['a missing number', { message: 'hello', purpose: 'transactional' }, 'FST_ERR_VALIDATION', "body must have required property 'destinationNumber'"],
       ['an empty message', transactional({ message: '' }), 'FST_ERR_VALIDATION', 'body/message must NOT have fewer than 1 characters'],
       ['a 1601-character message', transactional({ message: 'a'.repeat(1601) }), 'FST_ERR_VALIDATION', 'body/message must NOT have more than 1600 characters'],
@@ -276,6 +280,7 @@ describe('POST /send-sms through the fake Infobip', () => {
         code: 'PROVIDER_ERROR',
         providerStatus: 400,
         providerCode: 'BAD_REQUEST',
+        outcome: 'not-sent',
         messageId: id
       })
       const record = await getMessage(ctx, id!)
@@ -298,7 +303,8 @@ describe('POST /send-sms through the fake Infobip', () => {
     })
 
     it('gives up after RETRY_ATTEMPTS retries: 502 and the message failed (not permanent)', async () => {
-      ctx.fake.enqueue(...Array.from({ length: 4 }, () => ({ kind: 'error' as const, status: 500 })))
+      // Infobip's own 503 proves nothing was accepted, so it is retried (a 500 would be looked up instead).
+      ctx.fake.enqueue(...Array.from({ length: 4 }, () => ({ kind: 'error' as const, status: 503 })))
       const response = await postSendSms(ctx, transactional())
       expect(response.statusCode).toBe(502)
       const requests = ctx.fake.sendRequests()
@@ -309,23 +315,25 @@ describe('POST /send-sms through the fake Infobip', () => {
       expect(response.json()).toEqual({
         statusCode: 502,
         error: 'Bad Gateway',
-        message: 'Infobip answered 500: Something went wrong. Please contact support.',
+        message: 'Infobip answered 503: Something went wrong. Please contact support.',
         code: 'PROVIDER_ERROR',
-        providerStatus: 500,
+        providerStatus: 503,
         providerCode: 'GENERAL_ERROR',
+        outcome: 'not-sent',
         messageId: ids[0]
       })
       expect(await getMessage(ctx, ids[0]!)).toMatchObject({ status: 'failed', error: { code: 'PROVIDER_ERROR', name: 'GENERAL_ERROR', permanent: false } })
     })
 
-    it('retries a network error (connection reset) and succeeds', async () => {
-      ctx.fake.enqueue({ kind: 'reset' })
+    it('a connection reset after Infobip took the message is looked up, not re-sent: one SMS, recorded accepted', async () => {
+      ctx.fake.enqueue({ kind: 'reset', accept: true })
       const response = await postSendSms(ctx, transactional())
-      expect(response.statusCode).toBe(202)
+      expect(response.statusCode, response.body).toBe(202)
       const body = response.json() as SendSmsResponse
-      const requests = ctx.fake.sendRequests()
-      expect(requests).toHaveLength(2)
-      expect(messageIdsOf(requests)).toEqual([body.id, body.id])
+      expect(ctx.fake.sendRequests()).toHaveLength(1)
+      expect(ctx.fake.acceptances.get(body.id)).toBe(1)
+      expect(ctx.fake.logRequests()).toHaveLength(1)
+      expect(await getMessage(ctx, body.id)).toMatchObject({ status: 'accepted', providerStatus: 'PENDING_ACCEPTED' })
     })
   })
 
@@ -472,7 +480,7 @@ describe('POST /send-sms with PUBLIC_BASE_URL, INFOBIP_SENDER_ID and a small bod
     // A run with failures of every kind, plus requests that carry secrets and numbers in the URL.
     ctx.fake.enqueue({ kind: 'error', status: 400 })
     expect((await postSendSms(ctx, transactional())).statusCode).toBe(502)
-    ctx.fake.enqueue({ kind: 'error', status: 503 }, { kind: 'reset' }, { kind: 'error', status: 429, headers: { 'Retry-After': '0' } })
+    ctx.fake.enqueue({ kind: 'error', status: 503 }, { kind: 'error', status: 408 }, { kind: 'error', status: 429, headers: { 'Retry-After': '0' } })
     const accepted = await postSendSms(ctx, transactional())
     expect(accepted.statusCode).toBe(202)
     ctx.fake.enqueue({ kind: 'error', status: 401 })
@@ -544,12 +552,12 @@ describe('POST /send-sms honours Retry-After', () => {
   let ctx: TestContext
 
   beforeAll(async () => {
-    ctx = await startTestApp({ env: { RETRY_MAX_DELAY_MS: '1500' } })
+    ctx = await startTestApp({ env: { RETRY_MAX_DELAY_MS: '300', RETRY_AFTER_MAX_MS: '5000' } })
   })
   afterAll(async () => { await ctx.close() })
   beforeEach(() => { ctx.fake.reset() })
 
-  it('waits Retry-After seconds before the retry', async () => {
+  it('waits Retry-After seconds before the retry, whatever RETRY_MAX_DELAY_MS says', async () => {
     ctx.fake.enqueue({ kind: 'error', status: 429, headers: { 'Retry-After': '1' } })
     const response = await postSendSms(ctx, transactional())
     expect(response.statusCode).toBe(202)
@@ -562,15 +570,27 @@ describe('POST /send-sms honours Retry-After', () => {
     expect(messageIdsOf(requests)).toEqual([id, id])
   })
 
-  it('caps a long Retry-After at RETRY_MAX_DELAY_MS', async () => {
+  it('a Retry-After beyond RETRY_AFTER_MAX_MS answers 503 with a Retry-After header at once, and holds every send', async () => {
     ctx.fake.enqueue({ kind: 'error', status: 429, headers: { 'Retry-After': '30' } })
+    const started = Date.now()
     const response = await postSendSms(ctx, transactional())
-    expect(response.statusCode).toBe(202)
-    const requests = ctx.fake.sendRequests()
-    expect(requests).toHaveLength(2)
-    const gap = requests[1]!.receivedAt - requests[0]!.receivedAt
-    expect(gap).toBeGreaterThanOrEqual(1490)
-    expect(gap).toBeLessThan(2500)
+    expect(Date.now() - started).toBeLessThan(1000)
+    expect(response.statusCode).toBe(503)
+    expect(response.headers['retry-after']).toBe('30')
+    const body = response.json() as { messageId: string }
+    expect(body).toEqual({
+      statusCode: 503,
+      error: 'Service Unavailable',
+      message: 'Infobip asked to wait 30 s before the next request (Retry-After); sending is paused until then',
+      code: 'PROVIDER_UNAVAILABLE',
+      messageId: body.messageId
+    })
+    expect(await getMessage(ctx, body.messageId)).toMatchObject({ status: 'failed', error: { code: 'PROVIDER_UNAVAILABLE' } })
+
+    const next = await postSendSms(ctx, transactional())
+    expect(next.statusCode).toBe(503)
+    expect(Number(next.headers['retry-after'])).toBeGreaterThanOrEqual(29)
+    expect(ctx.fake.sendRequests()).toHaveLength(1)
   })
 })
 
@@ -578,47 +598,41 @@ describe('POST /send-sms when Infobip does not answer', () => {
   let ctx: TestContext
 
   beforeAll(async () => {
-    ctx = await startTestApp({ env: { INFOBIP_TIMEOUT_MS: '300', RETRY_ATTEMPTS: '0' } })
+    ctx = await startTestApp({ env: { INFOBIP_TIMEOUT_MS: '300', RETRY_ATTEMPTS: '0' }, clock: new TestClock(DAYTIME, true) })
   })
   afterAll(async () => { await ctx.close() })
   beforeEach(() => { ctx.fake.reset() })
 
-  it('times out after INFOBIP_TIMEOUT_MS: 502 PROVIDER_ERROR', async () => {
+  it('a timeout is never retried blind: the id is looked up, and only after the settle delay re-sent with the same id', async () => {
+    await ctx.restart({ INFOBIP_TIMEOUT_MS: '300', RETRY_ATTEMPTS: '0', OUTCOME_SETTLE_MS: '600' })
     ctx.fake.enqueue({ kind: 'hang' })
     const started = Date.now()
     const response = await postSendSms(ctx, transactional())
     const elapsed = Date.now() - started
-    expect(response.statusCode).toBe(502)
-    const body = response.json() as { message: string }
+    expect(response.statusCode, response.body).toBe(202)
     const requests = ctx.fake.sendRequests()
-    expect(requests).toHaveLength(1)
-    const [id] = messageIdsOf(requests)
-    expect(body).toEqual({
-      statusCode: 502,
-      error: 'Bad Gateway',
-      message: 'Infobip did not answer in time',
-      code: 'PROVIDER_ERROR',
-      providerStatus: null,
-      providerCode: null,
-      messageId: id
-    })
-    expect(body.message).toMatch(/time/)
-    expect(elapsed).toBeGreaterThanOrEqual(290)
-    // Well under the 2000 ms the test apps use otherwise.
-    expect(elapsed).toBeLessThan(1800)
-    expect(await getMessage(ctx, id!)).toMatchObject({ status: 'failed', error: { code: 'PROVIDER_ERROR', description: 'Infobip did not answer in time', permanent: false } })
+    expect(requests, JSON.stringify(ctx.fake.requests.map((r) => [r.path, r.receivedAt]))).toHaveLength(2)
+    const ids = messageIdsOf(requests)
+    expect(ids[0]).toBe(ids[1])
+    // Looked up in Infobip's logs before the re-send (the hung request left no trace there).
+    const lookups = ctx.fake.requests.filter((r) => r.path === LOGS_PATH)
+    expect(lookups.length).toBeGreaterThanOrEqual(1)
+    expect(lookups[0]!.receivedAt).toBeLessThan(requests[1]!.receivedAt)
+    expect(requests[1]!.receivedAt - requests[0]!.receivedAt).toBeGreaterThanOrEqual(600)
+    expect(elapsed).toBeGreaterThanOrEqual(900)
+    expect(await getMessage(ctx, ids[0]!)).toMatchObject({ status: 'accepted', providerStatus: 'PENDING_ACCEPTED' })
   })
 
-  it('with retries, a hang then an answer succeeds', async () => {
-    await ctx.restart({ INFOBIP_TIMEOUT_MS: '300', RETRY_ATTEMPTS: '2' })
-    ctx.fake.enqueue({ kind: 'hang' })
+  it('even with retries, a timeout while Infobip accepted the message is looked up, never re-sent: one SMS', async () => {
+    await ctx.restart({ INFOBIP_TIMEOUT_MS: '300', RETRY_ATTEMPTS: '2', OUTCOME_SETTLE_MS: '600' })
+    ctx.fake.enqueue({ kind: 'slow', ms: 600 })
     const response = await postSendSms(ctx, transactional())
-    expect(response.statusCode).toBe(202)
+    expect(response.statusCode, response.body).toBe(202)
     const body = response.json() as SendSmsResponse
-    const requests = ctx.fake.sendRequests()
-    expect(requests).toHaveLength(2)
-    expect(messageIdsOf(requests)).toEqual([body.id, body.id])
-    expect(requests[1]!.receivedAt - requests[0]!.receivedAt).toBeGreaterThanOrEqual(290)
+    expect(ctx.fake.sendRequests()).toHaveLength(1)
+    expect(ctx.fake.acceptances.get(body.id)).toBe(1)
+    expect(ctx.fake.logRequests().length).toBeGreaterThanOrEqual(1)
+    expect(await getMessage(ctx, body.id)).toMatchObject({ status: 'accepted', providerStatus: 'PENDING_ACCEPTED' })
   })
 })
 
@@ -633,21 +647,26 @@ describe('POST /send-sms when the circuit opens', () => {
   it('stops calling Infobip and answers 503 PROVIDER_UNAVAILABLE', async () => {
     ctx.fake.setDefault({ kind: 'error', status: 503 })
     const ready = async (): Promise<unknown> => (await ctx.app.inject({ method: 'GET', url: '/health/ready' })).json()
-    expect(await ready()).toEqual({ status: 'ok', checks: { database: 'ok', provider: 'closed', shuttingDown: false } })
+    expect(await ready()).toEqual({ status: 'ok', checks: { database: 'ok', provider: 'closed', dispatcher: 'running', shuttingDown: false } })
 
-    for (let i = 0; i < 2; i++) {
-      const response = await postSendSms(ctx, transactional())
-      expect(response.statusCode).toBe(502)
-      expect(response.json()).toMatchObject({ code: 'PROVIDER_ERROR', providerStatus: 503 })
-    }
+    const failed = await postSendSms(ctx, transactional())
+    expect(failed.statusCode).toBe(502)
+    expect(failed.json()).toMatchObject({ code: 'PROVIDER_ERROR', providerStatus: 503, outcome: 'not-sent' })
+    // The failure that opens the circuit is answered like the open circuit: nothing was sent.
+    const opening = await postSendSms(ctx, transactional())
+    expect(opening.statusCode).toBe(503)
+    expect(opening.json()).toMatchObject({ code: 'PROVIDER_UNAVAILABLE' })
     expect(ctx.fake.sendRequests()).toHaveLength(2)
 
     const readiness = await ctx.app.inject({ method: 'GET', url: '/health/ready' })
     expect(readiness.statusCode).toBe(200)
-    expect(readiness.json()).toEqual({ status: 'ok', checks: { database: 'ok', provider: 'open', shuttingDown: false } })
+    expect(readiness.json()).toEqual({ status: 'ok', checks: { database: 'ok', provider: 'open', dispatcher: 'running', shuttingDown: false } })
 
     const refused = await postSendSms(ctx, transactional())
     expect(refused.statusCode).toBe(503)
+    // Until the circuit's one probe (CIRCUIT_RESET_MS, 10 s by default).
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThanOrEqual(9)
+    expect(Number(refused.headers['retry-after'])).toBeLessThanOrEqual(10)
     const refusedBody = refused.json() as { messageId: string }
     expect(refusedBody).toEqual({
       statusCode: 503,
@@ -666,8 +685,8 @@ describe('POST /send-sms when the circuit opens', () => {
     // Every attempt was recorded, and the refused ones say why.
     const { items } = await listMessages(ctx, '?status=failed')
     expect(items).toHaveLength(4)
-    expect(items.filter((m) => m.error?.code === 'PROVIDER_UNAVAILABLE')).toHaveLength(2)
-    expect(items.filter((m) => m.error?.code === 'PROVIDER_ERROR')).toHaveLength(2)
+    expect(items.filter((m) => m.error?.code === 'PROVIDER_UNAVAILABLE')).toHaveLength(3)
+    expect(items.filter((m) => m.error?.code === 'PROVIDER_ERROR')).toHaveLength(1)
 
     const metrics = await ctx.app.inject({ method: 'GET', url: '/metrics' })
     expect(metrics.body).toMatch(/^sms_provider_circuit_state 2$/m)

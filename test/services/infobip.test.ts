@@ -9,16 +9,17 @@ import { loadConfig } from '../../src/config.js'
 import { AppError } from '../../src/errors.js'
 import { loggerOptions, type Log } from '../../src/logger.js'
 import { createMetrics, type Metrics } from '../../src/metrics.js'
-import { createInfobipProvider, parseRetryAfter, ProviderError, toProviderError, type InfobipOptions } from '../../src/services/infobip.js'
-import type { ProviderMessage, SmsProvider } from '../../src/services/provider.js'
+import { createInfobipProvider, lookupChunks, LOOKUP_MAX_CHARS, outcomeOfStatus, parseRetryAfter, toProviderError, type InfobipOptions } from '../../src/services/infobip.js'
+import { ProviderError, type ProviderMessage, type SmsProvider } from '../../src/services/provider.js'
 import { PENDING_ACCEPTED, startFakeInfobip, type FakeInfobip, type RecordedRequest } from '../support/fake-infobip.js'
+import { sleep, waitFor } from '../support/wait.js'
 
 // axios (inside the SDK) honours proxy variables; the fake lives on loopback.
 for (const name of ['HTTP_PROXY', 'HTTPS_PROXY', 'ALL_PROXY', 'http_proxy', 'https_proxy', 'all_proxy']) delete process.env[name]
 
 const message = (n: number, extra: Partial<ProviderMessage> = {}): ProviderMessage => ({
   messageId: `msg-${n}`,
-  to: `+1415555${String(2670 + n).padStart(4, '0')}`,
+  to: `+1415555${String(2670 + (n % 1000)).padStart(4, '0')}`,
   text: 'Your code is 123456',
   ...extra
 })
@@ -36,12 +37,14 @@ async function rejectionOf (promise: Promise<unknown>): Promise<unknown> {
   throw new Error('expected the promise to reject')
 }
 
-/** The service's own logger configuration (redaction included), writing into an array. */
-function captureLog (): { log: Log, lines: string[] } {
+/** The service's own logger configuration (redaction included), writing into an array; `onLine` sees each line as it is written. */
+function captureLog (onLine?: (line: string) => void): { log: Log, lines: string[] } {
   const lines: string[] = []
   const stream = new Writable({
     write (chunk: Buffer, _encoding, callback) {
-      lines.push(chunk.toString('utf8'))
+      const line = chunk.toString('utf8')
+      lines.push(line)
+      onLine?.(line)
       callback()
     }
   })
@@ -50,6 +53,14 @@ function captureLog (): { log: Log, lines: string[] } {
   return { log, lines }
 }
 
+/** When the line with this message was logged (pino's `time`, epoch ms). */
+function loggedAt (lines: string[], text: string): number | undefined {
+  const line = lines.find((l) => l.includes(`"msg":"${text}"`))
+  return line === undefined ? undefined : (JSON.parse(line) as { time: number }).time
+}
+
+type Overrides = Partial<Omit<InfobipOptions, 'retry' | 'circuit'>> & { retry?: Partial<InfobipOptions['retry']>, circuit?: Partial<InfobipOptions['circuit']> }
+
 describe('Infobip provider against the fake Infobip', () => {
   let fake: FakeInfobip
   let lines: string[]
@@ -57,24 +68,30 @@ describe('Infobip provider against the fake Infobip', () => {
   let metrics: Metrics
   const providers: SmsProvider[] = []
 
-  function provider (overrides: Partial<Omit<InfobipOptions, 'retry' | 'circuit'>> & { retry?: Partial<InfobipOptions['retry']>, circuit?: Partial<InfobipOptions['circuit']> } = {}): SmsProvider {
+  /** Fast retries and a circuit that stays out of the way unless a test sets its own. */
+  function provider (overrides: Overrides = {}): SmsProvider {
     const created = createInfobipProvider({
       baseUrl: fake.url,
       apiKey: fake.apiKey,
       timeoutMs: 2000,
+      retryAfterMaxMs: 60_000,
       log,
       metrics,
       ...overrides,
       retry: { retries: 3, minDelayMs: 10, maxDelayMs: 100, ...overrides.retry },
-      circuit: { errorThresholdPercentage: 50, volumeThreshold: 10, resetTimeoutMs: 30_000, ...overrides.circuit }
+      circuit: { errorThresholdPercentage: 50, volumeThreshold: 1000, windowMs: 2000, resetTimeoutMs: 30_000, ...overrides.circuit }
     })
     providers.push(created)
     return created
   }
 
+  const calls = async (outcome: 'success' | 'failure'): Promise<number> =>
+    (await metrics.providerCalls.get()).values.find((v) => v.labels.outcome === outcome)?.value ?? 0
+
   beforeAll(async () => { fake = await startFakeInfobip() })
   afterAll(async () => { await fake.close() })
-  beforeEach(() => {
+  beforeEach(async () => {
+    await fake.acceptConnections()
     fake.reset()
     ;({ log, lines } = captureLog())
     metrics = createMetrics()
@@ -118,23 +135,22 @@ describe('Infobip provider against the fake Infobip', () => {
     })
   })
 
-  describe('retries', () => {
-    it('retries 5xx and succeeds, sending the same body each time', async () => {
-      fake.enqueue({ kind: 'error', status: 502 }, { kind: 'error', status: 503 }, { kind: 'error', status: 500 })
+  describe('what provably was not sent is retried', () => {
+    it('retries Infobip\'s own 503 and succeeds, sending the same body each time; Infobip accepts it once', async () => {
+      fake.enqueue({ kind: 'error', status: 503 }, { kind: 'error', status: 503 }, { kind: 'error', status: 503 })
       const response = await provider().send([message(1)])
       expect(response.messages[0]!.messageId).toBe('msg-1')
       const requests = fake.sendRequests()
       expect(requests).toHaveLength(4)
       // The SDK mutates its payload: every attempt must still send exactly the same body.
       for (const request of requests) expect(request.body).toEqual(requests[0]!.body)
+      expect(fake.acceptances.get('msg-1')).toBe(1)
       expect(lines.filter((l) => l.includes('Infobip request failed, retrying'))).toHaveLength(3)
-      expect((await metrics.providerCalls.get()).values).toEqual(expect.arrayContaining([
-        { labels: { outcome: 'failure' }, value: 3 },
-        { labels: { outcome: 'success' }, value: 1 }
-      ]))
+      expect(await calls('failure')).toBe(3)
+      expect(await calls('success')).toBe(1)
     })
 
-    it('gives up after `retries` retries with a typed, retryable error', async () => {
+    it('gives up after `retries` retries with a typed, retryable, not-sent error', async () => {
       fake.setDefault({ kind: 'error', status: 503 })
       const error = await rejectionOf(provider({ retry: { retries: 2 } }).send([message(1)]))
       expect(error).toBeInstanceOf(ProviderError)
@@ -143,18 +159,20 @@ describe('Infobip provider against the fake Infobip', () => {
         statusCode: 502,
         kind: 'http',
         retryable: true,
+        outcome: 'not-sent',
         httpStatus: 503,
         providerCode: 'GENERAL_ERROR',
-        message: 'Infobip answered 503: Something went wrong. Please contact support.'
+        message: 'Infobip answered 503: Something went wrong. Please contact support.',
+        details: { providerStatus: 503, providerCode: 'GENERAL_ERROR', outcome: 'not-sent' }
       })
       expect(fake.sendRequests()).toHaveLength(3)
     })
 
-    it.each([400, 401, 403, 404])('does not retry a %i', async (status) => {
+    it.each([400, 401, 403, 404])('does not retry a %i (not sent, not retryable)', async (status) => {
       fake.setDefault({ kind: 'error', status })
       const error = await rejectionOf(provider().send([message(1)]))
       expect(error).toBeInstanceOf(ProviderError)
-      expect(error).toMatchObject({ kind: 'http', retryable: false, httpStatus: status })
+      expect(error).toMatchObject({ kind: 'http', retryable: false, outcome: 'not-sent', httpStatus: status })
       expect(fake.sendRequests()).toHaveLength(1)
     })
 
@@ -162,6 +180,7 @@ describe('Infobip provider against the fake Infobip', () => {
       fake.enqueue({ kind: 'error', status: 408 }, { kind: 'error', status: 429 })
       await provider().send([message(1)])
       expect(fake.sendRequests()).toHaveLength(3)
+      expect(fake.acceptances.get('msg-1')).toBe(1)
     })
 
     it('keeps Infobip\'s error text and code', async () => {
@@ -170,140 +189,323 @@ describe('Infobip provider against the fake Infobip', () => {
       expect(error).toMatchObject({ message: 'Infobip answered 400: Invalid destination address', providerCode: 'BAD_REQUEST', details: { providerStatus: 400, providerCode: 'BAD_REQUEST' } })
     })
 
-    it('waits what Retry-After asks before retrying a 429', async () => {
-      fake.enqueue({ kind: 'error', status: 429, headers: { 'Retry-After': '0.4' } })
-      await provider({ retry: { minDelayMs: 10, maxDelayMs: 2000 } }).send([message(1)])
-      const [first, second] = fake.sendRequests()
-      const gap = second!.receivedAt - first!.receivedAt
-      expect(gap).toBeGreaterThanOrEqual(395)
-      expect(gap).toBeLessThan(1500)
+    it('retries a refused connection: nothing reached Infobip', async () => {
+      // A fake no client has connected to yet: a kept-alive socket would see a reset, not a refusal.
+      const down = await startFakeInfobip()
+      try {
+        await down.refuseConnections()
+        // Infobip comes back while the provider waits out its backoff after the refusal.
+        ;({ log, lines } = captureLog((line) => { if (line.includes('Infobip request failed, retrying')) down.acceptConnections().catch(() => undefined) }))
+        const response = await provider({ baseUrl: down.url, apiKey: down.apiKey, retry: { minDelayMs: 50, maxDelayMs: 100 } }).send([message(1)])
+        expect(response.messages[0]!.messageId).toBe('msg-1')
+        expect(down.sendRequests()).toHaveLength(1)
+        expect(down.acceptances.get('msg-1')).toBe(1)
+      } finally {
+        await down.close()
+      }
+      expect((await metrics.providerFailures.get()).values).toEqual([{ labels: { kind: 'network' }, value: 1 }])
+      expect(lines.filter((l) => l.includes('Infobip request failed, retrying'))).toHaveLength(1)
+    })
+  })
+
+  describe('an unknown outcome is thrown at once, never retried', () => {
+    it('a timeout while Infobip accepted the message: one request, outcome unknown, one acceptance', async () => {
+      fake.enqueue({ kind: 'slow', ms: 600 })
+      const started = Date.now()
+      const error = await rejectionOf(provider({ timeoutMs: 200 }).send([message(1)]))
+      const elapsed = Date.now() - started
+      expect(error).toBeInstanceOf(ProviderError)
+      expect(error).toMatchObject({ kind: 'timeout', retryable: true, outcome: 'unknown', httpStatus: null, message: 'Infobip did not answer in time' })
+      expect(elapsed).toBeGreaterThanOrEqual(190)
+      expect(elapsed).toBeLessThan(600)
+      expect(fake.sendRequests()).toHaveLength(1)
+      expect(fake.acceptances.get('msg-1')).toBe(1)
+      expect(lines.some((l) => l.includes('retrying'))).toBe(false)
     })
 
-    it('caps Retry-After at the maximum delay', async () => {
-      fake.enqueue({ kind: 'error', status: 503, headers: { 'Retry-After': '60' } })
+    it('a connection reset after the request was written: one request, outcome unknown', async () => {
+      fake.enqueue({ kind: 'reset', accept: true })
+      const error = await rejectionOf(provider().send([message(1)]))
+      expect(error).toBeInstanceOf(ProviderError)
+      expect(error).toMatchObject({ kind: 'network', retryable: true, outcome: 'unknown', message: 'Connection to Infobip lost during the request (ECONNRESET)' })
+      expect(fake.sendRequests()).toHaveLength(1)
+      expect(fake.acceptances.get('msg-1')).toBe(1)
+    })
+
+    it.each([500, 502, 504])('Infobip\'s %i: one request, outcome unknown', async (status) => {
+      fake.setDefault({ kind: 'error', status })
+      const error = await rejectionOf(provider().send([message(1)]))
+      expect(error).toMatchObject({ kind: 'http', httpStatus: status, retryable: true, outcome: 'unknown', details: { outcome: 'unknown' } })
+      expect(fake.sendRequests()).toHaveLength(1)
+    })
+
+    it.each([502, 503, 504])('a gateway\'s %i without Infobip\'s body: one request, outcome unknown', async (status) => {
+      fake.setDefault({ kind: 'gateway-error', status })
+      const error = await rejectionOf(provider().send([message(1)]))
+      expect(error).toMatchObject({ kind: 'http', httpStatus: status, providerCode: null, outcome: 'unknown', message: `Infobip answered ${status}: no details` })
+      expect(fake.sendRequests()).toHaveLength(1)
+    })
+
+    describe('an unexpected success body', () => {
+      let odd: Server
+      let url: string
+
+      beforeAll(async () => {
+        odd = createServer((_req, res) => {
+          res.writeHead(200, { 'content-type': 'application/json' })
+          res.end(JSON.stringify({ ok: true }))
+        })
+        await new Promise<void>((resolve) => odd.listen(0, '127.0.0.1', resolve))
+        url = `http://127.0.0.1:${(odd.address() as AddressInfo).port}`
+      })
+      afterAll(async () => { await new Promise<void>((resolve) => odd.close(() => resolve())) })
+
+      it('is an invalid-response error of unknown outcome, not retried', async () => {
+        const error = await rejectionOf(provider({ baseUrl: url }).send([message(1)]))
+        expect(error).toBeInstanceOf(ProviderError)
+        expect(error).toMatchObject({ kind: 'invalid-response', retryable: false, outcome: 'unknown', message: 'Infobip answered with an unexpected body' })
+      })
+    })
+  })
+
+  describe('Retry-After', () => {
+    it('is waited out as sent, however small RETRY_MAX_DELAY_MS is: Retry-After 1 with a 300 ms backoff cap waits ≥ 1 s', async () => {
+      fake.enqueue({ kind: 'error', status: 429, headers: { 'Retry-After': '1' } })
       await provider({ retry: { minDelayMs: 10, maxDelayMs: 300 } }).send([message(1)])
       const [first, second] = fake.sendRequests()
       const gap = second!.receivedAt - first!.receivedAt
-      expect(gap).toBeGreaterThanOrEqual(295)
-      expect(gap).toBeLessThan(2000)
+      expect(gap).toBeGreaterThanOrEqual(1000)
+      expect(gap).toBeLessThan(1500)
+    })
+
+    it('also on Infobip\'s 503', async () => {
+      fake.enqueue({ kind: 'error', status: 503, headers: { 'Retry-After': '0.4' } })
+      await provider({ retry: { minDelayMs: 10, maxDelayMs: 50 } }).send([message(1)])
+      const [first, second] = fake.sendRequests()
+      expect(second!.receivedAt - first!.receivedAt).toBeGreaterThanOrEqual(400)
+    })
+
+    it('holds every send, not only the one that got it (a 429 is about the account)', async () => {
+      const p = provider({ retry: { minDelayMs: 10, maxDelayMs: 50 } })
+      fake.enqueue({ kind: 'error', status: 429, headers: { 'Retry-After': '1' } })
+      const first = p.send([message(1)])
+      await waitFor(() => p.pausedForMs() > 0, 'the hold')
+      expect(p.pausedForMs()).toBeLessThanOrEqual(1000)
+      const second = p.send([message(2)])
+      await Promise.all([first, second])
+      const [throttled, ...later] = fake.sendRequests()
+      expect(later).toHaveLength(2)
+      for (const request of later) expect(request.receivedAt - throttled!.receivedAt).toBeGreaterThanOrEqual(1000)
+      expect(p.pausedForMs()).toBe(0)
+    })
+
+    it('longer than RETRY_AFTER_MAX_MS: fails fast with PROVIDER_UNAVAILABLE and retryAfterMs, and Infobip sees nothing until it has passed', async () => {
+      const p = provider({ retryAfterMaxMs: 500 })
+      fake.enqueue({ kind: 'error', status: 429, headers: { 'Retry-After': '1' } })
+      const started = Date.now()
+      const error = await rejectionOf(p.send([message(1)]))
+      expect(Date.now() - started).toBeLessThan(300)
+      expect(error).toBeInstanceOf(AppError)
+      expect(error).not.toBeInstanceOf(ProviderError)
+      expect(error).toMatchObject({ code: 'PROVIDER_UNAVAILABLE', statusCode: 503 })
+      const retryAfterMs = (error as AppError).details!.retryAfterMs as number
+      expect(retryAfterMs).toBeGreaterThan(700)
+      expect(retryAfterMs).toBeLessThanOrEqual(1000)
+      expect((error as AppError).message).toBe('Infobip asked to wait 1 s before the next request (Retry-After); sending is paused until then')
+
+      // Any other send meanwhile: refused at once, without a request.
+      expect(await rejectionOf(p.send([message(2)]))).toMatchObject({ code: 'PROVIDER_UNAVAILABLE' })
+      expect(p.pausedForMs()).toBeGreaterThan(500)
+      expect(fake.sendRequests()).toHaveLength(1)
+
+      await waitFor(() => p.pausedForMs() === 0, 'the hold to pass')
+      await p.send([message(3)])
+      expect(fake.sendRequests()).toHaveLength(2)
+      expect(fake.sendRequests()[1]!.receivedAt - fake.sendRequests()[0]!.receivedAt).toBeGreaterThanOrEqual(1000)
     })
 
     it('without Retry-After, retries after the backoff only', async () => {
       fake.enqueue({ kind: 'error', status: 429 })
-      await provider({ retry: { minDelayMs: 10, maxDelayMs: 2000 } }).send([message(1)])
+      const p = provider({ retry: { minDelayMs: 10, maxDelayMs: 2000 } })
+      await p.send([message(1)])
       const [first, second] = fake.sendRequests()
       expect(second!.receivedAt - first!.receivedAt).toBeLessThan(380)
-    })
-  })
-
-  describe('timeouts and network errors', () => {
-    it('times out a hung request after timeoutMs', async () => {
-      fake.enqueue({ kind: 'hang' })
-      const started = Date.now()
-      const error = await rejectionOf(provider({ timeoutMs: 200, retry: { retries: 0 } }).send([message(1)]))
-      const elapsed = Date.now() - started
-      expect(error).toBeInstanceOf(ProviderError)
-      expect(error).toMatchObject({ kind: 'timeout', retryable: true, httpStatus: null, message: 'Infobip did not answer in time' })
-      expect(elapsed).toBeGreaterThanOrEqual(190)
-      // Well under the provider's default 2000 ms here.
-      expect(elapsed).toBeLessThan(1500)
-    })
-
-    it('retries after a timeout', async () => {
-      fake.enqueue({ kind: 'hang' })
-      const response = await provider({ timeoutMs: 200, retry: { retries: 1 } }).send([message(1)])
-      expect(response.messages[0]!.messageId).toBe('msg-1')
-      expect(fake.sendRequests()).toHaveLength(2)
-    })
-
-    it('turns a reset connection into a retryable network error, and retries it', async () => {
-      fake.enqueue({ kind: 'reset' })
-      const error = await rejectionOf(provider({ retry: { retries: 0 } }).send([message(1)]))
-      expect(error).toBeInstanceOf(ProviderError)
-      expect(error).toMatchObject({ kind: 'network', retryable: true })
-      expect((error as Error).message).toMatch(/^Network error talking to Infobip \(E[A-Z_]+\)$/)
-
-      fake.reset()
-      fake.enqueue({ kind: 'reset' }, { kind: 'reset' })
-      await provider().send([message(1)])
-      expect(fake.sendRequests()).toHaveLength(3)
-    })
-
-    it('reports a refused connection as a network error', async () => {
-      const closed = createServer()
-      await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve))
-      const { port } = closed.address() as AddressInfo
-      await new Promise<void>((resolve) => closed.close(() => resolve()))
-      const error = await rejectionOf(provider({ baseUrl: `http://127.0.0.1:${port}`, retry: { retries: 0 } }).send([message(1)]))
-      expect(error).toMatchObject({ kind: 'network', retryable: true, message: 'Network error talking to Infobip (ECONNREFUSED)' })
-    })
-  })
-
-  describe('an unexpected success body', () => {
-    let odd: Server
-    let url: string
-
-    beforeAll(async () => {
-      odd = createServer((_req, res) => {
-        res.writeHead(200, { 'content-type': 'application/json' })
-        res.end(JSON.stringify({ ok: true }))
-      })
-      await new Promise<void>((resolve) => odd.listen(0, '127.0.0.1', resolve))
-      url = `http://127.0.0.1:${(odd.address() as AddressInfo).port}`
-    })
-    afterAll(async () => { await new Promise<void>((resolve) => odd.close(() => resolve())) })
-
-    it('is an invalid-response error that is not retried', async () => {
-      const error = await rejectionOf(provider({ baseUrl: url }).send([message(1)]))
-      expect(error).toBeInstanceOf(ProviderError)
-      expect(error).toMatchObject({ kind: 'invalid-response', retryable: false, message: 'Infobip answered with an unexpected body' })
+      expect(p.pausedForMs()).toBe(0)
     })
   })
 
   describe('circuit breaker', () => {
-    it('opens after the failure volume, then refuses without calling Infobip; half-opens and closes again', async () => {
+    it('counts every HTTP attempt and stops the retry loop as soon as it opens', async () => {
       fake.setDefault({ kind: 'error', status: 503 })
-      const p = provider({ retry: { retries: 0 }, circuit: { volumeThreshold: 2, resetTimeoutMs: 300 } })
-      expect(p.circuitState()).toBe('closed')
-      for (let i = 0; i < 2; i++) expect(await rejectionOf(p.send([message(i)]))).toBeInstanceOf(ProviderError)
+      const p = provider({ retry: { retries: 5 }, circuit: { volumeThreshold: 3 } })
+      const error = await rejectionOf(p.send([message(1)]))
+      // Three failed attempts of the one send open it; the remaining retries never reach Infobip.
+      expect(fake.sendRequests()).toHaveLength(3)
       expect(p.circuitState()).toBe('open')
-      expect(fake.sendRequests()).toHaveLength(2)
+      expect(error).toMatchObject({ code: 'PROVIDER_UNAVAILABLE', statusCode: 503, message: 'Infobip is unavailable; sending is paused until it recovers' })
       expect((await metrics.circuitState.get()).values[0]!.value).toBe(2)
-
-      const refused = await rejectionOf(p.send([message(3)]))
-      expect(refused).toBeInstanceOf(AppError)
-      expect(refused).not.toBeInstanceOf(ProviderError)
-      expect(refused).toMatchObject({ code: 'PROVIDER_UNAVAILABLE', statusCode: 503 })
-      expect(fake.sendRequests()).toHaveLength(2)
       expect(lines.some((l) => l.includes('"level":50') && l.includes('Infobip circuit open'))).toBe(true)
-
-      // After the reset timeout one trial request goes through; success closes the circuit.
-      fake.setDefault({ kind: 'ok' })
-      await new Promise((resolve) => setTimeout(resolve, 350))
-      expect(p.circuitState()).toBe('half-open')
-      const response = await p.send([message(4)])
-      expect(response.messages[0]!.messageId).toBe('msg-4')
-      expect(p.circuitState()).toBe('closed')
-      expect(fake.sendRequests()).toHaveLength(3)
-      expect((await metrics.circuitState.get()).values[0]!.value).toBe(0)
     })
 
-    it('counts a request once however many retries it took', async () => {
+    it('fails fast while open (Infobip sees no call), with retryAfterMs up to the probe', async () => {
       fake.setDefault({ kind: 'error', status: 503 })
-      const p = provider({ retry: { retries: 2 }, circuit: { volumeThreshold: 2 } })
-      await rejectionOf(p.send([message(1)]))
-      expect(fake.sendRequests()).toHaveLength(3)
-      expect(p.circuitState()).toBe('closed')
-      await rejectionOf(p.send([message(2)]))
+      const p = provider({ retry: { retries: 0 }, circuit: { volumeThreshold: 2, resetTimeoutMs: 5000 } })
+      expect(await rejectionOf(p.send([message(1)]))).toMatchObject({ code: 'PROVIDER_ERROR', httpStatus: 503, outcome: 'not-sent' })
+      // The failure that opens it is answered like the circuit it opened: nothing was sent, sending is paused.
+      expect(await rejectionOf(p.send([message(2)]))).toMatchObject({ code: 'PROVIDER_UNAVAILABLE' })
       expect(p.circuitState()).toBe('open')
+      const started = Date.now()
+      const refused = await rejectionOf(p.send([message(3)]))
+      expect(Date.now() - started).toBeLessThan(50)
+      expect(refused).toMatchObject({ code: 'PROVIDER_UNAVAILABLE' })
+      const retryAfterMs = (refused as AppError).details!.retryAfterMs as number
+      expect(retryAfterMs).toBeGreaterThan(4500)
+      expect(retryAfterMs).toBeLessThanOrEqual(5000)
+      expect(p.pausedForMs()).toBeGreaterThan(4500)
+      expect(await rejectionOf(p.lookup(['msg-1']))).toMatchObject({ code: 'PROVIDER_UNAVAILABLE' })
+      expect(fake.requests).toHaveLength(2)
     })
 
-    it('is not opened by our own bad requests (4xx)', async () => {
+    it('half-opens with exactly one probe; success closes it', async () => {
+      fake.setDefault({ kind: 'error', status: 503 })
+      const p = provider({ retry: { retries: 0 }, circuit: { volumeThreshold: 2, windowMs: 200, resetTimeoutMs: 300 } })
+      for (let i = 0; i < 2; i++) await rejectionOf(p.send([message(i)]))
+      expect(p.circuitState()).toBe('open')
+      await waitFor(() => p.circuitState() === 'half-open', 'half-open')
+      expect(p.pausedForMs()).toBe(0)
+
+      // The probe is slow, so the other sends arrive while it is out.
+      fake.setDefault({ kind: 'slow', ms: 100 })
+      const results = await Promise.allSettled([10, 11, 12, 13, 14].map(async (n) => await p.send([message(n)])))
+      expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1)
+      const rejected = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected')
+      expect(rejected).toHaveLength(4)
+      for (const r of rejected) expect(r.reason).toMatchObject({ code: 'PROVIDER_UNAVAILABLE' })
+      expect(fake.sendRequests()).toHaveLength(3)
+      expect(p.circuitState()).toBe('closed')
+      expect((await metrics.circuitState.get()).values[0]!.value).toBe(0)
+
+      fake.setDefault({ kind: 'ok' })
+      await Promise.all([20, 21, 22].map(async (n) => await p.send([message(n)])))
+      expect(fake.sendRequests()).toHaveLength(6)
+    })
+
+    it('a failed probe opens it again', async () => {
+      fake.setDefault({ kind: 'error', status: 503 })
+      const p = provider({ retry: { retries: 3 }, circuit: { volumeThreshold: 2, windowMs: 200, resetTimeoutMs: 300 } })
+      await rejectionOf(p.send([message(1)]))
+      expect(fake.sendRequests()).toHaveLength(2)
+      await waitFor(() => p.circuitState() === 'half-open', 'half-open')
+      // The probe fails: open again at once, and its send's retries stop.
+      expect(await rejectionOf(p.send([message(2)]))).toMatchObject({ code: 'PROVIDER_UNAVAILABLE' })
+      expect(fake.sendRequests()).toHaveLength(3)
+      expect(p.circuitState()).toBe('open')
+      expect(p.pausedForMs()).toBeGreaterThan(200)
+    })
+
+    it('is not opened by our own bad requests (4xx) or by 429s', async () => {
       fake.setDefault({ kind: 'error', status: 400 })
       const p = provider({ retry: { retries: 0 }, circuit: { volumeThreshold: 2 } })
       for (let i = 0; i < 5; i++) expect(await rejectionOf(p.send([message(i)]))).toMatchObject({ httpStatus: 400 })
+      fake.setDefault({ kind: 'error', status: 429 })
+      for (let i = 0; i < 5; i++) expect(await rejectionOf(p.send([message(i)]))).toMatchObject({ httpStatus: 429 })
       expect(p.circuitState()).toBe('closed')
-      expect(fake.sendRequests()).toHaveLength(5)
+      expect(fake.sendRequests()).toHaveLength(10)
+    })
+
+    /**
+     * With every default (config.ts): sends at `perSecond` against a healthy Infobip for 2 s (the window fills
+     * with successes), then 200 consecutive 503s. The circuit must open within 2 s of the first 503, Infobip
+     * must see no call while it is open, and sends while open must fail in milliseconds.
+     */
+    async function outageAt (perSecond: number): Promise<void> {
+      const config = loadConfig({ NODE_ENV: 'test', INFOBIP_BASE_URL: fake.url, INFOBIP_API_KEY: fake.apiKey })
+      const p = createInfobipProvider({ ...config.infobip!, ...config.provider, log, metrics })
+      providers.push(p)
+      const interval = 1000 / perSecond
+      const settled: Array<Promise<unknown>> = []
+      let n = 0
+      const start = Date.now()
+      const sendUntil = async (done: () => boolean): Promise<void> => {
+        while (!done()) {
+          settled.push(p.send([message(n++)]).catch((error: unknown) => error))
+          await sleep(Math.max(0, start + n * interval - Date.now()))
+        }
+      }
+
+      await sendUntil(() => Date.now() - start >= 2000)
+      // The window is full of successes (pacing may lag a little on a busy machine).
+      expect(fake.sendRequests().length).toBeGreaterThanOrEqual(perSecond)
+      const healthy = fake.sendRequests().length
+      fake.outage({ unavailable: 200 })
+      await sendUntil(() => p.circuitState() === 'open' || Date.now() - start > 8000)
+      expect(p.circuitState()).toBe('open')
+      const firstFailure = fake.sendRequests()[healthy]!.receivedAt
+      const openedAt = loggedAt(lines, 'Infobip circuit open')!
+      expect(openedAt - firstFailure).toBeLessThanOrEqual(2000)
+      // Far fewer than the 200 scripted 503s were needed.
+      const failed = fake.sendRequests().length - healthy
+      expect(failed).toBeLessThan(200)
+
+      // While open: every send fails fast, and no call reaches Infobip (requests already on the wire when it
+      // opened may land a few ms later). Sends still in their backoff find it open and stop too.
+      const refusedAt = n
+      const latencies: number[] = []
+      const observedUntil = Date.now() + 1000
+      while (Date.now() < observedUntil) {
+        const sentAt = Date.now()
+        const error = await rejectionOf(p.send([message(n++)]))
+        latencies.push(Date.now() - sentAt)
+        expect(error).toMatchObject({ code: 'PROVIDER_UNAVAILABLE' })
+        await sleep(interval)
+      }
+      expect(n - refusedAt).toBeGreaterThanOrEqual(Math.min(perSecond, 2) - 1)
+      expect(Math.max(...latencies)).toBeLessThan(100)
+      await Promise.all(settled)
+      expect(p.circuitState()).toBe('open')
+      expect(fake.sendRequests().filter((r) => r.receivedAt > openedAt + 20)).toEqual([])
+      expect(fake.sendRequests().length - healthy).toBeLessThanOrEqual(failed + Math.ceil(perSecond / 10))
+    }
+
+    it('with the defaults, 200 consecutive 503s at 1 send/s open it within 2 s', async () => {
+      await outageAt(1)
+    }, 30_000)
+
+    it('with the defaults, 200 consecutive 503s at 50 sends/s open it within 2 s', async () => {
+      await outageAt(50)
+    }, 30_000)
+  })
+
+  describe('lookup', () => {
+    it('asks for several ids in one request, comma-separated, and returns what Infobip\'s logs show', async () => {
+      const p = provider()
+      await p.send([message(1), message(2), message(3)])
+      const found = await p.lookup(['msg-1', 'msg-3', 'msg-404'])
+      expect(found.map((r) => r.messageId).sort()).toEqual(['msg-1', 'msg-3'])
+      expect(found[0]).toMatchObject({ bulkId: expect.any(String), status: PENDING_ACCEPTED, price: { pricePerMessage: 0.01, currency: 'EUR' } })
+      const asked = fake.logRequests()
+      expect(asked).toHaveLength(1)
+      expect(asked[0]!.query).toEqual({ messageId: 'msg-1,msg-3,msg-404', limit: '1000' })
+    })
+
+    it('splits long id lists into requests of at most 2048 characters', async () => {
+      const ids = Array.from({ length: 120 }, (_, i) => `0190a3c4-7b1e-7d2f-8a9b-${String(i).padStart(12, '0')}`)
+      await provider().send(ids.slice(0, 2).map((id, i) => ({ ...message(i), messageId: id })))
+      const found = await provider().lookup(ids)
+      expect(found.map((r) => r.messageId)).toEqual(ids.slice(0, 2))
+      const asked = fake.logRequests().map((r) => r.query.messageId!)
+      expect(asked).toHaveLength(3)
+      for (const list of asked) expect(list.length).toBeLessThanOrEqual(LOOKUP_MAX_CHARS)
+      expect(asked.flatMap((list) => list.split(','))).toEqual(ids)
+    })
+
+    it('finds a message whose log entry lags on the second look-up', async () => {
+      fake.setLogLag({ lookups: 1 })
+      const p = provider()
+      await p.send([message(1)])
+      expect(await p.lookup(['msg-1'])).toEqual([])
+      expect((await p.lookup(['msg-1'])).map((r) => r.messageId)).toEqual(['msg-1'])
+      expect(fake.logRequests()).toHaveLength(2)
     })
   })
 
@@ -328,7 +530,7 @@ describe('Infobip provider against the fake Infobip', () => {
         expect(JSON.stringify(error)).not.toContain(fake.apiKey)
         expect(inspect(error, { depth: 10, showHidden: true })).not.toContain(fake.apiKey)
         // Only our own fields: no request, response or config of the SDK's error.
-        expect(Object.keys(error as object).sort()).toEqual(['code', 'details', 'httpStatus', 'kind', 'name', 'providerCode', 'retryAfterMs', 'retryable', 'statusCode'])
+        expect(Object.keys(error as object).sort()).toEqual(['code', 'details', 'httpStatus', 'kind', 'name', 'outcome', 'providerCode', 'retryAfterMs', 'retryable', 'statusCode'])
       }
       expect(lines.length).toBeGreaterThan(0)
       for (const line of lines) {
@@ -368,7 +570,7 @@ describe('Infobip provider against the fake Infobip', () => {
         }
       })
       const error = toProviderError(sdkError)
-      expect(error).toMatchObject({ kind: 'http', retryable: true, httpStatus: 429, providerCode: 'TOO_MANY_REQUESTS', retryAfterMs: 2000, message: 'Infobip answered 429: Too many requests' })
+      expect(error).toMatchObject({ kind: 'http', retryable: true, outcome: 'not-sent', httpStatus: 429, providerCode: 'TOO_MANY_REQUESTS', retryAfterMs: 2000, message: 'Infobip answered 429: Too many requests' })
       expect(JSON.stringify(error)).not.toContain('secret-key')
       expect(inspect(error, { depth: 10 })).not.toContain('secret-key')
     })
@@ -376,18 +578,77 @@ describe('Infobip provider against the fake Infobip', () => {
 })
 
 describe('toProviderError', () => {
-  it('classifies failures without a response', () => {
-    expect(toProviderError(Object.assign(new Error('timeout of 200ms exceeded'), { code: 'ECONNABORTED' }))).toMatchObject({ kind: 'timeout', retryable: true })
-    expect(toProviderError(Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' }))).toMatchObject({ kind: 'timeout', retryable: true })
-    expect(toProviderError(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }))).toMatchObject({ kind: 'network', retryable: true, message: 'Network error talking to Infobip (ECONNRESET)' })
-    expect(toProviderError(Object.assign(new Error('getaddrinfo ENOTFOUND x'), { code: 'ENOTFOUND' }))).toMatchObject({ kind: 'network', retryable: true })
-    // The SDK's own input checks produce plain errors; retrying cannot help.
-    expect(toProviderError(new Error('messages is required'))).toMatchObject({ kind: 'invalid-request', retryable: false, message: 'Infobip request rejected before sending: messages is required' })
+  const systemError = (code: string, syscall?: string): Error =>
+    Object.assign(new Error(code), { code, cause: Object.assign(new Error(code), { code, ...(syscall !== undefined ? { syscall } : {}) }) })
+
+  it.each([
+    ['refused', systemError('ECONNREFUSED', 'connect'), { kind: 'network', retryable: true, outcome: 'not-sent', message: 'Could not connect to Infobip (ECONNREFUSED)' }],
+    ['no DNS answer', systemError('ENOTFOUND', 'getaddrinfo'), { kind: 'network', retryable: true, outcome: 'not-sent' }],
+    ['DNS try again', systemError('EAI_AGAIN', 'getaddrinfo'), { kind: 'network', retryable: true, outcome: 'not-sent' }],
+    ['connect timed out', systemError('ETIMEDOUT', 'connect'), { kind: 'network', retryable: true, outcome: 'not-sent' }],
+    ['host unreachable on connect', systemError('EHOSTUNREACH', 'connect'), { kind: 'network', retryable: true, outcome: 'not-sent' }],
+    ['reset after connecting', systemError('ECONNRESET'), { kind: 'network', retryable: true, outcome: 'unknown', message: 'Connection to Infobip lost during the request (ECONNRESET)' }],
+    ['broken pipe while writing', systemError('EPIPE', 'write'), { kind: 'network', retryable: true, outcome: 'unknown' }],
+    ['axios timeout', Object.assign(new Error('timeout of 200ms exceeded'), { code: 'ECONNABORTED' }), { kind: 'timeout', retryable: true, outcome: 'unknown' }],
+    ['axios timeout (clarified)', Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' }), { kind: 'timeout', retryable: true, outcome: 'unknown' }],
+    ['the SDK\'s own input check', new Error('messages is required'), { kind: 'invalid-request', retryable: false, outcome: 'not-sent', message: 'Infobip request rejected before sending: messages is required' }],
+    ['an axios failure without a response', Object.assign(new Error('canceled'), { code: 'ERR_CANCELED' }), { kind: 'network', retryable: false, outcome: 'unknown' }]
+  ])('%s', (_name, error, expected) => {
+    expect(toProviderError(error)).toMatchObject(expected)
+  })
+
+  const answered = (status: number, data: unknown): Error => Object.assign(new Error('x'), { response: { status, data } })
+  const infobipBody = { requestError: { serviceException: { messageId: 'GENERAL_ERROR', text: 'Something went wrong' } } }
+
+  it.each([
+    [400, infobipBody, 'not-sent', false],
+    [401, infobipBody, 'not-sent', false],
+    [408, infobipBody, 'not-sent', true],
+    [413, '<html>too large</html>', 'not-sent', false],
+    [429, infobipBody, 'not-sent', true],
+    [500, infobipBody, 'unknown', true],
+    [502, '<html>Bad gateway</html>', 'unknown', true],
+    [502, infobipBody, 'unknown', true],
+    [503, infobipBody, 'not-sent', true],
+    [503, '<html>Service unavailable</html>', 'unknown', true],
+    [504, infobipBody, 'unknown', true]
+  ])('HTTP %i with %j → %s (retryable %s)', (status, data, outcome, retryable) => {
+    expect(toProviderError(answered(status, data))).toMatchObject({ kind: 'http', httpStatus: status, outcome, retryable })
   })
 
   it('copes with an error body that is not Infobip\'s shape', () => {
-    expect(toProviderError(Object.assign(new Error('x'), { response: { status: 502, data: '<html>Bad gateway</html>' } })))
+    expect(toProviderError(answered(502, '<html>Bad gateway</html>')))
       .toMatchObject({ kind: 'http', retryable: true, httpStatus: 502, providerCode: null, retryAfterMs: null, message: 'Infobip answered 502: no details' })
+  })
+})
+
+describe('outcomeOfStatus', () => {
+  it.each([
+    [301, false, 'not-sent'],
+    [400, true, 'not-sent'],
+    [429, false, 'not-sent'],
+    [499, false, 'not-sent'],
+    [500, true, 'unknown'],
+    [501, true, 'unknown'],
+    [502, true, 'unknown'],
+    [503, true, 'not-sent'],
+    [503, false, 'unknown'],
+    [504, true, 'unknown']
+  ] as const)('%i (Infobip body: %s) → %s', (status, body, outcome) => {
+    expect(outcomeOfStatus(status, body)).toBe(outcome)
+  })
+})
+
+describe('lookupChunks', () => {
+  it.each([
+    [[], []],
+    [['a'], ['a']],
+    [['a', 'b', 'c'], ['a,b,c']],
+    [['x'.repeat(2048)], ['x'.repeat(2048)]],
+    [['x'.repeat(1024), 'y'.repeat(1023)], [`${'x'.repeat(1024)},${'y'.repeat(1023)}`]],
+    [['x'.repeat(1024), 'y'.repeat(1024)], ['x'.repeat(1024), 'y'.repeat(1024)]]
+  ])('%#', (ids, chunks) => {
+    expect(lookupChunks(ids)).toEqual(chunks)
   })
 })
 

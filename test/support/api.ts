@@ -2,6 +2,7 @@
  * Calls on the service's HTTP API that many route tests make, typed with the service's own types.
  * Each takes the TestContext of the app it talks to (see ./app.ts).
  */
+import { createHash } from 'node:crypto'
 import type { LightMyRequestResponse } from 'fastify'
 import { expect } from 'vitest'
 import type { WebhooksController } from '../../src/controllers/webhooks.js'
@@ -9,7 +10,7 @@ import type { ConsentEvent } from '../../src/db/repositories/consent.js'
 import type { Message, Purpose } from '../../src/db/repositories/messages.js'
 import type { SendSmsBody } from '../../src/schemas/sms.js'
 import type { SendResponse } from '../../src/services/sending.js'
-import { WEBHOOK_SECRET, type TestContext } from './app.js'
+import { API_KEY, WEBHOOK_SECRET, type TestContext } from './app.js'
 import { deliveryReportBody, inboundBody, infobipTimestamp, type DeliveryReportInput } from './fake-infobip.js'
 
 /** The body of a 200 or 202 from POST /send-sms. */
@@ -17,6 +18,9 @@ export type SendSmsResponse = SendResponse['body']
 
 /** A consent event as the API shows it: the ledger's record without its contactId. */
 export type ConsentEventView = Omit<ConsentEvent, 'contactId'>
+
+/** How consent events name the test API key that recorded them: a fingerprint, never the key. */
+export const API_KEY_LABEL = `api-key:${createHash('sha256').update(API_KEY).digest('hex').slice(0, 12)}`
 
 /** One page of a list route. */
 export interface Page<T> { items: T[], nextCursor: string | null }
@@ -110,4 +114,13 @@ export async function consentEvents (ctx: TestContext, contactId: string): Promi
   const response = await ctx.app.inject({ method: 'GET', url: `/contacts/${contactId}/consent-events`, headers: ctx.headers })
   expect(response.statusCode).toBe(200)
   return response.json<{ items: ConsentEventView[] }>().items
+}
+
+/** Texts the fake Infobip was asked to send to a number (E.164, the + optional), in order. */
+export function textsReceivedBy (ctx: TestContext, number: string): string[] {
+  const digits = number.replace(/^\+/, '')
+  return ctx.fake.sendRequests().flatMap((request) => {
+    const body = request.body as { messages: Array<{ text: string, destinations: Array<{ to: string }> }> }
+    return body.messages.filter((m) => m.destinations.some((d) => d.to === digits)).map((m) => m.text)
+  })
 }

@@ -2,6 +2,7 @@ import { Writable } from 'node:stream'
 import { buildApp, type App } from '../../src/app.js'
 import { loadConfig, type Config } from '../../src/config.js'
 import type { Clock } from '../../src/services/clock.js'
+import type { FaultInjector } from '../../src/services/dispatcher.js'
 import { createTestDatabase, type TestDatabase } from './database.js'
 import { startFakeInfobip, type FakeInfobip } from './fake-infobip.js'
 
@@ -13,10 +14,15 @@ export const WEBHOOK_SECRET = 'webhook-secret-0123456789abcdef'
 /** Monday 2026-06-15 16:00 UTC: noon in New York, inside every quiet-hours window. */
 export const DAYTIME = new Date('2026-06-15T16:00:00.000Z')
 
+/**
+ * A clock the test moves. Fixed by default; `ticking` makes it run at real speed from where it was set (for
+ * tests of real waits measured on the service's clock, such as the settle delay of an unknown hand-over).
+ */
 export class TestClock implements Clock {
-  constructor (public current: Date = DAYTIME) {}
-  now (): Date { return new Date(this.current) }
-  set (iso: string | Date): void { this.current = new Date(iso) }
+  private setAt = Date.now()
+  constructor (public current: Date = DAYTIME, private readonly ticking = false) {}
+  now (): Date { return new Date(this.current.getTime() + (this.ticking ? Date.now() - this.setAt : 0)) }
+  set (iso: string | Date): void { this.current = new Date(iso); this.setAt = Date.now() }
   advance (ms: number): void { this.current = new Date(this.current.getTime() + ms) }
 }
 
@@ -31,6 +37,8 @@ export interface TestContext {
   headers: Record<string, string>
   /** Closes the app but keeps the database and the fake (to restart on the same data). */
   restart: (env?: Record<string, string>) => Promise<void>
+  /** A second instance of the service on the same database and fake (its dispatcher started); close it yourself. */
+  startPeer: (env?: Record<string, string>) => Promise<App>
   close: () => Promise<void>
 }
 
@@ -39,6 +47,9 @@ export interface TestAppOptions {
   clock?: TestClock
   /** Leave Infobip unset to run on the sandbox transport. */
   sandbox?: boolean
+  /** 'manual': the dispatcher is not started; the test drives `app.dispatcher.tick()` itself. */
+  workers?: 'auto' | 'manual'
+  faults?: FaultInjector
 }
 
 export async function startTestApp (options: TestAppOptions = {}): Promise<TestContext> {
@@ -62,6 +73,9 @@ export async function startTestApp (options: TestAppOptions = {}): Promise<TestC
     RETRY_MAX_DELAY_MS: '100',
     INFOBIP_TIMEOUT_MS: '2000',
     SEND_RATE_PER_SECOND: '100000',
+    // Route tests script Infobip failures in quick succession; the circuit breaker has tests of its own
+    // (a test that wants it sets CIRCUIT_VOLUME_THRESHOLD).
+    CIRCUIT_VOLUME_THRESHOLD: '10000',
     ...(options.sandbox === true ? {} : { INFOBIP_BASE_URL: fake.url, INFOBIP_API_KEY: fake.apiKey }),
     ...options.env,
     ...env
@@ -78,17 +92,22 @@ export async function startTestApp (options: TestAppOptions = {}): Promise<TestC
     restart: async (env) => {
       await context.app.close()
       context.config = configFor(env)
-      context.app = await buildApp(context.config, { clock, logStream })
-      await context.app.ready()
+      context.app = await launch(context.config)
     },
+    startPeer: async (env) => await launch(configFor(env)),
     close: async () => {
       await context.app.close()
       await fake.close()
       await database.drop()
     }
   }
-  context.app = await buildApp(context.config, { clock, logStream })
-  await context.app.ready()
+  async function launch (config: Config): Promise<App> {
+    const app = await buildApp(config, { clock, logStream, ...(options.faults !== undefined ? { faults: options.faults } : {}) })
+    await app.ready()
+    if (options.workers !== 'manual') await app.workers.start()
+    return app
+  }
+  context.app = await launch(context.config)
   return context
 }
 

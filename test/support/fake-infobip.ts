@@ -4,16 +4,24 @@
  * It speaks the parts of Infobip's API the service uses, with the bodies Infobip documents
  * (checked against Infobip's OpenAPI document by scripts/check-infobip-conformance.ts):
  * - POST /sms/2/text/advanced → 200 `{ bulkId, messages: [{ to, messageId, status }] }`, or a scripted failure;
+ * - GET /sms/1/logs?messageId= → 200 `{ results }`: the messages it accepted, several ids comma-separated
+ *   and/or as repeated `messageId` parameters (Infobip documents both), optionally lagging behind acceptance;
  * - GET /sms/1/reports → 200 `{ results: [] }`;
  * - anything else → 404; a missing or wrong `Authorization: App <key>` → 401, before anything else.
  * Errors use the v1/v2 shape `{ requestError: { serviceException: { messageId, text } } }`.
  *
- * Per-request work is kept to parsing the body and one JSON.stringify, so it can serve thousands of
- * requests per second; connections are kept alive.
+ * What the tests of "exactly once" need: every acceptance is counted per messageId (`acceptances`); a
+ * `slow` answer accepts at receipt and answers later (so a client that times out leaves Infobip holding
+ * the message); `duplicateIds: true` plays Infobip's idempotent message sending (a re-sent messageId is
+ * answered REJECTED_DUPLICATE_MESSAGE_ID and not accepted again); `outage` scripts 503s and then refused
+ * connections; `deliverReports` POSTs delivery reports to the notifyUrl each message carried.
+ *
+ * Per-request work is kept to parsing the body, a few map operations per destination and one
+ * JSON.stringify, so it can serve thousands of requests per second; connections are kept alive.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import { randomUUID } from 'node:crypto'
-import type { AddressInfo } from 'node:net'
+import type { AddressInfo, Socket } from 'node:net'
 
 export interface RecordedRequest {
   method: string
@@ -35,14 +43,24 @@ export interface InfobipStatus {
 export type FakeBehaviour =
   /** 200 with `status` (default PENDING_ACCEPTED) for every destination. */
   | { kind: 'ok', status?: InfobipStatus }
-  /** An Infobip error body; `messageId` defaults by status (400 BAD_REQUEST, 401 UNAUTHORIZED, 429 TOO_MANY_REQUESTS, 5xx GENERAL_ERROR). */
-  | { kind: 'error', status: number, messageId?: string, text?: string, headers?: Record<string, string> }
+  /**
+   * An Infobip error body; `messageId` defaults by status (400 BAD_REQUEST, 401 UNAUTHORIZED, 429 TOO_MANY_REQUESTS,
+   * 5xx GENERAL_ERROR). `refuseForMs`: after answering, refuse connections for that long (an outage getting worse).
+   */
+  | { kind: 'error', status: number, messageId?: string, text?: string, headers?: Record<string, string>, refuseForMs?: number }
+  /** A gateway's error: the status with a non-Infobip (HTML) body, as a load balancer in front of Infobip would answer. */
+  | { kind: 'gateway-error', status: number }
   /** Accept the request and never answer (until close()). */
   | { kind: 'hang' }
-  /** Destroy the socket without a response: the client sees a network error. */
-  | { kind: 'reset' }
-  /** Wait, then behave as `then`. */
+  /** Destroy the socket without a response: the client sees a reset. `accept`: Infobip took the messages first. */
+  | { kind: 'reset', accept?: boolean }
+  /** Accept the messages at receipt (they count, and show in the logs), answer 200 only after `ms`. */
+  | { kind: 'slow', ms: number, status?: InfobipStatus }
+  /** Wait, then behave as `then` (nothing is accepted before `then` runs). */
   | { kind: 'delay', ms: number, then: FakeBehaviour }
+
+/** When an accepted message shows in GET /sms/1/logs: only `ms` after acceptance, and/or only after `lookups` look-ups that asked for it. */
+export interface LogLag { ms?: number, lookups?: number }
 
 export interface FakeInfobip {
   /** 'http://127.0.0.1:PORT' */
@@ -53,12 +71,30 @@ export interface FakeInfobip {
   requests: RecordedRequest[]
   /** Only POST /sms/2/text/advanced. */
   sendRequests: () => RecordedRequest[]
+  /** Only GET /sms/1/logs. */
+  logRequests: () => RecordedRequest[]
   /** Message logs of the sends it accepted, by messageId (GET /sms/1/logs?messageId=a,b). */
   logs: Map<string, LogEntry>
+  /** How many times each messageId was accepted (an SMS each): "exactly once" is 1. */
+  acceptances: ReadonlyMap<string, number>
   /** One-shot behaviours for the next send requests (FIFO); when none is queued the default applies. */
   enqueue: (...behaviours: FakeBehaviour[]) => void
   setDefault: (behaviour: FakeBehaviour) => void
-  /** Clears requests and the queue; the default goes back to ok. */
+  /** Infobip's idempotent message sending: a messageId accepted before is answered REJECTED_DUPLICATE_MESSAGE_ID and not accepted again. */
+  setDuplicateIds: (enabled: boolean) => void
+  /** Log lag for messages accepted from now on. */
+  setLogLag: (lag: LogLag) => void
+  /** The next `unavailable` send requests get 503 with Infobip's body; then connections are refused for `refusedMs`. */
+  outage: (plan: { unavailable: number, refusedMs?: number }) => void
+  /** Stops accepting connections (clients get ECONNREFUSED) for `ms`, or until `acceptConnections`. */
+  refuseConnections: (ms?: number) => Promise<void>
+  acceptConnections: () => Promise<void>
+  /**
+   * POSTs delivery reports for accepted messages to the notifyUrl each was sent with (grouped per URL, up to
+   * 100 per POST as Infobip does), and updates their log entries. Returns the HTTP status of each POST.
+   */
+  deliverReports: (messageIds: string[], status?: DeliveryReportStatus) => Promise<number[]>
+  /** Clears requests, logs, acceptances, the queue and the modes; the default goes back to ok. */
   reset: () => void
   /** Stops the server; hanging and delayed requests are ended too. */
   close: () => Promise<void>
@@ -66,8 +102,12 @@ export interface FakeInfobip {
 
 export interface FakeInfobipOptions {
   apiKey?: string
-  /** Keep every request in `requests` (default true). Benchmarks can turn it off to keep memory flat. */
+  /**
+   * Keep requests, logs, acceptances and notifyUrls (default true). Benchmarks turn it off to keep memory flat;
+   * duplicate-id enforcement and log look-ups then have nothing to go on.
+   */
   record?: boolean
+  duplicateIds?: boolean
 }
 
 export const SEND_PATH = '/sms/2/text/advanced'
@@ -95,6 +135,15 @@ export const PENDING_ACCEPTED: InfobipStatus = Object.freeze({
   id: 26,
   name: 'PENDING_ACCEPTED',
   description: 'Message sent to next instance'
+})
+
+/** Infobip's answer for a messageId it already took while idempotent sending is enabled (status group 5, id 23). */
+export const REJECTED_DUPLICATE_MESSAGE_ID: InfobipStatus = Object.freeze({
+  groupId: 5,
+  groupName: 'REJECTED',
+  id: 23,
+  name: 'REJECTED_DUPLICATE_MESSAGE_ID',
+  description: 'Message with this messageId was already sent'
 })
 
 const OK: FakeBehaviour = { kind: 'ok' }
@@ -137,7 +186,7 @@ function smsCount (text: unknown): number {
 }
 
 interface Destination { to: string, messageId?: unknown }
-interface SendMessage { destinations: Destination[], text?: unknown, from?: unknown }
+interface SendMessage { destinations: Destination[], text?: unknown, from?: unknown, notifyUrl?: unknown }
 interface SendBody { bulkId?: unknown, messages: SendMessage[], includeSmsCountInResponse?: unknown }
 
 /** Returns the validation errors of a send body in Infobip's `validationErrors` shape, or null when it is usable. */
@@ -161,25 +210,15 @@ function checkSendBody (body: unknown): Record<string, string[]> | null {
 
 interface SuccessBody { bulkId: string, messages: Array<{ to: string, messageId: string, status: InfobipStatus, smsCount?: number }> }
 
-function successBody (body: SendBody, status: InfobipStatus): SuccessBody {
-  const withCount = body.includeSmsCountInResponse === true
-  const out: SuccessBody['messages'] = []
-  for (const message of body.messages) {
-    const count = withCount ? smsCount(message.text) : 0
-    for (const destination of message.destinations) {
-      const messageId = typeof destination.messageId === 'string' && destination.messageId !== '' ? destination.messageId : randomUUID()
-      out.push(withCount
-        ? { to: destination.to, messageId, status, smsCount: count }
-        : { to: destination.to, messageId, status })
-    }
-  }
-  return { bulkId: typeof body.bulkId === 'string' && body.bulkId !== '' ? body.bulkId : randomUUID(), messages: out }
+/** The ids a logs request asks for: `messageId=a,b` and `messageId=a&messageId=b` alike. */
+export function requestedIds (search: string): string[] {
+  return new URLSearchParams(search).getAll('messageId').flatMap((value) => value.split(',')).map((id) => id.trim()).filter((id) => id !== '')
 }
 
 function parseQuery (search: string): Record<string, string> {
   const query: Record<string, string> = {}
   if (search === '') return query
-  for (const [key, value] of new URLSearchParams(search)) query[key] = value
+  for (const [key, value] of new URLSearchParams(search)) query[key] = key in query ? `${query[key]},${value}` : value
   return query
 }
 
@@ -194,6 +233,8 @@ function sendJson (res: ServerResponse, status: number, body: unknown, headers?:
   res.end(text)
 }
 
+interface Visibility { visibleAt: number, hiddenLookups: number }
+
 export async function startFakeInfobip (options: FakeInfobipOptions = {}): Promise<FakeInfobip> {
   const apiKey = options.apiKey ?? `fake-key-${randomUUID()}`
   const expectedAuthorization = `App ${apiKey}`
@@ -201,57 +242,53 @@ export async function startFakeInfobip (options: FakeInfobipOptions = {}): Promi
   const requests: RecordedRequest[] = []
   let queue: FakeBehaviour[] = []
   let defaultBehaviour: FakeBehaviour = OK
+  let duplicateIds = options.duplicateIds ?? false
+  let logLag: Required<LogLag> = { ms: 0, lookups: 0 }
   const logs = new Map<string, LogEntry>()
+  const visibility = new Map<string, Visibility>()
+  const acceptances = new Map<string, number>()
+  const notifyUrls = new Map<string, string>()
   const pending = new Set<ServerResponse>()
   const timers = new Set<NodeJS.Timeout>()
+  const sockets = new Set<Socket>()
+  let listening = false
+  let port = 0
   let closing: Promise<void> | null = null
+
+  function later (ms: number, run: () => void): void {
+    const timer = setTimeout(() => {
+      timers.delete(timer)
+      run()
+    }, ms)
+    timers.add(timer)
+  }
 
   function sendError (res: ServerResponse, status: number, messageId?: string, text?: string, headers?: Record<string, string>): void {
     sendJson(res, status, errorBody(messageId ?? defaultMessageId(status), text), headers)
   }
 
-  function apply (behaviour: FakeBehaviour, req: IncomingMessage, res: ServerResponse, body: SendBody): void {
-    switch (behaviour.kind) {
-      case 'ok': {
-        const answer = successBody(body, behaviour.status ?? PENDING_ACCEPTED)
-        if (record) remember(body, answer)
-        sendJson(res, 200, answer)
-        return
-      }
-      case 'error':
-        sendError(res, behaviour.status, behaviour.messageId, behaviour.text, behaviour.headers)
-        return
-      case 'hang':
-        pending.add(res)
-        res.once('close', () => pending.delete(res))
-        return
-      case 'reset':
-        req.socket.destroy()
-        return
-      case 'delay': {
-        pending.add(res)
-        res.once('close', () => pending.delete(res))
-        const timer = setTimeout(() => {
-          timers.delete(timer)
-          pending.delete(res)
-          if (!res.destroyed) apply(behaviour.then, req, res, body)
-        }, behaviour.ms)
-        timers.add(timer)
-      }
-    }
-  }
-
-  /** What Infobip's message logs would show for an accepted send. */
-  function remember (body: SendBody, answer: SuccessBody): void {
-    const now = infobipTimestamp()
-    let i = 0
+  /**
+   * Takes the messages of a send request: each destination is accepted (counted, logged) with `status`,
+   * or, with duplicate ids enforced and its messageId accepted before, answered REJECTED_DUPLICATE_MESSAGE_ID.
+   */
+  function accept (body: SendBody, status: InfobipStatus): SuccessBody {
+    const withCount = body.includeSmsCountInResponse === true
+    const bulkId = typeof body.bulkId === 'string' && body.bulkId !== '' ? body.bulkId : randomUUID()
+    const out: SuccessBody['messages'] = []
+    const now = record ? infobipTimestamp() : ''
     for (const message of body.messages) {
+      const count = withCount ? smsCount(message.text) : 0
       for (const destination of message.destinations) {
-        const entry = answer.messages[i++]
-        if (entry === undefined) continue
-        logs.set(entry.messageId, {
-          bulkId: answer.bulkId,
-          messageId: entry.messageId,
+        const messageId = typeof destination.messageId === 'string' && destination.messageId !== '' ? destination.messageId : randomUUID()
+        const duplicate = duplicateIds && acceptances.has(messageId)
+        const answered = duplicate ? REJECTED_DUPLICATE_MESSAGE_ID : status
+        out.push(withCount ? { to: destination.to, messageId, status: answered, smsCount: count } : { to: destination.to, messageId, status: answered })
+        if (!record || duplicate) continue
+        acceptances.set(messageId, (acceptances.get(messageId) ?? 0) + 1)
+        if (typeof message.notifyUrl === 'string') notifyUrls.set(messageId, message.notifyUrl)
+        logs.set(messageId, {
+          bulkId,
+          messageId,
           to: String(destination.to),
           ...(typeof message.from === 'string' ? { from: message.from } : {}),
           text: typeof message.text === 'string' ? message.text : '',
@@ -259,17 +296,80 @@ export async function startFakeInfobip (options: FakeInfobipOptions = {}): Promi
           doneAt: now,
           smsCount: 1,
           price: { pricePerMessage: 0.01, currency: 'EUR' },
-          status: entry.status,
+          status: answered,
           error: { ...REPORT_ERRORS.NO_ERROR! }
         })
+        if (logLag.ms > 0 || logLag.lookups > 0) visibility.set(messageId, { visibleAt: Date.now() + logLag.ms, hiddenLookups: logLag.lookups })
       }
     }
+    return { bulkId, messages: out }
+  }
+
+  function hold (res: ServerResponse): void {
+    pending.add(res)
+    res.once('close', () => pending.delete(res))
+  }
+
+  function apply (behaviour: FakeBehaviour, req: IncomingMessage, res: ServerResponse, body: SendBody): void {
+    switch (behaviour.kind) {
+      case 'ok':
+        sendJson(res, 200, accept(body, behaviour.status ?? PENDING_ACCEPTED))
+        return
+      case 'error': {
+        const refuseForMs = behaviour.refuseForMs
+        if (refuseForMs !== undefined) res.once('finish', () => { refuseConnections(refuseForMs).catch(() => undefined) })
+        sendError(res, behaviour.status, behaviour.messageId, behaviour.text, behaviour.headers)
+        return
+      }
+      case 'gateway-error': {
+        const html = `<html><body><h1>${behaviour.status}</h1></body></html>`
+        res.writeHead(behaviour.status, { 'content-type': 'text/html', 'content-length': Buffer.byteLength(html) })
+        res.end(html)
+        return
+      }
+      case 'hang':
+        hold(res)
+        return
+      case 'reset':
+        if (behaviour.accept === true) accept(body, PENDING_ACCEPTED)
+        req.socket.destroy()
+        return
+      case 'slow': {
+        const answer = accept(body, behaviour.status ?? PENDING_ACCEPTED)
+        hold(res)
+        later(behaviour.ms, () => {
+          pending.delete(res)
+          sendJson(res, 200, answer)
+        })
+        return
+      }
+      case 'delay':
+        hold(res)
+        later(behaviour.ms, () => {
+          pending.delete(res)
+          if (!res.destroyed) apply(behaviour.then, req, res, body)
+        })
+    }
+  }
+
+  /** Whether a log entry may be shown now; a look-up that asks for a lagging entry counts against its lag. */
+  function visible (messageId: string): boolean {
+    const lag = visibility.get(messageId)
+    if (lag === undefined) return true
+    if (lag.hiddenLookups > 0) {
+      lag.hiddenLookups--
+      return false
+    }
+    if (Date.now() < lag.visibleAt) return false
+    visibility.delete(messageId)
+    return true
   }
 
   function handle (req: IncomingMessage, res: ServerResponse, raw: string): void {
     const url = req.url ?? '/'
     const q = url.indexOf('?')
     const path = q === -1 ? url : url.slice(0, q)
+    const search = q === -1 ? '' : url.slice(q + 1)
     const method = req.method ?? 'GET'
     let body: unknown
     let invalidJson = false
@@ -282,7 +382,7 @@ export async function startFakeInfobip (options: FakeInfobipOptions = {}): Promi
       }
     }
     if (record) {
-      requests.push({ method, path, query: parseQuery(q === -1 ? '' : url.slice(q + 1)), headers: req.headers, body, receivedAt: Date.now() })
+      requests.push({ method, path, query: parseQuery(search), headers: req.headers, body, receivedAt: Date.now() })
     }
 
     if (req.headers.authorization !== expectedAuthorization) {
@@ -307,8 +407,8 @@ export async function startFakeInfobip (options: FakeInfobipOptions = {}): Promi
       return
     }
     if (method === 'GET' && path === LOGS_PATH) {
-      const wanted = (parseQuery(q === -1 ? '' : url.slice(q + 1)).messageId ?? '').split(',').filter((id) => id !== '')
-      sendJson(res, 200, { results: wanted.flatMap((id) => logs.has(id) ? [logs.get(id)!] : []) })
+      const wanted = requestedIds(search)
+      sendJson(res, 200, { results: wanted.flatMap((id) => logs.has(id) && visible(id) ? [logs.get(id)!] : []) })
       return
     }
     sendError(res, 404, 'NOT_FOUND', `Requested URL not found: ${method} ${path}`)
@@ -324,29 +424,101 @@ export async function startFakeInfobip (options: FakeInfobipOptions = {}): Promi
   // Longer than the usual client idle timeouts, so pooled sockets are not closed under a client mid-reuse.
   server.keepAliveTimeout = 30_000
   server.headersTimeout = 31_000
-
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      server.off('error', reject)
-      resolve()
-    })
+  server.on('connection', (socket) => {
+    sockets.add(socket)
+    socket.once('close', () => sockets.delete(socket))
   })
-  const { port } = server.address() as AddressInfo
+
+  async function listen (): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject)
+      server.listen(port, '127.0.0.1', () => {
+        server.off('error', reject)
+        resolve()
+      })
+    })
+    listening = true
+    port = (server.address() as AddressInfo).port
+  }
+
+  /** Stops listening and drops every connection, so the next request is refused. */
+  async function refuseConnections (ms?: number): Promise<void> {
+    if (listening) {
+      listening = false
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()))
+      for (const res of pending) res.destroy()
+      pending.clear()
+      for (const socket of sockets) socket.destroy()
+      await closed
+    }
+    if (ms !== undefined) later(ms, () => { acceptConnections().catch(() => undefined) })
+  }
+
+  async function acceptConnections (): Promise<void> {
+    if (!listening && closing === null) await listen()
+  }
+
+  async function deliverReports (messageIds: string[], status: DeliveryReportStatus = 'DELIVERED'): Promise<number[]> {
+    const byUrl = new Map<string, DeliveryReportInput[]>()
+    for (const messageId of messageIds) {
+      const entry = logs.get(messageId)
+      const notifyUrl = notifyUrls.get(messageId)
+      if (entry === undefined || notifyUrl === undefined) throw new Error(`fake Infobip: no accepted message ${messageId} with a notifyUrl`)
+      entry.status = { ...REPORT_STATUSES[status] }
+      entry.error = reportError(status, undefined)
+      entry.doneAt = infobipTimestamp()
+      const list = byUrl.get(notifyUrl) ?? []
+      list.push({ messageId, to: entry.to, bulkId: entry.bulkId, status, sentAt: entry.sentAt, doneAt: entry.doneAt })
+      byUrl.set(notifyUrl, list)
+    }
+    const statuses: number[] = []
+    for (const [notifyUrl, reports] of byUrl) {
+      for (let i = 0; i < reports.length; i += 100) {
+        const response = await fetch(notifyUrl, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(deliveryReportBody(reports.slice(i, i + 100)))
+        })
+        await response.arrayBuffer()
+        statuses.push(response.status)
+      }
+    }
+    return statuses
+  }
+
+  await listen()
 
   return {
     url: `http://127.0.0.1:${port}`,
     apiKey,
     requests,
     sendRequests: () => requests.filter((r) => r.method === 'POST' && r.path === SEND_PATH),
+    logRequests: () => requests.filter((r) => r.method === 'GET' && r.path === LOGS_PATH),
     logs,
+    acceptances,
     enqueue: (...behaviours) => { queue.push(...behaviours) },
     setDefault: (behaviour) => { defaultBehaviour = behaviour },
+    setDuplicateIds: (enabled) => { duplicateIds = enabled },
+    setLogLag: (lag) => { logLag = { ms: lag.ms ?? 0, lookups: lag.lookups ?? 0 } },
+    outage: ({ unavailable, refusedMs }) => {
+      for (let i = 0; i < unavailable; i++) {
+        const last = i === unavailable - 1 && refusedMs !== undefined
+        queue.push(last ? { kind: 'error', status: 503, refuseForMs: refusedMs } : { kind: 'error', status: 503 })
+      }
+    },
+    refuseConnections,
+    acceptConnections,
+    deliverReports,
     reset: () => {
       requests.length = 0
       logs.clear()
+      visibility.clear()
+      acceptances.clear()
+      notifyUrls.clear()
       queue = []
       defaultBehaviour = OK
+      duplicateIds = options.duplicateIds ?? false
+      logLag = { ms: 0, lookups: 0 }
     },
     close: async () => {
       if (closing !== null) return await closing
@@ -355,6 +527,11 @@ export async function startFakeInfobip (options: FakeInfobipOptions = {}): Promi
         timers.clear()
         for (const res of pending) res.destroy()
         pending.clear()
+        if (!listening) {
+          resolve()
+          return
+        }
+        listening = false
         server.close(() => resolve())
         server.closeAllConnections()
       })
@@ -366,7 +543,7 @@ export async function startFakeInfobip (options: FakeInfobipOptions = {}): Promi
 // ---------------------------------------------------------------------------------------------
 // Webhook bodies, as Infobip POSTs them to notifyUrl (delivery reports) and to the inbound URL.
 
-export type DeliveryReportStatus = 'DELIVERED' | 'UNDELIVERABLE' | 'EXPIRED' | 'REJECTED' | 'PENDING' | 'DELIVERED_TO_OPERATOR'
+export type DeliveryReportStatus = 'DELIVERED' | 'UNDELIVERABLE' | 'EXPIRED' | 'REJECTED' | 'PENDING' | 'DELIVERED_TO_OPERATOR' | 'REJECTED_DUPLICATE'
 
 export const REPORT_STATUSES: Readonly<Record<DeliveryReportStatus, InfobipStatus>> = Object.freeze({
   DELIVERED: { groupId: 3, groupName: 'DELIVERED', id: 5, name: 'DELIVERED_TO_HANDSET', description: 'Message delivered to handset' },
@@ -374,7 +551,8 @@ export const REPORT_STATUSES: Readonly<Record<DeliveryReportStatus, InfobipStatu
   EXPIRED: { groupId: 4, groupName: 'EXPIRED', id: 15, name: 'EXPIRED_EXPIRED', description: 'Message expired' },
   REJECTED: { groupId: 5, groupName: 'REJECTED', id: 6, name: 'REJECTED_NETWORK', description: 'Network is forbidden' },
   PENDING: { groupId: 1, groupName: 'PENDING', id: 7, name: 'PENDING_ENROUTE', description: 'Message sent to next instance' },
-  DELIVERED_TO_OPERATOR: { groupId: 3, groupName: 'DELIVERED', id: 2, name: 'DELIVERED_TO_OPERATOR', description: 'Message delivered to operator' }
+  DELIVERED_TO_OPERATOR: { groupId: 3, groupName: 'DELIVERED', id: 2, name: 'DELIVERED_TO_OPERATOR', description: 'Message delivered to operator' },
+  REJECTED_DUPLICATE: REJECTED_DUPLICATE_MESSAGE_ID
 })
 
 export interface InfobipError {
@@ -436,7 +614,7 @@ export function deliveryReportBody (results: DeliveryReportInput[]): { results: 
         mccMnc: '22801',
         // The schema types callbackData as a string (not nullable), so it is left out when there is none.
         ...(r.callbackData !== undefined ? { callbackData: r.callbackData } : {}),
-        price: { pricePerMessage: r.price ?? (status === 'REJECTED' ? 0 : 0.01), currency: 'EUR' },
+        price: { pricePerMessage: r.price ?? (status.startsWith('REJECTED') ? 0 : 0.01), currency: 'EUR' },
         status: { ...REPORT_STATUSES[status] },
         error: { ...reportError(status, r.errorName) }
       }

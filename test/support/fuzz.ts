@@ -27,6 +27,16 @@ export interface JsonSchema {
   maxItems?: number
   additionalProperties?: boolean | JsonSchema
   $ref?: string
+  description?: string
+  examples?: unknown[]
+}
+
+/** A string that holds a phone number: by its name, its description, its examples or its pattern. */
+function holdsPhoneNumber (schema: JsonSchema, name: string | undefined): boolean {
+  if (name !== undefined && /phone|msisdn|destination|^(to|from)$/i.test(name)) return true
+  if (/E\.164|phone number/i.test(schema.description ?? '')) return true
+  if ((schema.examples ?? []).some((e) => typeof e === 'string' && /^\+\d{7,}/.test(e))) return true
+  return schema.pattern?.includes('0-9') === true
 }
 
 export interface Operation {
@@ -115,7 +125,7 @@ const hostileString = fc.oneof(
   },
   { weight: 2, arbitrary: fc.constantFrom(...FUZZ_NUMBERS) },
   { weight: 1, arbitrary: fc.constantFrom(...FUZZ_SECRETS) },
-  { weight: 1, arbitrary: fc.integer({ min: 1, max: 5000 }).map((n) => 'A'.repeat(n)) }
+  { weight: 1, arbitrary: fc.constantFrom(...[1, 33, 65, 161, 257, 1601, 4001, 5001].map((n) => 'A'.repeat(n))) }
 )
 
 const hostileNumber = fc.oneof(
@@ -141,11 +151,11 @@ const hostileJson: fc.Arbitrary<unknown> = fc.letrec<{ value: unknown }>((tie) =
  * A value for `schema`. Tame: one it allows, so the request reaches the code behind validation.
  * Wild: at every level, now and then, one it refuses.
  */
-export function valueFor (schema: JsonSchema, context: { ids: string[] }, wild: boolean, depth = 0): fc.Arbitrary<unknown> {
+export function valueFor (schema: JsonSchema, context: { ids: string[] }, wild: boolean, depth = 0, name?: string): fc.Arbitrary<unknown> {
   const hostile = depth > 4 ? fc.constant(null) : hostileJson
   const maybeHostile = (valid: fc.Arbitrary<unknown>): fc.Arbitrary<unknown> => wild ? fc.oneof({ weight: 6, arbitrary: valid }, { weight: 1, arbitrary: hostile }) : valid
   const choices = schema.anyOf ?? schema.oneOf
-  if (choices !== undefined && choices.length > 0) return fc.oneof(...choices.map((s) => valueFor(s, context, wild, depth + 1)))
+  if (choices !== undefined && choices.length > 0) return fc.oneof(...choices.map((s) => valueFor(s, context, wild, depth + 1, name)))
   if (schema.enum !== undefined) return maybeHostile(fc.constantFrom(...schema.enum))
   if (schema.const !== undefined) return maybeHostile(fc.constant(schema.const))
   const type = Array.isArray(schema.type) ? schema.type[0] : schema.type
@@ -154,20 +164,20 @@ export function valueFor (schema: JsonSchema, context: { ids: string[] }, wild: 
       const properties = Object.entries(schema.properties ?? {})
       const required = new Set(schema.required ?? [])
       return maybeHostile(fc.tuple(
-        ...properties.map(([name, property]) => fc.option(valueFor(property, context, wild, depth + 1), { freq: required.has(name) ? (wild ? 12 : 1000) : 2, nil: undefined })),
+        ...properties.map(([key, property]) => fc.option(valueFor(property, context, wild, depth + 1, key), { freq: required.has(key) ? (wild ? 12 : 1000) : 2, nil: undefined })),
         wild ? fc.option(fc.tuple(fc.oneof(hostileString, fc.constantFrom('extra', '__proto__')), hostile), { freq: 8, nil: undefined }) : fc.constant(undefined)
       ).map((values) => {
         const object: Record<string, unknown> = {}
-        properties.forEach(([name], i) => { if (values[i] !== undefined) object[name] = values[i] })
+        properties.forEach(([key], i) => { if (values[i] !== undefined) object[key] = values[i] })
         const extra = values[properties.length] as [string, unknown] | undefined
         if (extra !== undefined) Object.defineProperty(object, extra[0], { value: extra[1], enumerable: true, writable: true, configurable: true })
         return object
       }))
     }
     case 'array':
-      return maybeHostile(fc.array(valueFor(schema.items ?? {}, context, wild, depth + 1), { maxLength: Math.min(schema.maxItems ?? 5, 5) }))
+      return maybeHostile(fc.array(valueFor(schema.items ?? {}, context, wild, depth + 1, name), { maxLength: Math.min(schema.maxItems ?? 5, 5) }))
     case 'string':
-      return maybeHostile(stringFor(schema, context, wild))
+      return maybeHostile(stringFor(schema, context, wild, name))
     case 'integer':
       return maybeHostile(wild ? fc.oneof(fc.integer({ min: schema.minimum ?? -5, max: Math.min(schema.maximum ?? 1000, 1000) }), hostileNumber) : fc.integer({ min: schema.minimum ?? 0, max: Math.min(schema.maximum ?? 1000, 1000) }))
     case 'number':
@@ -181,11 +191,11 @@ export function valueFor (schema: JsonSchema, context: { ids: string[] }, wild: 
   }
 }
 
-function stringFor (schema: JsonSchema, context: { ids: string[] }, wild: boolean): fc.Arbitrary<string> {
+function stringFor (schema: JsonSchema, context: { ids: string[] }, wild: boolean, name: string | undefined): fc.Arbitrary<string> {
   const anyString = wild ? [hostileString] : []
   if (schema.format === 'uuid') return fc.oneof(fc.constantFrom(...context.ids), fc.uuid(), ...anyString)
   if (schema.format === 'date-time') return fc.oneof(fc.date({ min: new Date('2020-01-01'), max: new Date('2030-01-01'), noInvalidDate: true }).map((d) => d.toISOString()), ...anyString)
-  if (schema.pattern?.includes('0-9') === true) {
+  if (holdsPhoneNumber(schema, name)) {
     // A phone number, written as people write them.
     return fc.oneof(
       fc.constantFrom(...FUZZ_NUMBERS),
@@ -207,11 +217,15 @@ function stringFor (schema: JsonSchema, context: { ids: string[] }, wild: boolea
 
 /** Raw JSON-ish text: what a broken client or an attacker sends instead of a JSON document. */
 const brokenJson = fc.oneof(
-  fc.constantFrom('', '{', '{"a":', '[', 'null', '"str"', '123', 'true', '{"a":1,"a":2}', '{"__proto__":{"polluted":1}}', '{"constructor":{"prototype":{"polluted":1}}}',
-    '{"message":"\\ud800"}', '{"destinationNumber":1e999999,"message":"x"}', '{"results":[{"messageId":"x","status":{"groupId":1e400}}]}', '\uFEFF{}', '{"a":"\\u0000"}'),
-  fc.nat(20_000).map((n) => '['.repeat(n) + ']'.repeat(n)),
-  fc.nat(20_000).map((n) => '{"a":'.repeat(n) + '1' + '}'.repeat(n)),
-  fc.string({ maxLength: 200 })
+  {
+    weight: 8,
+    arbitrary: fc.constantFrom('', '{', '{"a":', '[', 'null', '"str"', '123', 'true', '{"a":1,"a":2}', '{"__proto__":{"polluted":1}}', '{"constructor":{"prototype":{"polluted":1}}}',
+      '{"message":"\\ud800"}', '{"destinationNumber":1e999999,"message":"x"}', '{"results":[{"messageId":"x","status":{"groupId":1e400}}]}', '\uFEFF{}', '{"a":"\\u0000"}')
+  },
+  // Built once: deep nesting for the JSON parser, and (rarely) a body over BODY_LIMIT_BYTES.
+  { weight: 3, arbitrary: fc.constantFrom('['.repeat(100) + ']'.repeat(100), '['.repeat(20_000) + ']'.repeat(20_000), '{"a":'.repeat(20_000) + '1' + '}'.repeat(20_000)) },
+  { weight: 1, arbitrary: fc.constant(`{"message":"${'x'.repeat(1_100_000)}"}`) },
+  { weight: 8, arbitrary: fc.string({ maxLength: 200 }) }
 )
 
 const csvValue = fc.oneof(
@@ -276,7 +290,7 @@ export function requestFor (operation: Operation, context: Context): fc.Arbitrar
     { weight: 1, arbitrary: fc.constantFrom('..', '%2F', '%2e%2e', 'x'.repeat(150), '%00', '%E0%A4%A') }
   )
   const queryValue = (param: Operation['parameters'][number]): fc.Arbitrary<string> => fc.oneof(
-    { weight: 4, arbitrary: fc.boolean().chain((wild) => valueFor(param.schema, context, wild)).map((v) => encodeAny(typeof v === 'string' ? v : JSON.stringify(v) ?? '')) },
+    { weight: 4, arbitrary: fc.oneof(valueFor(param.schema, context, false, 0, param.name), valueFor(param.schema, context, true, 0, param.name)).map((v) => encodeAny(typeof v === 'string' ? v : JSON.stringify(v) ?? '')) },
     { weight: 2, arbitrary: urlNumber },
     { weight: 2, arbitrary: fc.constantFrom('Infinity', '-Infinity', 'NaN', '1e400', '-1e400', '-0', '0x10', '1e2', '%201', '', '5.5', '100', '101', '0', '-1', '9007199254740993', 'true', 'false', '%00', '%zz', 'a%00b') },
     { weight: 1, arbitrary: fc.constantFrom(...FUZZ_SECRETS) }
@@ -294,19 +308,22 @@ export function requestFor (operation: Operation, context: Context): fc.Arbitrar
     return pairs.length === 0 ? '' : `?${pairs.join('&')}`
   })
   const types = Object.keys(operation.bodies)
+  // Arbitraries are built once per content type (building them inside chain() would rebuild the whole
+  // schema's arbitrary for every request).
+  const bodyFor = (type: string): fc.Arbitrary<{ payload: string | Buffer, type: string | undefined }> => {
+    const schema = operation.bodies[type]!
+    const payload: fc.Arbitrary<string | Buffer> = type.includes('json')
+      ? fc.oneof(
+        { weight: 6, arbitrary: valueFor(schema, context, false).map((v) => JSON.stringify(v) ?? 'null') },
+        { weight: 5, arbitrary: valueFor(schema, context, true).map((v) => JSON.stringify(v) ?? 'null') },
+        { weight: 1, arbitrary: brokenJson },
+        { weight: 1, arbitrary: hostileJson.map((v) => JSON.stringify(v) ?? 'null') })
+      : fc.oneof({ weight: 8, arbitrary: csvFile }, { weight: 1, arbitrary: brokenJson })
+    return fc.tuple(payload, contentTypeFor(type)).map(([p, t]) => ({ payload: p, type: t }))
+  }
   const body: fc.Arbitrary<{ payload?: string | Buffer, type?: string | undefined }> = types.length === 0
     ? fc.oneof({ weight: 4, arbitrary: fc.constant({}) }, { weight: 1, arbitrary: fc.tuple(brokenJson, contentTypeFor('application/json')).map(([payload, type]) => ({ payload, type })) })
-    : fc.constantFrom(...types).chain((type) => {
-      const schema = operation.bodies[type]!
-      const payload: fc.Arbitrary<string | Buffer> = type.includes('json')
-        ? fc.oneof(
-          { weight: 6, arbitrary: valueFor(schema, context, false).map((v) => JSON.stringify(v) ?? 'null') },
-          { weight: 5, arbitrary: valueFor(schema, context, true).map((v) => JSON.stringify(v) ?? 'null') },
-          { weight: 1, arbitrary: brokenJson },
-          { weight: 1, arbitrary: hostileJson.map((v) => JSON.stringify(v) ?? 'null') })
-        : fc.oneof({ weight: 8, arbitrary: csvFile }, { weight: 1, arbitrary: brokenJson })
-      return fc.tuple(payload, contentTypeFor(type)).map(([p, t]) => ({ payload: p, type: t }))
-    })
+    : fc.oneof(...types.map(bodyFor))
   const headerValue = fc.oneof(
     fc.constantFrom(...FUZZ_NUMBERS, ...FUZZ_SECRETS, '', ' ', 'x'.repeat(300)),
     fc.uuid(),

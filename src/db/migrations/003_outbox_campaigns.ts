@@ -48,6 +48,9 @@ export async function up (db: Kysely<unknown>): Promise<void> {
   await db.schema.createIndex('messages_campaign_status_idx').on('messages').columns(['campaign_id', 'status']).execute()
   await db.schema.createIndex('messages_to_sent_idx').on('messages').columns(['to_number', 'sent_at']).execute()
 
+  // The message an Idempotency-Key admitted: a repeat after a crash is answered from that message's record.
+  await db.schema.alterTable('idempotency_keys').addColumn('message_id', 'varchar(36)').execute()
+
   // The account's shared token bucket (SEND_RATE_PER_SECOND across every instance on one database).
   await db.schema.createTable('throttle_buckets')
     .addColumn('name', 'varchar(64)', (c) => c.primaryKey())

@@ -1,38 +1,28 @@
 import type { Kysely } from 'kysely'
+import { isLater, type ConsentEvent, type LatestDecision, type LedgerState } from '../../domain/consent.js'
 import type { ConsentEventRow, Database } from '../schema.js'
 import { insertRows } from './bulk.js'
 
 type Executor = Kysely<Database>
 
-export type ConsentEventType = 'opt_in' | 'opt_out' | 'help'
-
-export interface ConsentEvent {
-  id: string
-  phoneNumber: string
-  contactId: string | null
-  type: ConsentEventType
-  source: string
-  text: string | null
-  ip: string | null
-  userAgent: string | null
-  keyword: string | null
-  occurredAt: string
-  recordedAt: string
-}
+export type { ConsentEvent, ConsentEventType, LatestDecision } from '../../domain/consent.js'
 
 function toEvent (row: ConsentEventRow): ConsentEvent {
   return {
     id: row.id,
     phoneNumber: row.phone_number,
     contactId: row.contact_id,
-    type: row.type as ConsentEventType,
+    type: row.type,
     source: row.source,
     text: row.text,
     ip: row.ip,
     userAgent: row.user_agent,
     keyword: row.keyword,
     occurredAt: row.occurred_at,
-    recordedAt: row.recorded_at
+    recordedAt: row.recorded_at,
+    recordedBy: row.recorded_by ?? 'unknown',
+    requestId: row.request_id,
+    fileName: row.file_name
   }
 }
 
@@ -45,7 +35,7 @@ export async function appendConsentEvent (db: Executor, event: ConsentEvent): Pr
 
 /** Appends many events in a few statements (imports). */
 export async function appendConsentEvents (db: Executor, events: ConsentEvent[]): Promise<void> {
-  await insertRows(db, 'consent_events', ['id', 'phone_number', 'contact_id', 'type', 'source', 'text', 'ip', 'user_agent', 'keyword', 'occurred_at', 'recorded_at'],
+  await insertRows(db, 'consent_events', ['id', 'phone_number', 'contact_id', 'type', 'source', 'text', 'ip', 'user_agent', 'keyword', 'occurred_at', 'recorded_at', 'recorded_by', 'request_id', 'file_name'],
     events.map((event) => [
       event.id,
       event.phoneNumber,
@@ -57,19 +47,15 @@ export async function appendConsentEvents (db: Executor, events: ConsentEvent[])
       event.userAgent,
       event.keyword,
       event.occurredAt,
-      event.recordedAt
+      event.recordedAt,
+      event.recordedBy,
+      event.requestId,
+      event.fileName
     ]))
 }
 
-/** The decision that counts for a number: its latest opt-in or opt-out (by time, then by id). */
-export interface LatestDecision { type: 'opt_in' | 'opt_out', occurredAt: string, id: string }
-
-export function isLater (a: { occurredAt: string, id: string }, b: { occurredAt: string, id: string } | null): boolean {
-  return b === null || a.occurredAt > b.occurredAt || (a.occurredAt === b.occurredAt && a.id > b.id)
-}
-
 /** Latest consent decision and suppression of numbers, in two queries however many. */
-export async function ledgerStates (db: Executor, phoneNumbers: string[]): Promise<Map<string, { latest: LatestDecision | null, suppressed: boolean }>> {
+export async function ledgerStates (db: Executor, phoneNumbers: string[]): Promise<Map<string, LedgerState>> {
   const states = new Map(phoneNumbers.map((n) => [n, { latest: null as LatestDecision | null, suppressed: false }]))
   for (let i = 0; i < phoneNumbers.length; i += CHUNK) {
     const chunk = phoneNumbers.slice(i, i + CHUNK)
@@ -95,9 +81,28 @@ export async function unsuppressMany (db: Executor, phoneNumbers: string[]): Pro
   }
 }
 
-export async function listConsentEvents (db: Executor, phoneNumber: string): Promise<ConsentEvent[]> {
-  const rows = await db.selectFrom('consent_events').selectAll().where('phone_number', '=', phoneNumber).orderBy('id', 'asc').execute()
-  return rows.map(toEvent)
+/** Position in a number's trail: events are listed in the order they happened. */
+export interface TrailPosition { occurredAt: string, id: string }
+
+/** A number's events in the order they happened (occurredAt, then id), after `after` when given. */
+export async function listConsentEvents (db: Executor, phoneNumber: string, page: { after?: TrailPosition | undefined, limit?: number } = {}): Promise<ConsentEvent[]> {
+  let query = db.selectFrom('consent_events').selectAll().where('phone_number', '=', phoneNumber)
+  const after = page.after
+  if (after !== undefined) {
+    query = query.where((eb) => eb.or([
+      eb('occurred_at', '>', after.occurredAt),
+      eb.and([eb('occurred_at', '=', after.occurredAt), eb('id', '>', after.id)])
+    ]))
+  }
+  query = query.orderBy('occurred_at', 'asc').orderBy('id', 'asc')
+  if (page.limit !== undefined) query = query.limit(page.limit)
+  return (await query.execute()).map(toEvent)
+}
+
+/** The number a contact's events were recorded for, also after the contact was erased; null when it has none. */
+export async function phoneNumberOfContactEvents (db: Executor, contactId: string): Promise<string | null> {
+  const row = await db.selectFrom('consent_events').select('phone_number').where('contact_id', '=', contactId).limit(1).executeTakeFirst()
+  return row?.phone_number ?? null
 }
 
 export async function suppress (db: Executor, phoneNumber: string, source: string, reason: string | null, at: string): Promise<boolean> {
@@ -116,4 +121,14 @@ export async function listSuppressions (db: Executor, after: string | undefined,
   if (phoneNumber !== undefined) query = query.where('phone_number', '=', phoneNumber)
   const rows = await query.orderBy('phone_number', 'asc').limit(limit).execute()
   return rows.map((r) => ({ phoneNumber: r.phone_number, reason: r.reason, source: r.source, createdAt: r.created_at }))
+}
+
+/** Which of these numbers are suppressed now (one indexed query per 500 numbers). */
+export async function suppressedAmong (db: Executor, phoneNumbers: string[]): Promise<Set<string>> {
+  const found = new Set<string>()
+  for (let i = 0; i < phoneNumbers.length; i += CHUNK) {
+    const rows = await db.selectFrom('suppressions').select('phone_number').where('phone_number', 'in', phoneNumbers.slice(i, i + CHUNK)).execute()
+    for (const row of rows) found.add(row.phone_number)
+  }
+  return found
 }

@@ -1,7 +1,7 @@
 import type { ExpressionBuilder, Kysely } from 'kysely'
 import type { MessageStatus } from '../../domain/message-status.js'
 import type { Message } from '../../schemas/common.js'
-import type { Database, MessageRow } from '../schema.js'
+import type { Database, MessageOrigin, MessageRow } from '../schema.js'
 
 type Executor = Kysely<Database>
 
@@ -11,7 +11,15 @@ export type { Message }
 
 export type NewMessage =
   Pick<Message, 'id' | 'to' | 'text' | 'senderId' | 'purpose' | 'status' | 'segments' | 'encoding' | 'createdAt'> &
-  Partial<Pick<Message, 'campaignId' | 'contactId' | 'decisionReason' | 'error'>>
+  Partial<Pick<Message, 'campaignId' | 'contactId' | 'decisionReason' | 'error'>> & {
+    /** Outbox fields: when it is due (default createdAt), its priority and origin, and a lease when the
+     *  inserting process hands it over itself (a single send admitted and claimed in one transaction). */
+    dueAt?: string | undefined
+    priority?: number | undefined
+    origin?: MessageOrigin | undefined
+    lease?: { owner: string, expiresAt: string } | undefined
+    validUntil?: string | null | undefined
+  }
 
 function toMessage (row: MessageRow): Message {
   return {
@@ -31,6 +39,7 @@ function toMessage (row: MessageRow): Message {
     error: row.error === null ? null : JSON.parse(row.error) as Message['error'],
     price: row.price_amount === null || row.price_currency === null ? null : { amount: Number(row.price_amount), currency: row.price_currency },
     decisionReason: row.decision_reason,
+    origin: row.origin,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     sentAt: row.sent_at,
@@ -54,7 +63,18 @@ export async function insertMessages (db: Executor, messages: NewMessage[]): Pro
     decision_reason: m.decisionReason ?? null,
     error: m.error === undefined || m.error === null ? null : JSON.stringify(m.error),
     created_at: m.createdAt,
-    updated_at: m.createdAt
+    updated_at: m.createdAt,
+    due_at: m.dueAt ?? m.createdAt,
+    // Every row names every column: in a multi-row insert SQLite fills a column one row leaves out with NULL,
+    // not its default (a batch mixing a leased send and a refused one would break NOT NULL).
+    priority: m.priority ?? 1,
+    origin: m.origin ?? 'api',
+    valid_until: m.validUntil ?? null,
+    lease_owner: m.lease?.owner ?? null,
+    lease_expires_at: m.lease?.expiresAt ?? null,
+    attempted_at: m.lease !== undefined ? m.createdAt : null,
+    sent_at: m.lease !== undefined ? m.createdAt : null,
+    attempts: m.lease !== undefined ? 1 : 0
   }))).execute()
 }
 
@@ -112,7 +132,7 @@ export interface SendOutcome {
  * only changes while the message is still in flight; the provider ids are stored either way. Outcomes
  * that differ only by message id (the usual batch: Infobip echoes our ids) share one statement.
  */
-export async function recordSendOutcomes (db: Executor, outcomes: SendOutcome[]): Promise<void> {
+export async function recordSendOutcomes (db: Executor, outcomes: SendOutcome[], leaseOwner: string): Promise<void> {
   if (outcomes.length === 0) return
   const groups = new Map<string, { outcome: SendOutcome, ids: string[] }>()
   for (const o of outcomes) {
@@ -136,9 +156,14 @@ export async function recordSendOutcomes (db: Executor, outcomes: SendOutcome[])
             : eb.fn.coalesce('infobip_message_id', o.infobipMessageId === o.id ? eb.ref('id') : eb.val(o.infobipMessageId)),
           bulk_id: eb.fn.coalesce('bulk_id', eb.val(o.bulkId)),
           sent_at: eb.fn.coalesce('sent_at', eb.val(o.at)),
+          lease_owner: null,
+          lease_expires_at: null,
+          outcome_unknown_since: null,
           updated_at: o.at
         }))
         .where('id', 'in', ids)
+        // A dispatcher that lost its lease (another settled the row meanwhile) records nothing.
+        .where((eb) => eb.or([eb('lease_owner', '=', leaseOwner), eb('lease_owner', 'is', null)]))
         .execute()
     }
   })
@@ -155,22 +180,26 @@ export interface ReportUpdate {
   bulkId: string | null
 }
 
-/** Current status of the messages a batch of reports refers to, by our id or Infobip's. */
-export async function findStatuses (db: Executor, ids: string[]): Promise<Map<string, { id: string, status: MessageStatus, providerStatus: string | null }>> {
-  const found = new Map<string, { id: string, status: MessageStatus, providerStatus: string | null }>()
+export interface RecordedStatusRow { id: string, status: MessageStatus, providerStatus: string | null, errorCode: string | null }
+
+/** Current status (and stored error code) of the messages a batch of reports refers to, by our id or Infobip's. */
+export async function findStatuses (db: Executor, ids: string[]): Promise<Map<string, RecordedStatusRow>> {
+  const found = new Map<string, RecordedStatusRow>()
   if (ids.length === 0) return found
   const rows = await db.selectFrom('messages')
-    .select(['id', 'status', 'provider_status', 'infobip_message_id'])
+    .select(['id', 'status', 'provider_status', 'infobip_message_id', 'error'])
     .where((eb) => eb.or([eb('id', 'in', ids), eb('infobip_message_id', 'in', ids)]))
     .execute()
   for (const row of rows) {
-    const entry = { id: row.id, status: row.status as MessageStatus, providerStatus: row.provider_status }
+    const error = row.error === null ? null : JSON.parse(row.error) as { code?: unknown }
+    const entry = { id: row.id, status: row.status as MessageStatus, providerStatus: row.provider_status, errorCode: typeof error?.code === 'string' ? error.code : null }
     found.set(row.id, entry)
     if (row.infobip_message_id !== null) found.set(row.infobip_message_id, entry)
   }
   return found
 }
 
+/** Applies a report (compare-and-set on the status it was decided from); false when another writer moved the message first. */
 export async function applyReport (db: Executor, id: string, fromStatus: MessageStatus, update: ReportUpdate, at: string): Promise<boolean> {
   const result = await db.updateTable('messages')
     .set((eb) => ({
@@ -192,6 +221,26 @@ export async function applyReport (db: Executor, id: string, fromStatus: Message
   return Number(result.numUpdatedRows) > 0
 }
 
+/**
+ * Marks a message accepted on the strength of Infobip's duplicate answer (its first hand-over happened):
+ * the status moves, a failure we concluded for lack of knowledge is cleared, and nothing of the duplicate
+ * (its REJECTED status, zero price) is written. Compare-and-set like applyReport.
+ */
+export async function markAcceptedByDuplicate (db: Executor, id: string, fromStatus: MessageStatus, at: string): Promise<boolean> {
+  const result = await db.updateTable('messages')
+    .set((eb) => ({
+      status: 'accepted',
+      error: null,
+      done_at: null,
+      infobip_message_id: eb.fn.coalesce('infobip_message_id', eb.ref('id')),
+      updated_at: at
+    }))
+    .where('id', '=', id)
+    .where('status', '=', fromStatus)
+    .executeTakeFirst()
+  return Number(result.numUpdatedRows) > 0
+}
+
 export async function countByStatus (db: Executor): Promise<Array<{ status: string, count: number }>> {
   const rows = await db.selectFrom('messages').select(['status', db.fn.countAll<number | string>().as('count')]).groupBy('status').execute()
   return rows.map((r) => ({ status: r.status, count: Number(r.count) }))
@@ -199,20 +248,44 @@ export async function countByStatus (db: Executor): Promise<Array<{ status: stri
 
 const NOT_SENT: MessageStatus[] = ['suppressed', 'failed', 'rejected', 'deferred', 'cancelled']
 
-/** Marketing messages that went (or are going) to each number since an instant — for frequency caps. */
-export async function countMarketingSince (db: Executor, numbers: string[], sinceIso: string): Promise<Map<string, number>> {
-  const counts = new Map<string, number>()
+/** Marketing counted against a number's frequency cap: how many, and when the oldest of them was handed over. */
+export interface MarketingCount { count: number, oldestAt: string }
+
+/**
+ * Marketing messages handed over (or being handed over) to each number since an instant — for frequency caps —
+ * with the hand-over time of the oldest counted one (when it leaves the window, the count drops).
+ */
+export async function countMarketingSince (db: Executor, numbers: string[], sinceIso: string): Promise<Map<string, MarketingCount>> {
+  const counts = new Map<string, MarketingCount>()
   if (numbers.length === 0) return counts
   const rows = await db.selectFrom('messages')
-    .select(['to_number', db.fn.countAll<number | string>().as('count')])
+    .select((eb) => ['to_number', eb.fn.countAll<number | string>().as('count'), eb.fn.min('sent_at').as('oldest_at')])
     .where('to_number', 'in', numbers)
-    .where('created_at', '>=', sinceIso)
+    .where('sent_at', '>=', sinceIso)
     .where('purpose', '=', 'marketing')
     .where('status', 'not in', NOT_SENT)
     .groupBy('to_number')
     .execute()
-  for (const row of rows) counts.set(row.to_number, Number(row.count))
+  for (const row of rows) counts.set(row.to_number, { count: Number(row.count), oldestAt: row.oldest_at ?? sinceIso })
   return counts
+}
+
+/**
+ * The campaign of the last message handed over to a number at or before an instant (null when that
+ * message was not a campaign's, or there is none): what a reply from the number most likely answers.
+ * The service's own replies (confirmations, HELP) are skipped: nobody answers those.
+ */
+export async function campaignOfLastHandedOver (db: Executor, to: string, atOrBefore: string): Promise<string | null> {
+  const row = await db.selectFrom('messages').select('campaign_id')
+    .where('to_number', '=', to)
+    .where('sent_at', 'is not', null)
+    .where('sent_at', '<=', atOrBefore)
+    .where('origin', '<>', 'reply')
+    .orderBy('sent_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(1)
+    .executeTakeFirst()
+  return row?.campaign_id ?? null
 }
 
 /** Stops messages to a number that have not yet been handed to the provider. */

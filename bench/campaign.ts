@@ -1,0 +1,154 @@
+/**
+ * Campaign dispatch throughput: 100,000 contacts (imported first, not timed), one campaign launched, until every
+ * message is accepted by the fake Infobip, with the throttle off (SEND_RATE_PER_SECOND=1,000,000). Reports
+ * messages per second, time to materialise the audience, and the service's peak RSS, on SQLite and (when
+ * BENCH_DATABASE_URL or TEST_DATABASE_URL points at a PostgreSQL server) on PostgreSQL. In the same run, the
+ * guide's way — one POST /send-sms per recipient through the guide's plain Fastify + SDK route — sends a sample,
+ * and the campaign's rate is reported as a ratio of it.
+ * Usage: npm run bench:campaign [-- --contacts 100000 --sample 3000 --connections 50]
+ */
+import { execFileSync, spawn } from 'node:child_process'
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import autocannon from 'autocannon'
+import { adopt, freePort, start, waitForHealth } from './processes.js'
+import pg from 'pg'
+
+const { values } = parseArgs({
+  options: {
+    contacts: { type: 'string', default: '100000' },
+    sample: { type: 'string', default: '3000' },
+    connections: { type: 'string', default: '50' }
+  }
+})
+const contactCount = Number(values.contacts)
+const sampleSize = Number(values.sample)
+const connections = Number(values.connections)
+const pgAdmin = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL
+
+/** A fixed-offset zone where it is early afternoon now, so quiet hours never defer the benchmark's messages. */
+function afternoonZone (): string {
+  const offset = 13 - new Date().getUTCHours()
+  const hours = ((offset + 11) % 24 + 24) % 24 - 11
+  return hours === 0 ? 'Etc/GMT' : `Etc/GMT${hours > 0 ? '-' : '+'}${Math.abs(hours)}`
+}
+
+function csv (count: number): string {
+  const zone = afternoonZone()
+  const lines = ['phoneNumber,firstName,timezone,consentSource,consentText']
+  for (let i = 0; i < count; i++) lines.push(`+1415${String(3000000 + i).padStart(7, '0')},Ann${i},${zone},web_form,"Yes, text me offers. Reply STOP to cancel."`)
+  return lines.join('\n') + '\n'
+}
+
+function peakRssMb (pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8')
+  return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024
+}
+
+interface CampaignRun { database: string, messages: number, materialiseMs: number, dispatchMs: number, messagesPerSecond: number, peakRssMb: number }
+
+async function runCampaign (database: string, databaseUrl: string, infobipEnv: Record<string, string>): Promise<CampaignRun> {
+  const port = await freePort()
+  const url = `http://127.0.0.1:${port}`
+  const apiKey = 'bench-api-key'
+  const child = spawn(process.execPath, ['dist/server.js'], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: {
+      ...process.env,
+      ...infobipEnv,
+      NODE_ENV: 'production',
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      API_KEYS: apiKey,
+      WEBHOOK_SECRET: 'bench-webhook-secret-0123456789',
+      DATABASE_URL: databaseUrl,
+      RATE_LIMIT_MAX: '1000000000',
+      SEND_RATE_PER_SECOND: '1000000',
+      SEND_BATCH_SIZE: '500'
+    }
+  })
+  adopt(child)
+  await waitForHealth(url)
+  const headers = { 'x-api-key': apiKey }
+  const imported = await fetch(`${url}/contacts/import`, { method: 'POST', headers: { ...headers, 'content-type': 'text/csv' }, body: csv(contactCount) })
+  if (!imported.ok) throw new Error(`import failed: ${imported.status} ${await imported.text()}`)
+
+  const created = await fetch(`${url}/campaigns`, {
+    method: 'POST',
+    headers: { ...headers, 'content-type': 'application/json' },
+    body: JSON.stringify({ name: 'Benchmark', message: 'Hi {{ firstName | default: "there" }}, our spring sale starts today.', audience: {} })
+  })
+  if (created.status !== 201) throw new Error(`create failed: ${created.status} ${await created.text()}`)
+  const { id } = await created.json() as { id: string }
+  const launchedAt = performance.now()
+  const launched = await fetch(`${url}/campaigns/${id}/launch`, { method: 'POST', headers })
+  if (launched.status !== 202) throw new Error(`launch failed: ${launched.status} ${await launched.text()}`)
+  const materialiseMs = performance.now() - launchedAt
+  let stats: Record<string, number> = {}
+  for (;;) {
+    const campaign = await (await fetch(`${url}/campaigns/${id}`, { headers })).json() as { stats: Record<string, number>, status: string }
+    stats = campaign.stats
+    if (stats.total! > 0 && stats.accepted! + stats.delivered! >= stats.total!) break
+    if ((stats.failed ?? 0) + (stats.suppressed ?? 0) + (stats.deferred ?? 0) > 0) throw new Error(`unexpected refusals: ${JSON.stringify(stats)}`)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+  const dispatchMs = performance.now() - launchedAt
+  const rss = peakRssMb(child.pid!)
+  child.kill('SIGTERM')
+  await new Promise((resolve) => child.once('exit', resolve))
+  return { database, messages: stats.total!, materialiseMs, dispatchMs, messagesPerSecond: stats.total! / (dispatchMs / 1000), peakRssMb: rss }
+}
+
+/** The guide's way: one request per recipient through the plain Fastify + SDK route. */
+async function runGuide (infobipEnv: Record<string, string>): Promise<{ messages: number, messagesPerSecond: number }> {
+  const baseline = await start(['--import', 'tsx', 'bench/baseline-server.ts'], infobipEnv)
+  let next = 0
+  const started = performance.now()
+  const result = await autocannon({
+    url: `${baseline.info.url!}/send-sms`,
+    method: 'POST',
+    connections,
+    amount: sampleSize,
+    headers: { 'content-type': 'application/json' },
+    requests: [{ setupRequest: (request) => ({ ...request, body: JSON.stringify({ destinationNumber: `1415${String(3000000 + next++).padStart(7, '0')}`, message: 'Hi Ann, our spring sale starts today.' }) }) }]
+  })
+  const seconds = (performance.now() - started) / 1000
+  baseline.child.kill('SIGTERM')
+  if (result.non2xx > 0 || result.errors > 0) throw new Error(`guide route failed ${result.non2xx + result.errors} requests`)
+  return { messages: result.requests.total, messagesPerSecond: result.requests.total / seconds }
+}
+
+execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { stdio: 'inherit' })
+const fake = await start(['--import', 'tsx', 'bench/fake-infobip-server.ts'], {})
+const infobipEnv = { INFOBIP_BASE_URL: fake.info.url!, INFOBIP_API_KEY: fake.info.apiKey!, LOG_LEVEL: 'warn' }
+
+const dataDir = join(tmpdir(), `sms-campaign-bench-${process.pid}`)
+mkdirSync(dataDir, { recursive: true })
+const guide = await runGuide(infobipEnv)
+console.log(`guide route: ${guide.messages} messages at ${guide.messagesPerSecond.toFixed(0)} messages/s`)
+const runs: CampaignRun[] = [await runCampaign('SQLite', `sqlite:${join(dataDir, 'campaign.sqlite')}`, infobipEnv)]
+if (pgAdmin !== undefined && pgAdmin !== '') {
+  const name = `sms_bench_${process.pid}`
+  const admin = new pg.Client({ connectionString: pgAdmin })
+  await admin.connect()
+  await admin.query(`create database ${name}`)
+  const dbUrl = new URL(pgAdmin)
+  dbUrl.pathname = `/${name}`
+  try {
+    runs.push(await runCampaign('PostgreSQL', dbUrl.toString(), infobipEnv))
+  } finally {
+    await admin.query(`drop database if exists ${name} with (force)`)
+    await admin.end()
+  }
+}
+
+console.log('\n| database | messages | materialise (s) | launch → all accepted (s) | messages/s | × guide route | peak RSS (MB) |\n|---|---|---|---|---|---|---|')
+for (const r of runs) {
+  console.log(`| ${r.database} | ${r.messages} | ${(r.materialiseMs / 1000).toFixed(2)} | ${(r.dispatchMs / 1000).toFixed(2)} | ${r.messagesPerSecond.toFixed(0)} | ${(r.messagesPerSecond / guide.messagesPerSecond).toFixed(1)}× | ${r.peakRssMb.toFixed(0)} |`)
+}
+mkdirSync('bench/results', { recursive: true })
+writeFileSync(join('bench/results', `campaign-${Date.now()}.json`), JSON.stringify({ date: new Date().toISOString(), node: process.version, contacts: contactCount, guide, runs }, null, 2))
+rmSync(dataDir, { recursive: true, force: true })
+process.exit(0)

@@ -1,0 +1,102 @@
+/**
+ * The consent rules, as pure functions of a number's ledger. Every path that records consent — the
+ * API (POST /contacts, /contacts/:id/consent, /contacts/:id/opt-out, /opt-outs), CSV imports and
+ * inbound keywords — goes through `applyConsentEvent`, so they cannot drift apart.
+ *
+ * 1. The ledger is append-only: every opt-in, opt-out and HELP is an event, kept for at least four
+ *    years (the TCPA's limitation period, 28 U.S.C. 1658) and never edited.
+ * 2. The latest decision by the time it *happened* (`occurredAt`; ties by id, which is time-ordered)
+ *    governs: an opt-in or opt-out that arrives late (a delayed webhook, a back-dated form) is
+ *    recorded, but changes nothing when a newer decision is on record. So an out-of-order START never
+ *    lifts a newer opt-out, and a late STOP never undoes a newer opt-in.
+ * 3. Nothing happens after it was recorded: `occurredAt` is never later than `recordedAt`.
+ * 4. An opt-in whose time is unknown (a CSV row without consentAt, re-sent every night by a CRM)
+ *    cannot be shown to be newer than an opt-out, so it is not recorded over one.
+ * 5. The number is suppressed exactly while its governing decision is an opt-out; a suppression
+ *    blocks every message, a missing opt-in only marketing (47 CFR 64.1200(a)(10)-(12); FCC 24-18).
+ */
+
+export type ConsentEventType = 'opt_in' | 'opt_out' | 'help'
+
+/** Who recorded an event (never the person's evidence): the API key's label, the request, the file. */
+export interface Recorder {
+  /** 'api-key:<first 12 hex of the key's SHA-256>', 'api:open' when no keys are configured, or 'infobip-webhook'. */
+  recordedBy: string
+  requestId: string | null
+  /** The uploaded file's name, for imports that give one. */
+  fileName: string | null
+}
+
+/** One ledger entry, the same shape from every path. Timestamps are ISO-8601 UTC. */
+export interface ConsentEvent extends Recorder {
+  id: string
+  phoneNumber: string
+  contactId: string | null
+  type: ConsentEventType
+  /** How the consent or revocation was given: web_form, keyword, import, api, paper, … */
+  source: string
+  /** The exact disclosure agreed to, the raw inbound text, or the opt-out reason. */
+  text: string | null
+  /** The subscriber's own evidence, where known. */
+  ip: string | null
+  userAgent: string | null
+  /** Canonical keyword of an inbound reply ('STOP', 'ARRET', 'HELP', …). */
+  keyword: string | null
+  occurredAt: string
+  recordedAt: string
+}
+
+/** The decision that counts for a number: its latest opt-in or opt-out. */
+export interface LatestDecision { type: 'opt_in' | 'opt_out', occurredAt: string, id: string }
+
+export interface LedgerState {
+  latest: LatestDecision | null
+  suppressed: boolean
+}
+
+/** Whether `a` happened after `b` (by occurredAt, then by id). */
+export function isLater (a: { occurredAt: string, id: string }, b: { occurredAt: string, id: string } | null): boolean {
+  return b === null || a.occurredAt > b.occurredAt || (a.occurredAt === b.occurredAt && a.id > b.id)
+}
+
+/** What a contact's `subscribed` flag says: the governing decision is an opt-in and nothing suppresses the number. */
+export function isSubscribed (state: LedgerState): boolean {
+  return state.latest?.type === 'opt_in' && !state.suppressed
+}
+
+/** The event's time, never after it was recorded (rule 3). */
+export function occurredAtMost (occurredAt: string, recordedAt: string): string {
+  return occurredAt > recordedAt ? recordedAt : occurredAt
+}
+
+export interface ConsentEffect {
+  /** The ledger after the event. */
+  state: LedgerState
+  /** False when the event is not written at all (rule 4). */
+  recorded: boolean
+  /** The event is now the governing decision. */
+  governs: boolean
+  /** The number became suppressed by this event (it was not before): confirm the opt-out once. */
+  suppress: boolean
+  /** A suppression was lifted by this event. */
+  lift: boolean
+}
+
+/**
+ * Applies one event to a number's ledger state (rules 2, 4 and 5). `undated`: the opt-in's time is
+ * unknown (rule 4). The caller writes the event when `recorded`, and the suppression changes.
+ */
+export function applyConsentEvent (
+  state: LedgerState,
+  event: { type: ConsentEventType, occurredAt: string, id: string, undated?: boolean }
+): ConsentEffect {
+  const unchanged = { state, recorded: true, governs: false, suppress: false, lift: false }
+  if (event.type === 'help') return unchanged
+  if (event.type === 'opt_in' && event.undated === true && state.latest?.type === 'opt_out') return { ...unchanged, recorded: false }
+  if (!isLater(event, state.latest)) return unchanged
+  const latest: LatestDecision = { type: event.type, occurredAt: event.occurredAt, id: event.id }
+  if (event.type === 'opt_out') {
+    return { state: { latest, suppressed: true }, recorded: true, governs: true, suppress: !state.suppressed, lift: false }
+  }
+  return { state: { latest, suppressed: false }, recorded: true, governs: true, suppress: false, lift: state.suppressed }
+}

@@ -1,0 +1,108 @@
+import { sql } from 'kysely'
+import type { Db } from '../db/schema.js'
+
+/**
+ * The account's send throttle: a token bucket refilled at `ratePerSecond` (SEND_RATE_PER_SECOND, the Infobip
+ * account's MPS — messages per second, every message counted once whatever its segments), holding at most
+ * `burstSeconds` worth of tokens so that a quiet account cannot release a long burst at once.
+ *
+ * `take(max)` grants up to `max` tokens now (0 when the bucket is empty) and says how long until the next token;
+ * `refund(n)` gives back tokens taken for messages that turned out not to go (deferred, suppressed, nothing due).
+ * Times come from `nowMs` (milliseconds; wall-clock by default so that instances sharing a database agree).
+ */
+export interface Throttle {
+  take: (max: number) => Promise<{ granted: number, waitMs: number }>
+  refund: (count: number) => Promise<void>
+}
+
+export interface ThrottleOptions {
+  ratePerSecond: number
+  /** Bucket size in seconds of rate (default 0.1 s): the largest burst, and so the largest batch at low rates. */
+  burstSeconds?: number
+  nowMs?: () => number
+}
+
+function capacityOf ({ ratePerSecond, burstSeconds = 0.1 }: ThrottleOptions): number {
+  return Math.max(1, ratePerSecond * burstSeconds)
+}
+
+function grant (tokens: number, max: number, ratePerSecond: number): { granted: number, waitMs: number, left: number } {
+  const granted = Math.max(0, Math.min(max, Math.floor(tokens)))
+  const left = tokens - granted
+  const waitMs = left >= 1 ? 0 : Math.ceil(((1 - left) / ratePerSecond) * 1000)
+  return { granted, waitMs, left }
+}
+
+/** An in-process bucket: exact for one dispatcher (SQLite, where one dispatcher serves a database file). */
+export function createLocalThrottle (options: ThrottleOptions): Throttle {
+  const nowMs = options.nowMs ?? Date.now
+  const capacity = capacityOf(options)
+  let tokens = capacity
+  let refilledAt = nowMs()
+  function refill (): void {
+    const now = nowMs()
+    tokens = Math.min(capacity, tokens + ((now - refilledAt) / 1000) * options.ratePerSecond)
+    refilledAt = now
+  }
+  return {
+    async take (max) {
+      refill()
+      const result = grant(tokens, max, options.ratePerSecond)
+      tokens = result.left
+      return { granted: result.granted, waitMs: result.waitMs }
+    },
+    async refund (count) {
+      if (count > 0) tokens = Math.min(capacity, tokens + count)
+    }
+  }
+}
+
+/**
+ * A bucket kept in one database row (`throttle_buckets`), so every instance dispatching from one PostgreSQL
+ * database draws from the same SEND_RATE_PER_SECOND. Each take is one atomic UPDATE … RETURNING (the row lock
+ * serialises instances); instances' clocks are assumed NTP-synchronised (a skew of s seconds lets at most
+ * s × rate extra tokens through, once).
+ */
+export function createSharedThrottle (db: Db, options: ThrottleOptions & { name?: string }): Throttle {
+  const nowMs = options.nowMs ?? Date.now
+  const capacity = capacityOf(options)
+  const rate = options.ratePerSecond
+  const name = options.name ?? 'infobip'
+  let created = false
+
+  async function ensureRow (): Promise<void> {
+    if (created) return
+    await db.insertInto('throttle_buckets').values({ name, tokens: capacity, refilled_at_ms: nowMs() })
+      .onConflict((oc) => oc.column('name').doNothing()).execute()
+    created = true
+  }
+
+  return {
+    async take (max) {
+      await ensureRow()
+      const now = nowMs()
+      // Refill and take in one statement: the row lock serialises instances, and nothing is read twice.
+      const { rows } = await sql<{ granted: number, left: number }>`
+        with b as (
+          select name, least(${capacity}::double precision,
+                             tokens + greatest(0, ${now}::bigint - refilled_at_ms) / 1000.0 * ${rate}::double precision) as t
+          from throttle_buckets where name = ${name} for update
+        )
+        update throttle_buckets set tokens = b.t - least(${max}::double precision, floor(b.t)),
+                                    refilled_at_ms = greatest(throttle_buckets.refilled_at_ms, ${now}::bigint)
+        from b where throttle_buckets.name = b.name
+        returning least(${max}::double precision, floor(b.t)) as granted, b.t - least(${max}::double precision, floor(b.t)) as left`.execute(db)
+      const row = rows[0]
+      if (row === undefined) return { granted: 0, waitMs: 1000 / rate }
+      const left = Number(row.left)
+      return { granted: Number(row.granted), waitMs: left >= 1 ? 0 : Math.ceil(((1 - left) / rate) * 1000) }
+    },
+    async refund (count) {
+      if (count <= 0) return
+      await db.updateTable('throttle_buckets')
+        .set({ tokens: sql`least(${capacity}::double precision, tokens + ${count}::double precision)` })
+        .where('name', '=', name)
+        .execute()
+    }
+  }
+}

@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest'
+import { createLocalThrottle } from '../../src/services/throttle.js'
+
+/** Drains `total` messages through a throttle on a simulated clock, taking at most `batch` at a time. */
+async function drain (total: number, ratePerSecond: number, batch: number): Promise<{ lastAtMs: number, grants: Array<{ atMs: number, granted: number }> }> {
+  let now = 0
+  const throttle = createLocalThrottle({ ratePerSecond, nowMs: () => now })
+  const grants: Array<{ atMs: number, granted: number }> = []
+  let sent = 0
+  while (sent < total) {
+    const { granted, waitMs } = await throttle.take(Math.min(batch, total - sent))
+    if (granted > 0) {
+      grants.push({ atMs: now, granted })
+      sent += granted
+    } else {
+      now += waitMs
+    }
+  }
+  return { lastAtMs: grants.at(-1)!.atMs, grants }
+}
+
+describe('token bucket throttle (SEND_RATE_PER_SECOND)', () => {
+  it.each([
+    // total, rate (messages/s), batch, expected time of the last grant (s): (total - burst) / rate
+    [1000, 100, 500, 9.9],
+    [1000, 50, 500, (1000 - 5) / 50],
+    [20, 1, 500, 19],
+    [100_000, 10_000, 500, (100_000 - 1000) / 10_000]
+  ])('%i messages at %i/s (batches ≤ %i) finish at %f s', async (total, rate, batch, seconds) => {
+    const { lastAtMs } = await drain(total, rate, batch)
+    expect(lastAtMs / 1000).toBeCloseTo(seconds, 1)
+  })
+
+  it('never grants more than the rate over any second after the first burst', async () => {
+    const { grants } = await drain(2000, 100, 500)
+    for (const start of [1000, 2500, 7000, 12_000]) {
+      const inWindow = grants.filter((g) => g.atMs >= start && g.atMs < start + 1000).reduce((n, g) => n + g.granted, 0)
+      expect(inWindow).toBeLessThanOrEqual(100 + 10)
+      expect(inWindow).toBeGreaterThanOrEqual(99)
+    }
+  })
+
+  it('refunded tokens go again, up to the burst', async () => {
+    let now = 0
+    const throttle = createLocalThrottle({ ratePerSecond: 100, nowMs: () => now })
+    expect((await throttle.take(50)).granted).toBe(10)
+    expect((await throttle.take(50)).granted).toBe(0)
+    await throttle.refund(4)
+    expect((await throttle.take(50)).granted).toBe(4)
+    await throttle.refund(1000)
+    expect((await throttle.take(50)).granted).toBe(10)
+    now += 50
+    expect((await throttle.take(50)).granted).toBe(5)
+  })
+})
