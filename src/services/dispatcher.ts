@@ -202,6 +202,11 @@ export function createDispatcher (options: DispatcherOptions) {
           refused.push({ id: row.id, status: 'suppressed', reason: `${error.code}: ${error.message}` })
           continue
         }
+        // Nothing but white space once rendered (fields this contact lacks): an empty SMS is never sent.
+        if (text.trim() === '') {
+          refused.push({ id: row.id, status: 'suppressed', reason: 'EMPTY_MESSAGE: the template rendered no text for this recipient' })
+          continue
+        }
       }
       const decision = decide({ to: row.to, text, purpose: row.purpose, now }, {
         suppressed: state?.suppressed ?? false,

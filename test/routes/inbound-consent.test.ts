@@ -352,6 +352,13 @@ describe('inbound replies and the one consent ledger', () => {
       expect((await ctx.app.inject({ method: 'GET', url: '/inbound-messages' })).statusCode).toBe(401)
     })
   })
+  it('STOPs with an empty messageId from two numbers are two opt-outs, not one message delivered twice', async () => {
+    for (const number of ['+14155550114', '+14155550119']) {
+      expect((await postInbound(ctx, number, 'STOP', { messageId: '' })).statusCode).toBe(200)
+      const trail = await get<Page<ConsentEventView>>(`/consent-events?phoneNumber=${encodeURIComponent(number)}`)
+      expect(trail.items.map((e) => e.type)).toEqual(['opt_out'])
+    }
+  })
 })
 
 describe('startup warnings', () => {
