@@ -155,7 +155,7 @@ export async function recordSendOutcomes (db: Executor, outcomes: SendOutcome[],
             ? eb.ref('infobip_message_id')
             : eb.fn.coalesce('infobip_message_id', o.infobipMessageId === o.id ? eb.ref('id') : eb.val(o.infobipMessageId)),
           bulk_id: eb.fn.coalesce('bulk_id', eb.val(o.bulkId)),
-          sent_at: eb.fn.coalesce('sent_at', eb.val(o.at)),
+          // sent_at was set when the row was claimed (or admitted) for this hand-over.
           lease_owner: null,
           lease_expires_at: null,
           outcome_unknown_since: null,
