@@ -131,15 +131,19 @@ describe('every route under hostile input', () => {
 
 /**
  * The change count once writes that follow a response have landed (a STOP's confirmation reply
- * handed over after the webhook answered): unchanged for `quietMs` (then for 10 ms at a time while
- * it still moves), or after 2 s of changes.
+ * handed over after the webhook answered): no message left queued or sending, and the count unchanged
+ * for `quietMs`; at most 2 s, and 0.5 s of no change at all.
  */
 async function settledCount (changes: ChangeCounter, quietMs = 2): Promise<string> {
   let previous = await changes.count()
-  for (let waited = 0, wait = quietMs; waited < 2000; waited += wait, wait = 10) {
+  let still = 0
+  for (let waited = 0; waited < 2000 && still < 500;) {
+    const wait = (await changes.inFlight()) > 0 ? 10 : quietMs
     await new Promise((resolve) => setTimeout(resolve, wait))
+    waited += wait
     const current = await changes.count()
-    if (current === previous) return current
+    if (current === previous && wait === quietMs) return current
+    still = current === previous ? still + wait : 0
     previous = current
   }
   return previous

@@ -93,14 +93,11 @@ export class CsvTokenizer {
 
   /** Drops text up to and including the next line break; stays in skipping mode if there is none. */
   private skipLine (text: string): string {
-    const lf = text.indexOf('\n')
-    const cr = text.indexOf('\r')
-    const end = lf === -1 ? cr : cr === -1 ? lf : Math.min(lf, cr)
+    const end = firstLineBreak(text)
     if (end === -1) return ''
     this.skipping = false
     this.line++
-    const length = text.charCodeAt(end) === CR && text.charCodeAt(end + 1) === LF ? 2 : 1
-    return text.slice(end + length)
+    return text.slice(end + lineBreakLength(text, end))
   }
 
   private drain (): CsvItem[] {
@@ -160,7 +157,7 @@ export class CsvTokenizer {
       return text.length
     }
     this.line++
-    return end + this.breakLength(text, end)
+    return end + lineBreakLength(text, end)
   }
 
   private lineEnd (text: string, from: number): number {
@@ -176,11 +173,6 @@ export class CsvTokenizer {
     return this.nextQuote
   }
 
-  /** 1 or 2 (CRLF); a CR at the very end of the buffer counts as 1 only once the input has ended. */
-  private breakLength (text: string, at: number): number {
-    return text.charCodeAt(at) === CR && text.charCodeAt(at + 1) === LF ? 2 : 1
-  }
-
   private isBlank (code: number): boolean {
     return code === SPACE || (code === TAB && this.delimiterCode !== TAB)
   }
@@ -192,7 +184,7 @@ export class CsvTokenizer {
     // A CR as the buffer's last character may be the first half of a CRLF.
     if (end !== -1 && !this.final && end === text.length - 1 && text.charCodeAt(end) === CR) return { kind: 'more' }
     const stop = end === -1 ? text.length : end
-    const next = end === -1 ? text.length : end + this.breakLength(text, end)
+    const next = end === -1 ? text.length : end + lineBreakLength(text, end)
     const quote = this.quoteFrom(text, start)
     if (quote === -1 || quote >= stop) {
       // The common case: no quote on the line, so its fields are what lies between delimiters.
@@ -259,7 +251,7 @@ export class CsvTokenizer {
         if (c === LF || c === CR) {
           if (c === CR && r === text.length - 1 && !this.final) return { kind: 'more' }
           fields.push(value)
-          return { kind: 'record', fields, next: r + this.breakLength(text, r), breaks }
+          return { kind: 'record', fields, next: r + lineBreakLength(text, r), breaks }
         }
         return { kind: 'fault', reason: `has text after the closing quote of field ${fields.length + 1}` }
       }
@@ -280,9 +272,21 @@ export class CsvTokenizer {
         continue
       }
       if (c === CR && e === text.length - 1 && !this.final) return { kind: 'more' }
-      return { kind: 'record', fields, next: e + this.breakLength(text, e), breaks }
+      return { kind: 'record', fields, next: e + lineBreakLength(text, e), breaks }
     }
   }
+}
+
+/** Position of the first line break (LF or CR) in `text`, or -1. */
+export function firstLineBreak (text: string): number {
+  const lf = text.indexOf('\n')
+  const cr = text.indexOf('\r')
+  return lf === -1 ? cr : cr === -1 ? lf : Math.min(lf, cr)
+}
+
+/** Length of the line break at `at`: 2 for CRLF, else 1. */
+export function lineBreakLength (text: string, at: number): number {
+  return text.charCodeAt(at) === CR && text.charCodeAt(at + 1) === LF ? 2 : 1
 }
 
 /** Line breaks (CRLF, LF or CR) in text[from, to). */

@@ -4,7 +4,7 @@ import { setImmediate as yieldToEventLoop } from 'node:timers/promises'
 import iconv from 'iconv-lite'
 import { charsetFromBom, charsetFromLabel, utf16WithoutBom, utf8OrWindows1252, type SupportedCharset } from '../domain/charset.js'
 import { IMPORT_COLUMNS, detectDelimiter, mapHeader, readSepLine, type ImportColumn } from '../domain/contact-csv.js'
-import { CsvTokenizer } from '../domain/csv.js'
+import { CsvTokenizer, firstLineBreak, lineBreakLength } from '../domain/csv.js'
 import { describeTextFault, findTextFault } from '../domain/text.js'
 import { AppError } from '../errors.js'
 import { maskPhoneNumbers } from '../logger.js'
@@ -141,7 +141,7 @@ export async function * readContactCsv (upload: ContactCsvUpload): AsyncGenerato
     pending += text
     let firstLine = 1
     let body = pending
-    let end = lineEnd(body)
+    let end = firstLineBreak(body)
     if (end === -1 && !final) {
       if (body.length > MAX_RECORD_CHARS) throw headerError(`The header row is longer than ${MAX_RECORD_CHARS} characters: is this a CSV file?`)
       return []
@@ -149,9 +149,9 @@ export async function * readContactCsv (upload: ContactCsvUpload): AsyncGenerato
     const sep = readSepLine(end === -1 ? body : body.slice(0, end))
     if (sep !== null) {
       delimiter = sep
-      body = body.slice(end === -1 ? body.length : end + breakLength(body, end))
+      body = body.slice(end === -1 ? body.length : end + lineBreakLength(body, end))
       firstLine = 2
-      end = lineEnd(body)
+      end = firstLineBreak(body)
       if (end === -1 && !final) return []
     } else {
       delimiter = detectDelimiter(end === -1 ? body : body.slice(0, end))
@@ -243,14 +243,4 @@ export async function * readContactCsv (upload: ContactCsvUpload): AsyncGenerato
   }
   yield * feed(decoder.end(), true)
   if (header === null) throw headerError(`The CSV is empty: it needs a header row naming its columns (${FIELDS}); phoneNumber is required`)
-}
-
-function lineEnd (text: string): number {
-  const lf = text.indexOf('\n')
-  const cr = text.indexOf('\r')
-  return lf === -1 ? cr : cr === -1 ? lf : Math.min(lf, cr)
-}
-
-function breakLength (text: string, at: number): number {
-  return text.charCodeAt(at) === 13 && text.charCodeAt(at + 1) === 10 ? 2 : 1
 }

@@ -64,10 +64,12 @@ describe('CsvTokenizer: a malformed line is reported by its number and the next 
     expect([...tokenizer.push('z\n+1,ok\n'), ...tokenizer.end()]).toEqual([record(3, ['+1', 'ok'])])
   })
 
-  it('skips a 5 MB line in well under half a second', () => {
-    const started = performance.now()
-    const items = tokenize(['phone\n', 'x'.repeat(5 * 1024 * 1024), '\n+12122346001\n'], { maxRecordChars: 64 * 1024 })
-    expect(performance.now() - started).toBeLessThan(500)
+  it('skips a 5 MB line in well under half a second (of CPU time)', () => {
+    const line = 'x'.repeat(5 * 1024 * 1024)
+    const started = process.cpuUsage()
+    const items = tokenize(['phone\n', line, '\n+12122346001\n'], { maxRecordChars: 64 * 1024 })
+    const used = process.cpuUsage(started)
+    expect((used.user + used.system) / 1000).toBeLessThan(500)
     expect(items).toEqual([record(1, ['phone']), fault(2, /longer than 65536/), record(3, ['+12122346001'])])
   })
 

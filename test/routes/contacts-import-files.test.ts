@@ -219,14 +219,16 @@ describe('POST /contacts/import: one huge line', () => {
   afterAll(async () => { await ctx.close() })
 
   it('costs the service under half a second, and is reported by its line', async () => {
-    const started = performance.now()
+    // CPU time of this process (the service runs in it): what the line costs, whatever else the machine does.
+    const started = process.cpuUsage()
     const response = await ctx.app.inject({
       method: 'POST',
       url: '/contacts/import',
       headers: { ...ctx.headers, 'content-type': 'text/csv' },
       payload: `phoneNumber,firstName\n${'x'.repeat(5 * 1024 * 1024)}\n+12122346053,Cy\n`
     })
-    expect(performance.now() - started).toBeLessThan(500)
+    const used = process.cpuUsage(started)
+    expect((used.user + used.system) / 1000).toBeLessThan(500)
     expect(response.json()).toEqual({ created: 1, updated: 0, rejected: [{ line: 2, error: 'The line is longer than 65536 characters' }], warnings: [] })
   })
 

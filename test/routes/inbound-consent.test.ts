@@ -222,7 +222,8 @@ describe('inbound replies and the one consent ledger', () => {
         rejected: [
           { line: 4, error: 'consentIp is not an IP address' },
           { line: 5, error: 'consentIp is evidence of a consent: give consentSource and consentText with it' }
-        ]
+        ],
+        warnings: []
       })
       const recorded = { recordedBy: API_KEY_LABEL, requestId: response.headers['x-request-id'], fileName: 'crm-export-2026-06.csv' }
       const ann = (await get<Page<ConsentEventView>>('/consent-events?phoneNumber=%2B12125550240')).items

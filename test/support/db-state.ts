@@ -8,6 +8,8 @@ export interface ChangeCounter {
    * app's tables since the counter was installed, and the row count of each table in `netOnly`.
    */
   count: () => Promise<string>
+  /** Messages the dispatcher still has to hand over or record (queued or sending): work that will write later. */
+  inFlight: () => Promise<number>
   close: () => Promise<void>
 }
 
@@ -39,8 +41,10 @@ export async function changeCounter (database: TestDatabase, netOnly: readonly s
   }
   const counts = netOnly.map((table) => ` union all select '${table} rows', count(*) from "${table}"`).join('')
   const read = sql.raw<{ name: string, n: number | string }>(`select name, n from test_changes${counts} order by 1`)
+  const pending = sql<{ n: number | string }>`select count(*) as n from messages where status in ('queued', 'sending')`
   return {
     count: async () => (await read.execute(db)).rows.filter((row) => Number(row.n) > 0).map((row) => `${row.name}=${row.n}`).join(' '),
+    inFlight: async () => Number((await pending.execute(db)).rows[0]!.n),
     close
   }
 }

@@ -193,7 +193,8 @@ export function valueFor (schema: JsonSchema, context: { ids: string[] }, wild: 
 
 function stringFor (schema: JsonSchema, context: { ids: string[] }, wild: boolean, name: string | undefined): fc.Arbitrary<string> {
   const anyString = wild ? [hostileString] : []
-  if (schema.format === 'uuid') return fc.oneof(fc.constantFrom(...context.ids), fc.uuid(), ...anyString)
+  // An id: one that exists (a message's id is also its Infobip messageId), or not.
+  if (schema.format === 'uuid' || (name !== undefined && /Id$/.test(name))) return fc.oneof(fc.constantFrom(...context.ids), fc.uuid(), ...anyString)
   if (schema.format === 'date-time') return fc.oneof(fc.date({ min: new Date('2020-01-01'), max: new Date('2030-01-01'), noInvalidDate: true }).map((d) => d.toISOString()), ...anyString)
   if (holdsPhoneNumber(schema, name)) {
     // A phone number, written as people write them.
