@@ -48,8 +48,15 @@ export async function killScenario (h: Harness, server: DatabaseServer, instance
       const duringLaunch = runs > 1 && run === runs
       const share = h.rng.between(0, 0.95)
       const launch = victim.api.launch(id).catch(() => 0)
-      if (duringLaunch) await sleep(h.rng.between(5, 150))
-      else await poll(async () => handedOverShare(await victim.api.campaign(id)) >= share ? true : null, 25, Date.now() + 120_000)
+      let claimed = 0
+      if (duringLaunch) {
+        await sleep(h.rng.between(5, 150))
+      } else {
+        await poll(async () => {
+          claimed = claimedShare(await victim.api.campaign(id))
+          return claimed >= share ? true : null
+        }, 25, Date.now() + 120_000)
+      }
       const killAt = Date.now()
       await victim.process.kill()
       await launch
@@ -67,14 +74,14 @@ export async function killScenario (h: Harness, server: DatabaseServer, instance
       const records = await db.records({ campaignId: id })
       addTally(result.tally, checkCampaign({ required: numbers, truth, records }))
       const handedOver = truth.filter((t) => t.acceptedAt.some((at) => at < killAt)).length
-      killedAt.push(duringLaunch ? `${Math.round((100 * handedOver) / size)}% (during the launch)` : `${Math.round((100 * handedOver) / size)}%`)
+      killedAt.push(duringLaunch ? 'during the launch' : `${percent(claimed)} claimed / ${percent(handedOver / size)} accepted`)
       const first = firstArrivalAfter(truth, restartAt)
       if (first !== null) result.recoverMs.push(first - killAt)
     }
-    if (restarts.length > 0) result.checks.push(`a restart took ${seconds(median(restarts)!)} (median) of the time to recover; rows left mid-hand-over were looked up in Infobip's logs first`)
     result.checks.push(instances === 1
-      ? `${count(size)} recipients per run; killed with ${killedAt.join(', ')} of the campaign handed over, restarted at once`
-      : `two instances on one database, ${count(size)} recipients per run; one killed with ${killedAt.join(', ')} of the campaign handed over; the other finished alone`)
+      ? `${count(size)} recipients per run; killed with this share of the campaign claimed by the dispatcher / accepted by Infobip: ${killedAt.join(', ')}; restarted at once`
+      : `two instances on one database, ${count(size)} recipients per run; one killed with ${killedAt.join(', ')} of the campaign claimed / accepted; the other finished alone, taking over the dead one's rows when their lease expired`)
+    if (restarts.length > 0) result.checks.push(`a restart (process start to /health answering) took ${seconds(median(restarts)!)} (median) of the time to recover; rows left mid-hand-over were looked up in Infobip's logs before any re-send`)
   } finally {
     for (const instance of fleet) await instance.process.stop()
     await db.drop()
@@ -83,8 +90,10 @@ export async function killScenario (h: Harness, server: DatabaseServer, instance
   return result
 }
 
+const percent = (share: number): string => `${Math.round(100 * share)}%`
+
 /** The share of a campaign's rows no longer waiting (claimed, sent or settled), from its stats; 0 before its launch commits. */
-function handedOverShare (campaign: CampaignView): number {
+function claimedShare (campaign: CampaignView): number {
   const { total, queued, deferred } = campaign.stats
   return total === 0 ? 0 : (total - queued - deferred) / total
 }

@@ -6,7 +6,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { DatabaseServer } from '../databases.js'
-import type { Harness, ScenarioResult } from '../harness.js'
+import { count, type Harness, type ScenarioResult } from '../harness.js'
 import { deliveryReportBody, inboundBody, type DeliveryReportStatus } from '../../test/support/fake-infobip.js'
 import { addTally, checkCampaign } from '../verify.js'
 import { expectThat, launchCampaign, newResult, stage } from './common.js'
@@ -101,9 +101,9 @@ export async function reportsScenario (h: Harness, server: DatabaseServer): Prom
     const truth = await h.fake.truth(marker)
     const records = await s.db.records({ campaignId: id })
     addTally(result.tally, checkCampaign({ required: s.numbers, truth, records }))
-    result.checks.push(`${distinct} distinct reports for ${planned.size} messages, ${posted.length} posted in ${posts} POSTs (${posted.length - distinct} repeats; ${whileSending} while the campaign was sending)`)
+    result.checks.push(`${count(distinct)} distinct reports for ${count(planned.size)} messages (an intermediate or two and the final each), ${count(posted.length)} posted by Infobip in ${count(posts)} POSTs of 1–100, shuffled (${count(posted.length - distinct)} repeats; ${count(whileSending)} while the campaign was still sending)`)
     result.checks.push(`${forged} forged reports (contradicting what Infobip says) in ${forgedPosts} POSTs with a wrong secret or none: ${forgedRefused} refused with 401; a forged STOP refused, nobody suppressed`)
-    result.checks.push(`${replays.length + direct.length} genuine reports replayed after the finals: ${replayApplied} applied`)
+    result.checks.push(`${count(replays.length + direct.length)} genuine reports replayed after the finals (as ?token= and as a Basic password): ${replayApplied} applied`)
   } finally {
     await s.close()
   }

@@ -35,7 +35,7 @@ export async function slowScenario (h: Harness, server: DatabaseServer): Promise
     const metrics = await s.instance.api.metrics()
     const timeouts = metricValue(metrics, 'sms_provider_failures_total', { kind: 'timeout' })
     const lookups = (await h.fake.requests()).lookups.length
-    result.checks.push(`${count(size)} recipients; Infobip accepted at receipt and answered after ${TIMEOUT_MS * 2.5} ms for ${slowMs / 1000} s, its message logs ${LOG_LAG_MS} ms behind`)
+    result.checks.push(`${count(size)} recipients; Infobip accepted at receipt and answered after ${count(TIMEOUT_MS * 2.5)} ms for ${slowMs / 1000} s, its message logs ${LOG_LAG_MS} ms behind`)
     result.checks.push(`${timeouts} send requests timed out (Infobip had their messages), ${lookups} message-log look-ups`)
     expectThat(result, timeouts > 0, 'no request timed out: the scenario did not test anything')
 
