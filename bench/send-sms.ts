@@ -65,7 +65,9 @@ mkdirSync(dataDir, { recursive: true })
 const servicePort = await freePort()
 const serviceUrl = `http://127.0.0.1:${servicePort}`
 const apiKey = 'bench-api-key'
-adopt(spawn(process.execPath, ['dist/server.js'], {
+// BENCH_PROFILE_DIR: write a CPU profile of the service (node --cpu-prof) there.
+const profile = process.env.BENCH_PROFILE_DIR !== undefined ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : []
+const serviceProcess = adopt(spawn(process.execPath, [...profile, 'dist/server.js'], {
   stdio: ['ignore', 'ignore', 'inherit'],
   env: {
     ...process.env,
@@ -117,5 +119,7 @@ for (const s of summary) console.log(`| ${s.name} | ${s.requestsPerSecond.toFixe
 console.log(`\nthroughput ratio service/baseline: ${report.throughputRatio.toFixed(2)}x; p99 ratio service/baseline: ${report.p99Ratio.toFixed(2)}x (lower is better)`)
 mkdirSync('bench/results', { recursive: true })
 writeFileSync(join('bench/results', `send-sms-${Date.now()}.json`), JSON.stringify(report, null, 2))
+serviceProcess.kill('SIGTERM')
+await new Promise((resolve) => serviceProcess.once('exit', resolve))
 rmSync(dataDir, { recursive: true, force: true })
 process.exit(0)

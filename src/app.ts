@@ -13,7 +13,8 @@ import { createSmsController } from './controllers/sms.js'
 import { createWebhooksController } from './controllers/webhooks.js'
 import { migrateToLatest, openDatabase, pingDatabase, type DatabaseHandle } from './db/database.js'
 import { countByStatus } from './db/repositories/messages.js'
-import { pendingDepth } from './db/repositories/outbox.js'
+import { countByStatusFor } from './db/repositories/campaigns.js'
+import { listSendingCampaigns, pendingDepth } from './db/repositories/outbox.js'
 import { loggerOptions } from './logger.js'
 import { createMetrics } from './metrics.js'
 import { ErrorResponse } from './schemas/common.js'
@@ -117,6 +118,13 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<App
       metrics.dispatchQueueDepth.set(dispatcher.depth())
       metrics.outboxDepth.reset()
       for (const { status, count } of await pendingDepth(db)) metrics.outboxDepth.set({ status }, count)
+      metrics.campaignProgress.reset()
+      const sending = await listSendingCampaigns(db)
+      for (const [campaign, counts] of await countByStatusFor(db, sending.map((c) => c.id))) {
+        const total = Object.values(counts).reduce((a, b) => a + b, 0)
+        const open = counts.queued + counts.deferred + counts.sending
+        metrics.campaignProgress.set({ campaign }, total === 0 ? 0 : (total - open) / total)
+      }
     }
   })
 

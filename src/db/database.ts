@@ -67,14 +67,20 @@ export function openDatabase (url: string, options: DatabaseOptions = {}): Datab
 const STATEMENT_CACHE_SIZE = 256
 const CHECKPOINT_INTERVAL_MS = 1000
 
+/** Statements longer than this (batch statements with hundreds of parameters) are not kept (characters). */
+const CACHED_STATEMENT_MAX_LENGTH = 2048
+
 /**
  * Kysely prepares every query afresh; preparing costs as much as running a small statement, and the
- * service runs the same few statements all day, so keep the most recent ones prepared.
+ * service runs the same few statements all day, so keep the most recent ones prepared. Batch statements
+ * (an IN list or VALUES list per batch size) are not kept: each length is a statement of its own, large in
+ * memory, and preparing one is small beside running it over hundreds of rows.
  */
 function withStatementCache (sqlite: SQLite.Database): SqliteDatabase {
   const cache = new Map<string, SQLite.Statement>()
   return {
     prepare (sql: string) {
+      if (sql.length > CACHED_STATEMENT_MAX_LENGTH) return sqlite.prepare(sql)
       let statement = cache.get(sql)
       if (statement === undefined) {
         statement = sqlite.prepare(sql)

@@ -276,6 +276,21 @@ const WEEKDAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Frida
  * that must not turn into an endless reschedule loop.
  */
 export function checkQuietHours (input: QuietHoursInput): QuietHoursDecision {
+  // A dispatcher decides hundreds of recipients at one instant, nearly all in a few zones: the same question
+  // gets the same answer (pure function), so recent answers are reused.
+  const key = `${input.now.getTime()}|${input.timeZones.join(',')}|${input.region ?? ''}|${input.country ?? ''}|${input.defaultWindow.start}-${input.defaultWindow.end}`
+  const known = recentDecisions.get(key)
+  if (known !== undefined) return known
+  const decision = decideQuietHours(input)
+  if (recentDecisions.size >= RECENT_DECISIONS) recentDecisions.clear()
+  recentDecisions.set(key, decision)
+  return decision
+}
+
+const RECENT_DECISIONS = 512
+const recentDecisions = new Map<string, QuietHoursDecision>()
+
+function decideQuietHours (input: QuietHoursInput): QuietHoursDecision {
   const nowMs = input.now.getTime()
   if (!Number.isFinite(nowMs)) throw new RangeError('checkQuietHours: invalid now')
   const zones = input.timeZones.length > 0 ? [...new Set(input.timeZones)] : ['UTC']

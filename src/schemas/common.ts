@@ -92,6 +92,7 @@ export const Message = Type.Object({
   })),
   price: Nullable(Type.Object({ amount: Type.Number(), currency: Type.String() })),
   decisionReason: Nullable(Type.String()),
+  origin: Type.Union([Type.Literal('api'), Type.Literal('reply'), Type.Literal('campaign'), Type.Literal('campaign_test')], { description: 'What created the message: a send through the API, a reply the service owed, a campaign, a campaign\'s test send' }),
   createdAt: Type.String(),
   updatedAt: Type.String(),
   sentAt: Nullable(Type.String()),

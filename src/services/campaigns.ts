@@ -58,6 +58,8 @@ export interface CampaignsOptions {
   sending: Pick<SendingService, 'sendSingle'>
   /** Source of UUIDv7s (tests inject one to force a message-id collision). */
   newId?: () => string
+  /** Tells this instance's dispatcher that rows became due (a launch, a resume), so it claims without waiting to poll. */
+  wake?: () => void
 }
 
 export interface LaunchResult { id: string, status: CampaignStatus, recipients?: number }
@@ -102,7 +104,7 @@ function checkTimes (sendAt: string | null, validUntil: string | null, now: Date
  * over is the dispatcher's job; it claims rows of `sending` campaigns only and renders each recipient's
  * text with `createCampaignRenderer`. `tick` is the scheduler step the workers run once a second.
  */
-export function createCampaignsService ({ db, dialect, config, clock, sending, newId: makeId = newId }: CampaignsOptions) {
+export function createCampaignsService ({ db, dialect, config, clock, sending, newId: makeId = newId, wake = () => {} }: CampaignsOptions) {
   const policy = compliancePolicy(config)
 
   async function views (list: Campaign[]): Promise<CampaignView[]> {
@@ -199,6 +201,9 @@ export function createCampaignsService ({ db, dialect, config, clock, sending, n
       await campaigns.updateCampaign(trx, id, { status }, at)
       if (action === 'cancel') await campaigns.cancelPendingMessages(trx, id, REASONS.cancelled, at)
       return { id, status }
+    }).then((result) => {
+      if (result.status === 'sending') wake()
+      return result
     })
   }
 
@@ -296,7 +301,10 @@ export function createCampaignsService ({ db, dialect, config, clock, sending, n
           return { id, status }
         }
         return { id, status, recipients: await startSending(trx, campaign, now, 'launch') }
-      }))
+      })).then((result) => {
+        if (result.status === 'sending') wake()
+        return result
+      })
     },
 
     pause: async (id: string) => await changeStatus(id, 'pause'),
@@ -322,6 +330,7 @@ export function createCampaignsService ({ db, dialect, config, clock, sending, n
         }))
         if (didStart) started.push(id)
       }
+      if (started.length > 0) wake()
       const completed = await campaigns.completeFinishedCampaigns(db, now.toISOString())
       return { started, completed }
     },
@@ -401,12 +410,13 @@ export function createCampaignsService ({ db, dialect, config, clock, sending, n
       const results = await Promise.all(numbers.map(async (to, i): Promise<TestSendResult> => {
         const text = texts[i]!
         try {
+          // A test send is an outbox row of its own (origin campaign_test), outside the campaign's stats.
           const sent = await sending.sendSingle({
             destinationNumber: to,
             message: text,
             purpose: 'transactional',
             ...(campaign.senderId !== null ? { senderId: campaign.senderId } : {})
-          })
+          }, undefined, { origin: 'campaign_test', note: `Test send of campaign ${campaign.id}` })
           return { phoneNumber: to, messageId: sent.body.id, status: sent.body.status, code: null, error: null }
         } catch (error) {
           if (!(error instanceof AppError)) throw error

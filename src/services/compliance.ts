@@ -1,6 +1,6 @@
 import type { Config } from '../config.js'
 import type { Dialect } from '../db/database.js'
-import type { Db } from '../db/schema.js'
+import type { Db, MessageOrigin } from '../db/schema.js'
 import * as consent from '../db/repositories/consent.js'
 import * as contacts from '../db/repositories/contacts.js'
 import { lockPhoneNumbers } from '../db/repositories/locks.js'
@@ -26,6 +26,9 @@ export interface Admission {
   deferOutsideWindow?: boolean
   /** When allowed, insert the row already leased to this dispatcher (claimed in the same transaction). */
   lease?: { owner: string, expiresAt: string } | undefined
+  /** Where the message comes from (default 'api'), and a note kept on the record (e.g. which campaign a test send tried). */
+  origin?: MessageOrigin | undefined
+  note?: string | undefined
 }
 
 /** The decision, and the segments of the text as recorded (footer included). */
@@ -127,8 +130,9 @@ export function createCompliance ({ db, dialect, config, metrics }: ComplianceOp
       contactId,
       segments: segments.segments,
       encoding: segments.encoding,
-      decisionReason: decision.outcome === 'allow' ? null : `${decision.code}: ${decision.reason}`,
-      createdAt: input.now.toISOString()
+      decisionReason: decision.outcome === 'allow' ? input.note ?? null : `${decision.code}: ${decision.reason}`,
+      createdAt: input.now.toISOString(),
+      ...(input.origin !== undefined ? { origin: input.origin } : {})
     }
   }
 

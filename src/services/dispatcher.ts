@@ -336,6 +336,8 @@ export function createDispatcher (options: DispatcherOptions) {
 
   async function outcomeUnknown (rows: OutboxRow[]): Promise<void> {
     await outbox.noteUnknown(db, rows.map((r) => r.id), owner, nowIso())
+    // This hand-over is over for them; from here on they are being settled (and may be re-sent).
+    for (const row of rows) held.delete(row.id)
     const since = nowIso()
     for (const row of rows) row.outcomeUnknownSince ??= since
     await resolve(rows)

@@ -83,7 +83,7 @@ export function createServices (config: Config, database: DatabaseHandle, deps: 
   const inbound = createInbound({ db, dialect, config, clock, ledger, replies, log })
   const contacts = createContactsService({ db, dialect, clock, ledger, defaultCountry: config.defaultCountry, log })
   const messages = createMessageQueries(db, { defaultCountry: config.defaultCountry })
-  const campaigns = createCampaignsService({ db, dialect, config, clock, sending })
+  const campaigns = createCampaignsService({ db, dialect, config, clock, sending, wake: dispatcher.wake })
 
   let purgeTimer: NodeJS.Timeout | null = null
   // The campaign scheduler: starts scheduled campaigns when due, completes finished ones (state in the database).

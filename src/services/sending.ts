@@ -13,7 +13,7 @@ import type { OutboxRow } from '../db/repositories/outbox.js'
 import type { Dispatcher, HandoverResult } from './dispatcher.js'
 import type { MessageAnswer } from './idempotency.js'
 import * as messages from '../db/repositories/messages.js'
-import type { Db } from '../db/schema.js'
+import type { Db, MessageOrigin } from '../db/schema.js'
 
 export interface SendRequest {
   destinationNumber: string
@@ -56,7 +56,7 @@ export function createSendingService ({ config, clock, compliance, dispatcher, d
    * POST /send-sms: validate, decide and record the message already leased to this instance's dispatcher (one
    * transaction), then wait for the dispatcher to hand it over and for Infobip's answer.
    */
-  async function sendSingle (request: SendRequest, messageId?: string): Promise<SendResponse> {
+  async function sendSingle (request: SendRequest, messageId?: string, source: { origin: MessageOrigin, note: string } = { origin: 'api', note: '' }): Promise<SendResponse> {
     const phone = mustReadPhoneNumber(request.destinationNumber, 'destinationNumber', { defaultCountry: config.defaultCountry, use: 'recipient' })
     if (phone.note !== null) log.info({ to: maskPhone(phone.e164), basis: phone.basis, why: phone.note }, 'Number accepted although the number library does not list it')
     const purpose = request.purpose ?? 'marketing'
@@ -64,7 +64,7 @@ export function createSendingService ({ config, clock, compliance, dispatcher, d
     const now = clock.now()
     const senderId = request.senderId ?? config.senderId ?? null
 
-    const { decision, segments, encoding, contactId } = await compliance.admit({ id, to: phone.e164, text: request.message, purpose, senderId, now, lease: dispatcher.leaseFor() })
+    const { decision, segments, encoding, contactId } = await compliance.admit({ id, to: phone.e164, text: request.message, purpose, senderId, now, lease: dispatcher.leaseFor(), origin: source.origin, ...(source.note !== '' ? { note: source.note } : {}) })
     if (decision.outcome !== 'allow') {
       log.info({ messageId: id, to: maskPhone(phone.e164), code: decision.code }, 'Send refused by compliance gate')
       throw new AppError(decision.code, decision.reason, {
@@ -80,7 +80,7 @@ export function createSendingService ({ config, clock, compliance, dispatcher, d
       text: decision.text,
       senderId,
       purpose,
-      origin: 'api',
+      origin: source.origin,
       campaignId: null,
       contactId,
       validUntil: null,

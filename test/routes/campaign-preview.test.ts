@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { analyzeSegments } from '../../src/domain/segments.js'
 import { createCampaignsService } from '../../src/services/campaigns.js'
 import { addConsentingContact, DAYTIME, type TestContext } from '../support/app.js'
-import { sendSms } from '../support/api.js'
+import { getMessage, sendSms } from '../support/api.js'
 import { acted, campaignRows, handedOver, createCampaign, getCampaign, startWithSide, closeWithSide, preview, seedContacts, type Side } from '../support/campaigns.js'
 
 // The dispatcher runs (test sends go through it, and a launched campaign is handed over as the preview said);
@@ -166,6 +166,8 @@ describe('preview and test sends', () => {
     ])
     expect(ctx.fake.sendRequests().every((r) => (r.body as { messages: Array<{ from?: string }> }).messages.every((m) => m.from === 'AcmeTest'))).toBe(true)
     expect((await getCampaign(ctx, campaign.id)).stats.total).toBe(0)
+    // Each test send is an outbox row of its own, marked as such.
+    expect(await getMessage(ctx, results[1]!.messageId!)).toMatchObject({ origin: 'campaign_test', campaignId: null, decisionReason: `Test send of campaign ${campaign.id}` })
     ctx.fake.reset()
   })
 

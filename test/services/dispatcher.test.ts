@@ -102,6 +102,22 @@ describe('outbox dispatch of campaign rows', () => {
   })
 })
 
+describe('dispatch metrics', () => {
+  it('/metrics shows outbox depth by status, campaign progress, messages handed over and dispatch lag', async () => {
+    ctx = await startTestApp({ workers: 'manual' })
+    const seeded = await seedCampaign(ctx, { count: 10 })
+    const before = (await ctx.app.inject({ method: 'GET', url: '/metrics' })).body
+    expect(before).toMatch(/^sms_outbox_depth\{status="queued"\} 10$/m)
+    expect(before).toContain(`sms_campaign_progress_ratio{campaign="${seeded.campaignId}"} 0`)
+    await ctx.app.workers.start()
+    await waitFor(async () => (await statuses(ctx!, seeded.campaignId)).accepted === 10, 'all accepted')
+    const after = (await ctx.app.inject({ method: 'GET', url: '/metrics' })).body
+    expect(after).toMatch(/^sms_messages_sent_total 10$/m)
+    expect(after).toMatch(/^sms_dispatch_lag_seconds_count 10$/m)
+    expect(after).not.toMatch(/^sms_outbox_depth\{status="queued"\} [1-9]/m)
+  })
+})
+
 describe('crash at every step of claim → hand-over → record', () => {
   for (const step of ['claimed', 'handed-over', 'recorded'] as DispatchStep[]) {
     it(`a crash after "${step}" loses nothing and sends every recipient exactly once after restart`, async () => {
@@ -152,15 +168,16 @@ describe.runIf(testDialect() === 'postgres')('two instances on one PostgreSQL da
       }
       const times = destinations(requests).map((d) => d.receivedAt).sort((a, b) => a - b)
       const span = (times.at(-1)! - times[0]!) / 1000
-      // 600 messages at 400/s with a 40-token burst: at least (600 - 40) / 400 s, and no second holds more than
-      // the rate plus the burst (one request's worth of slack for arrival jitter at the fake).
+      // 600 messages at 400/s with a 40-token burst: at least (600 - 40) / 400 s (two unshared buckets would take
+      // half that). Arrivals at the fake can bunch behind a stalled event loop, so the busiest second may hold, on
+      // top of the rate and the burst, the requests both instances had on the wire (2 × 4 requests × 20).
       expect(span).toBeGreaterThanOrEqual((600 - 40) / 400 * 0.95)
       let busiest = 0
       for (let i = 0, j = 0; i < times.length; i++) {
         while (times[i]! - times[j]! >= 1000) j++
         busiest = Math.max(busiest, i - j + 1)
       }
-      expect(busiest).toBeLessThanOrEqual(400 + 40 + 20)
+      expect(busiest).toBeLessThanOrEqual(400 + 40 + 2 * 4 * 20)
     } finally {
       await second.close()
     }

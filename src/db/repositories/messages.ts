@@ -39,6 +39,7 @@ function toMessage (row: MessageRow): Message {
     error: row.error === null ? null : JSON.parse(row.error) as Message['error'],
     price: row.price_amount === null || row.price_currency === null ? null : { amount: Number(row.price_amount), currency: row.price_currency },
     decisionReason: row.decision_reason,
+    origin: row.origin,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     sentAt: row.sent_at,
@@ -154,7 +155,7 @@ export async function recordSendOutcomes (db: Executor, outcomes: SendOutcome[],
             ? eb.ref('infobip_message_id')
             : eb.fn.coalesce('infobip_message_id', o.infobipMessageId === o.id ? eb.ref('id') : eb.val(o.infobipMessageId)),
           bulk_id: eb.fn.coalesce('bulk_id', eb.val(o.bulkId)),
-          sent_at: eb.fn.coalesce('sent_at', eb.val(o.at)),
+          // sent_at was set when the row was claimed (or admitted) for this hand-over.
           lease_owner: null,
           lease_expires_at: null,
           outcome_unknown_since: null,
