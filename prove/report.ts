@@ -32,6 +32,12 @@ export function renderReport (input: ReportInput): string {
     'scenario), breaks things on purpose, and compares every record the service kept with what the fake Infobip',
     'says happened to each `messageId`.',
     '',
+    '**The guarantee measured** (README, *Reliability*): each recipient gets a campaign\'s message once — no',
+    '`kill -9`, restart, Infobip outage, slow Infobip, 429 storm or dropped database connection loses one or sends',
+    'one twice (as long as Infobip\'s message logs show an accepted message within `OUTCOME_SETTLE_MS`); every',
+    'record ends in the status Infobip reports; a STOP, once answered, stops the campaign to that number and gets',
+    'one confirmation; no log line holds a secret or a full phone number.',
+    '',
     `**Run:** commit \`${input.commit}\`, ${input.date.toISOString().slice(0, 16).replace('T', ' ')} UTC, seed ${input.seed}` +
       ` (\`PROVE_SEED=${input.seed} npm run prove\` makes the same choices), ${input.quick ? 'quick mode (`PROVE_QUICK=1`), ' : ''}` +
       `${seconds(input.durationMs)} in all, Node ${process.version}, ${cpus().length} cores shared with other work.`,

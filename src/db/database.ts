@@ -27,7 +27,7 @@ export interface DatabaseHandle {
 }
 
 export interface DatabaseOptions {
-  /** Told of connection errors outside any query (a server restart killing idle connections). */
+  /** Told when the server drops a connection (a restart, pg_terminate_backend), idle in the pool or checked out. */
   onConnectionError?: (error: Error) => void
 }
 
