@@ -29,12 +29,7 @@ export async function reportsScenario (h: Harness, server: DatabaseServer): Prom
     const { id } = await launchCampaign(s, marker)
     const planned = new Map<string, { to: string, final: DeliveryReportStatus }>()
     const posted: Report[] = []
-    let distinct = 0
-    let posts = 0
-    let forged = 0
-    let forgedPosts = 0
-    let forgedRefused = 0
-    let whileSending = 0
+    const n = { distinct: 0, posts: 0, forged: 0, forgedPosts: 0, forgedRefused: 0, whileSending: 0 }
     for (;;) {
       const campaign = await s.instance.api.campaign(id)
       const fresh = (await h.fake.truth(marker)).filter((t) => !planned.has(t.messageId))
@@ -45,7 +40,7 @@ export async function reportsScenario (h: Harness, server: DatabaseServer): Prom
         const reports: Report[] = [{ messageId: entry.messageId, status: 'PENDING' }]
         if (final === 'DELIVERED' && rng.next() < 0.6) reports.push({ messageId: entry.messageId, status: 'DELIVERED_TO_OPERATOR' })
         reports.push({ messageId: entry.messageId, status: final })
-        distinct += reports.length
+        n.distinct += reports.length
         for (const report of reports) {
           chunk.push(report)
           if (rng.next() < 0.3) chunk.push(report)
@@ -57,18 +52,18 @@ export async function reportsScenario (h: Harness, server: DatabaseServer): Prom
         const batch = shuffled.slice(i, i + rng.int(1, 100))
         i += batch.length
         const statuses = await h.fake.reports(batch, 100)
-        posts += statuses.length
+        n.posts += statuses.length
         expectThat(result, statuses.every((code) => code === 200), `a delivery-report webhook answered ${statuses.join(', ')}`)
         posted.push(...batch)
-        if (campaign.status !== 'completed') whileSending += batch.length
+        if (campaign.status !== 'completed') n.whileSending += batch.length
         // A forgery now and then: final statuses that contradict what Infobip will say, with a wrong or no secret.
         if (rng.next() < 0.5 && planned.size > 0) {
           const targets = rng.sample([...planned.entries()], Math.min(5, planned.size))
           const body = deliveryReportBody(targets.map(([messageId, p]) => ({ messageId, to: p.to, status: p.final === 'DELIVERED' ? 'REJECTED' : 'DELIVERED' })))
           const answer = await s.instance.api.webhook('delivery-reports', body, rng.pick(['forged-token', 'forged-basic', 'none'] as const))
-          forged += targets.length
-          forgedPosts++
-          if (answer.status === 401) forgedRefused += targets.length
+          n.forged += targets.length
+          n.forgedPosts++
+          if (answer.status === 401) n.forgedRefused += targets.length
         }
       }
       if (campaign.status === 'completed' && fresh.length === 0) break
@@ -96,13 +91,13 @@ export async function reportsScenario (h: Harness, server: DatabaseServer): Prom
       replayApplied += (answer.body as { processed?: number }).processed ?? 0
     }
     expectThat(result, replayApplied === 0, `${replayApplied} replayed reports changed a record`)
-    expectThat(result, forgedRefused === forged, `${forged - forgedRefused} forged reports were not refused`)
+    expectThat(result, n.forgedRefused === n.forged, `${n.forged - n.forgedRefused} forged reports were not refused`)
 
     const truth = await h.fake.truth(marker)
     const records = await s.db.records({ campaignId: id })
     addTally(result.tally, checkCampaign({ required: s.numbers, truth, records }))
-    result.checks.push(`${count(distinct)} distinct reports for ${count(planned.size)} messages (an intermediate or two and the final each), ${count(posted.length)} posted by Infobip in ${count(posts)} POSTs of 1–100, shuffled (${count(posted.length - distinct)} repeats; ${count(whileSending)} while the campaign was still sending)`)
-    result.checks.push(`${forged} forged reports (contradicting what Infobip says) in ${forgedPosts} POSTs with a wrong secret or none: ${forgedRefused} refused with 401; a forged STOP refused, nobody suppressed`)
+    result.checks.push(`${count(n.distinct)} distinct reports for ${count(planned.size)} messages (an intermediate or two and the final each), ${count(posted.length)} posted by Infobip in ${count(n.posts)} POSTs of 1–100, shuffled (${count(posted.length - n.distinct)} repeats; ${count(n.whileSending)} while the campaign was still sending)`)
+    result.checks.push(`${n.forged} forged reports (contradicting what Infobip says) in ${n.forgedPosts} POSTs with a wrong secret or none: ${n.forgedRefused} refused with 401; a forged STOP refused, nobody suppressed`)
     result.checks.push(`${count(replays.length + direct.length)} genuine reports replayed after the finals (as ?token= and as a Basic password): ${replayApplied} applied`)
   } finally {
     await s.close()
