@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import autocannon from 'autocannon'
+import { afternoonZone } from '../prove/harness.js'
 import { adopt, freePort, start, waitForHealth } from './processes.js'
 import pg from 'pg'
 
@@ -27,13 +28,6 @@ const contactCount = Number(values.contacts)
 const sampleSize = Number(values.sample)
 const connections = Number(values.connections)
 const pgAdmin = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL
-
-/** A fixed-offset zone where it is early afternoon now, so quiet hours never defer the benchmark's messages. */
-function afternoonZone (): string {
-  const offset = 13 - new Date().getUTCHours()
-  const hours = ((offset + 11) % 24 + 24) % 24 - 11
-  return hours === 0 ? 'Etc/GMT' : `Etc/GMT${hours > 0 ? '-' : '+'}${Math.abs(hours)}`
-}
 
 function csv (count: number): string {
   const zone = afternoonZone()

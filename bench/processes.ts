@@ -4,6 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { createServer } from 'node:net'
+import type { Writable } from 'node:stream'
 
 const children: ChildProcess[] = []
 process.on('exit', () => { for (const child of children) child.kill('SIGKILL') })
@@ -14,9 +15,14 @@ export function adopt (child: ChildProcess): ChildProcess {
   return child
 }
 
-/** Starts a helper process that prints one JSON line with its address once it listens (30 s to start). */
-export function start (args: string[], env: Record<string, string>): Promise<{ child: ChildProcess, info: Record<string, string> }> {
-  const child = adopt(spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] }))
+/**
+ * Starts a helper process that prints one JSON line with its address once it listens (30 s to start). With
+ * `output`, the rest of its stdout and all of its stderr go there (a log to keep); otherwise stderr is inherited
+ * and the rest of stdout dropped.
+ */
+export function start (args: string[], env: Record<string, string>, output?: Writable): Promise<{ child: ChildProcess, info: Record<string, string> }> {
+  const child = adopt(spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', output === undefined ? 'inherit' : 'pipe'] }))
+  if (output !== undefined) child.stderr!.pipe(output, { end: false })
   return new Promise((resolve, reject) => {
     let buffer = ''
     const timer = setTimeout(() => reject(new Error(`${args.join(' ')} did not start`)), 30_000)
@@ -27,7 +33,12 @@ export function start (args: string[], env: Record<string, string>): Promise<{ c
       if (newline === -1) return
       clearTimeout(timer)
       child.stdout!.removeAllListeners('data')
-      child.stdout!.resume()
+      if (output !== undefined) {
+        output.write(buffer.slice(newline + 1))
+        child.stdout!.pipe(output, { end: false })
+      } else {
+        child.stdout!.resume()
+      }
       resolve({ child, info: JSON.parse(buffer.slice(0, newline)) as Record<string, string> })
     })
   })

@@ -295,6 +295,126 @@ describe('fake Infobip (through the real @infobip-api/sdk)', () => {
   })
 })
 
+describe('fake Infobip: truth per messageId and the control API (for npm run prove)', () => {
+  let fake: FakeInfobip
+  let sink: ReturnType<typeof createServer>
+  let notifyUrl: string
+  const received: Array<Array<{ messageId: string, status: string }>> = []
+
+  beforeAll(async () => {
+    fake = await startFakeInfobip({ apiKey: 'test-key', control: true })
+    sink = createServer((req, res) => {
+      let raw = ''
+      req.on('data', (chunk: Buffer) => { raw += chunk.toString('utf8') })
+      req.on('end', () => {
+        received.push((JSON.parse(raw) as { results: Array<{ messageId: string, status: { name: string } }> }).results.map((r) => ({ messageId: r.messageId, status: r.status.name })))
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{}')
+      })
+    })
+    await new Promise<void>((resolve) => sink.listen(0, '127.0.0.1', resolve))
+    notifyUrl = `http://127.0.0.1:${(sink.address() as AddressInfo).port}/reports`
+  })
+  afterEach(() => {
+    fake.reset()
+    received.length = 0
+  })
+  afterAll(async () => {
+    await fake.close()
+    await new Promise<void>((resolve) => sink.close(() => resolve()))
+  })
+
+  const send = async (messageId: string, text = 'hi'): Promise<unknown> =>
+    await sms(fake).send({ messages: [{ destinations: [{ to: '41793026727', messageId }], text, notifyUrl }] })
+
+  async function control (method: 'GET' | 'POST', path: string, body?: unknown): Promise<{ status: number, body: unknown }> {
+    const response = await fetch(`${fake.url}/__control/${path}`, { method, ...(body !== undefined ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) } : {}) })
+    return { status: response.status, body: await response.json() }
+  }
+
+  it('keeps, per messageId, how many times and when it was accepted, and the status it gave', async () => {
+    const before = Date.now()
+    await send('m1', 'first')
+    await send('m1', 'first')
+    await send('m2', 'second')
+    const after = Date.now()
+    const truth = new Map(fake.truth().map((t) => [t.messageId, t]))
+    expect(truth.get('m1')).toMatchObject({ to: '41793026727', text: 'first', acceptances: 2, status: { name: 'PENDING_ACCEPTED' } })
+    expect(truth.get('m1')!.acceptedAt).toHaveLength(2)
+    for (const at of [...truth.get('m1')!.acceptedAt, ...truth.get('m2')!.acceptedAt]) {
+      expect(at).toBeGreaterThanOrEqual(before)
+      expect(at).toBeLessThanOrEqual(after)
+    }
+    expect(truth.get('m2')!.acceptances).toBe(1)
+  })
+
+  it('posts reports in the order given, in POSTs of batchSize; a message keeps its first final status', async () => {
+    await send('m1')
+    await send('m2')
+    const statuses = await fake.postReports([
+      { messageId: 'm1', status: 'DELIVERED' },
+      { messageId: 'm2', status: 'PENDING' },
+      { messageId: 'm1', status: 'PENDING' },
+      { messageId: 'm1', status: 'UNDELIVERABLE' },
+      { messageId: 'm2', status: 'DELIVERED_TO_OPERATOR' }
+    ], 2)
+    expect(statuses).toEqual([200, 200, 200])
+    expect(received).toEqual([
+      [{ messageId: 'm1', status: 'DELIVERED_TO_HANDSET' }, { messageId: 'm2', status: 'PENDING_ENROUTE' }],
+      [{ messageId: 'm1', status: 'PENDING_ENROUTE' }, { messageId: 'm1', status: 'UNDELIVERABLE_NOT_DELIVERED' }],
+      [{ messageId: 'm2', status: 'DELIVERED_TO_OPERATOR' }]
+    ])
+    const truth = new Map(fake.truth().map((t) => [t.messageId, t.status.name]))
+    expect(truth).toEqual(new Map([['m1', 'DELIVERED_TO_HANDSET'], ['m2', 'DELIVERED_TO_OPERATOR']]))
+  })
+
+  it('a mode for a while, then refused connections, then ok again', async () => {
+    fake.setModeFor({ kind: 'error', status: 503 }, 100, 100)
+    expect(asError(await send('m1')).response?.status).toBe(503)
+    const started = Date.now()
+    let result: unknown = asError(await send('m2'))
+    while (result instanceof Error && Date.now() - started < 2000) {
+      await new Promise((resolve) => setTimeout(resolve, 20))
+      result = await send('m2')
+    }
+    expect(result).not.toBeInstanceOf(Error)
+    expect(fake.sendRequests().some((r) => r.receivedAt - started >= 100)).toBe(true)
+    expect(fake.acceptances.get('m2')).toBe(1)
+  })
+
+  it('serves the same over HTTP under /__control/, without the Infobip key', async () => {
+    await send('m1', 'campaign #a#')
+    await send('m2', 'campaign #b#')
+    const truth = await control('GET', 'truth?text=%23b%23')
+    expect(truth.status).toBe(200)
+    expect((truth.body as { messages: Array<{ messageId: string }> }).messages.map((m) => m.messageId)).toEqual(['m2'])
+    expect(await control('GET', 'requests')).toEqual({ status: 200, body: { sends: [expect.objectContaining({ destinations: 1 }), expect.objectContaining({ destinations: 1 })], lookups: [] } })
+    expect(await control('POST', 'reports', { reports: [{ messageId: 'm1', status: 'EXPIRED' }] })).toEqual({ status: 200, body: { statuses: [200] } })
+    expect(fake.logs.get('m1')!.status.name).toBe('EXPIRED_EXPIRED')
+
+    expect((await control('POST', 'mode', { behaviour: { kind: 'error', status: 429, headers: { 'retry-after': '1' } } })).status).toBe(200)
+    const limited = asError(await send('m3'))
+    expect(limited.response?.status).toBe(429)
+    expect(limited.response?.headers['retry-after']).toBe('1')
+
+    expect(await control('POST', 'reset')).toEqual({ status: 200, body: { ok: true } })
+    expect(fake.truth()).toEqual([])
+    expect(await control('POST', 'mode', {})).toEqual({ status: 400, body: { error: 'behaviour is required' } })
+    expect(await control('GET', 'nothing')).toEqual({ status: 404, body: { error: 'no control route GET nothing' } })
+    // Control requests are not Infobip requests: nothing recorded.
+    expect(fake.requests.filter((r) => r.path.startsWith('/__control'))).toEqual([])
+  })
+
+  it('has no control API unless asked for', async () => {
+    const plain = await startFakeInfobip({ apiKey: 'k' })
+    try {
+      const response = await fetch(`${plain.url}/__control/truth`)
+      expect(response.status).toBe(401)
+    } finally {
+      await plain.close()
+    }
+  })
+})
+
 describe('webhook body builders', () => {
   it('builds delivery reports with Infobip\'s status and error ids', () => {
     const body = deliveryReportBody([

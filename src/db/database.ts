@@ -27,7 +27,7 @@ export interface DatabaseHandle {
 }
 
 export interface DatabaseOptions {
-  /** Told of connection errors outside any query (a server restart killing idle connections). */
+  /** Told when the server drops a connection (a restart, pg_terminate_backend), idle in the pool or checked out. */
   onConnectionError?: (error: Error) => void
 }
 
@@ -63,9 +63,12 @@ function openSqliteFile (path: string): SQLite.Database {
 export function openDatabase (url: string, options: DatabaseOptions = {}): DatabaseHandle {
   if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
     const pool = new pg.Pool({ connectionString: url, max: 10 })
-    // Without a listener, an idle connection killed by the server would crash the process; the pool
-    // replaces it on the next query instead.
-    pool.on('error', (error) => options.onConnectionError?.(error))
+    // A connection the server drops (a restart, pg_terminate_backend) emits 'error' on its client; with no
+    // listener that error would crash the process. The pool listens only while a client is idle, so every client
+    // gets a listener of its own for the time it is checked out too (a transaction between two statements). The
+    // statement in flight fails with the error; the pool never reuses a broken client and opens a new one.
+    pool.on('error', () => { /* reported by the client's own listener */ })
+    pool.on('connect', (client) => { client.on('error', (error) => options.onConnectionError?.(error)) })
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
     return { db, dialect: 'postgres', close: async () => { await db.destroy() } }
   }

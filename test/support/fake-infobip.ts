@@ -18,6 +18,10 @@
  *
  * Per-request work is kept to parsing the body, a few map operations per destination and one
  * JSON.stringify, so it can serve thousands of requests per second; connections are kept alive.
+ *
+ * For a harness in another process (`npm run prove`), `control: true` serves a small control API on the same
+ * port, under `/__control/` (no Infobip key; loopback only): read the truth per messageId, switch modes for a
+ * while (an outage, slowness, a 429 storm), post delivery reports, reset. See `handleControl`.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import { randomUUID } from 'node:crypto'
@@ -77,6 +81,8 @@ export interface FakeInfobip {
   logs: Map<string, LogEntry>
   /** How many times each messageId was accepted (an SMS each): "exactly once" is 1. */
   acceptances: ReadonlyMap<string, number>
+  /** What the fake knows of every messageId it accepted: the truth a reliability check compares the service with. */
+  truth: () => TruthEntry[]
   /** One-shot behaviours for the next send requests (FIFO); when none is queued the default applies. */
   enqueue: (...behaviours: FakeBehaviour[]) => void
   setDefault: (behaviour: FakeBehaviour) => void
@@ -94,6 +100,17 @@ export interface FakeInfobip {
    * 100 per POST as Infobip does), and updates their log entries. Returns the HTTP status of each POST.
    */
   deliverReports: (messageIds: string[], status?: DeliveryReportStatus) => Promise<number[]>
+  /**
+   * POSTs these reports in this order (a message may get several, in any order), in POSTs of up to `batchSize`
+   * consecutive reports for one notifyUrl. A message's truth keeps the first final status reported to it: a
+   * PENDING or DELIVERED_TO_OPERATOR report after it changes nothing. Returns the HTTP status of each POST.
+   */
+  postReports: (reports: Array<{ messageId: string, status: DeliveryReportStatus }>, batchSize?: number) => Promise<number[]>
+  /**
+   * Behaves as `behaviour` for every send request for `forMs`, then (after `thenRefuseMs` of refused connections,
+   * when given) goes back to ok. A mode set while another runs replaces it.
+   */
+  setModeFor: (behaviour: FakeBehaviour, forMs: number, thenRefuseMs?: number) => void
   /** Clears requests, logs, acceptances, the queue and the modes; the default goes back to ok. */
   reset: () => void
   /** Stops the server; hanging and delayed requests are ended too. */
@@ -108,6 +125,21 @@ export interface FakeInfobipOptions {
    */
   record?: boolean
   duplicateIds?: boolean
+  /** Serve the control API under `/__control/` on the same port (default false). */
+  control?: boolean
+}
+
+/** One messageId as the fake saw it. */
+export interface TruthEntry {
+  messageId: string
+  to: string
+  text: string
+  /** SMS it took for this id: 1 is exactly once. */
+  acceptances: number
+  /** When each acceptance arrived (epoch ms). */
+  acceptedAt: number[]
+  /** The status it last answered or reported (its first final status once one was reported). */
+  status: InfobipStatus
 }
 
 export const SEND_PATH = '/sms/2/text/advanced'
@@ -235,6 +267,19 @@ function sendJson (res: ServerResponse, status: number, body: unknown, headers?:
 
 interface Visibility { visibleAt: number, hiddenLookups: number }
 
+const CONTROL_PREFIX = '/__control/'
+
+/** Final in Infobip's terms: any status but PENDING and DELIVERED_TO_OPERATOR (the handset report is to come). */
+function isFinalStatus (status: InfobipStatus): boolean {
+  if (status.groupId === 1) return false
+  return !(status.groupId === 3 && status.id === 2)
+}
+
+function destinationCount (body: unknown): number {
+  const messages = (body as { messages?: Array<{ destinations?: unknown[] }> } | null)?.messages
+  return Array.isArray(messages) ? messages.reduce((n, m) => n + (Array.isArray(m.destinations) ? m.destinations.length : 0), 0) : 0
+}
+
 export async function startFakeInfobip (options: FakeInfobipOptions = {}): Promise<FakeInfobip> {
   const apiKey = options.apiKey ?? `fake-key-${randomUUID()}`
   const expectedAuthorization = `App ${apiKey}`
@@ -247,7 +292,10 @@ export async function startFakeInfobip (options: FakeInfobipOptions = {}): Promi
   const logs = new Map<string, LogEntry>()
   const visibility = new Map<string, Visibility>()
   const acceptances = new Map<string, number>()
+  const acceptedAt = new Map<string, number[]>()
   const notifyUrls = new Map<string, string>()
+  const control = options.control ?? false
+  let modeTimer: NodeJS.Timeout | null = null
   const pending = new Set<ServerResponse>()
   const timers = new Set<NodeJS.Timeout>()
   const sockets = new Set<Socket>()
@@ -276,6 +324,7 @@ export async function startFakeInfobip (options: FakeInfobipOptions = {}): Promi
     const bulkId = typeof body.bulkId === 'string' && body.bulkId !== '' ? body.bulkId : randomUUID()
     const out: SuccessBody['messages'] = []
     const now = record ? infobipTimestamp() : ''
+    const arrivedAt = Date.now()
     for (const message of body.messages) {
       const count = withCount ? smsCount(message.text) : 0
       for (const destination of message.destinations) {
@@ -285,6 +334,9 @@ export async function startFakeInfobip (options: FakeInfobipOptions = {}): Promi
         out.push(withCount ? { to: destination.to, messageId, status: answered, smsCount: count } : { to: destination.to, messageId, status: answered })
         if (!record || duplicate) continue
         acceptances.set(messageId, (acceptances.get(messageId) ?? 0) + 1)
+        const arrivals = acceptedAt.get(messageId)
+        if (arrivals === undefined) acceptedAt.set(messageId, [arrivedAt])
+        else arrivals.push(arrivedAt)
         if (typeof message.notifyUrl === 'string') notifyUrls.set(messageId, message.notifyUrl)
         logs.set(messageId, {
           bulkId,
@@ -381,6 +433,10 @@ export async function startFakeInfobip (options: FakeInfobipOptions = {}): Promi
         invalidJson = true
       }
     }
+    if (control && path.startsWith(CONTROL_PREFIX)) {
+      handleControl(method, path.slice(CONTROL_PREFIX.length), search, invalidJson ? undefined : body, res)
+      return
+    }
     if (record) {
       requests.push({ method, path, query: parseQuery(search), headers: req.headers, body, receivedAt: Date.now() })
     }
@@ -459,31 +515,139 @@ export async function startFakeInfobip (options: FakeInfobipOptions = {}): Promi
   }
 
   async function deliverReports (messageIds: string[], status: DeliveryReportStatus = 'DELIVERED'): Promise<number[]> {
+    return await postReports(messageIds.map((messageId) => ({ messageId, status })), 100, true)
+  }
+
+  async function postReports (list: Array<{ messageId: string, status: DeliveryReportStatus }>, batchSize = 100, grouped = false): Promise<number[]> {
+    const posts: Array<{ notifyUrl: string, reports: DeliveryReportInput[] }> = []
     const byUrl = new Map<string, DeliveryReportInput[]>()
-    for (const messageId of messageIds) {
-      const entry = logs.get(messageId)
-      const notifyUrl = notifyUrls.get(messageId)
-      if (entry === undefined || notifyUrl === undefined) throw new Error(`fake Infobip: no accepted message ${messageId} with a notifyUrl`)
-      entry.status = { ...REPORT_STATUSES[status] }
-      entry.error = reportError(status, undefined)
-      entry.doneAt = infobipTimestamp()
-      const list = byUrl.get(notifyUrl) ?? []
-      list.push({ messageId, to: entry.to, bulkId: entry.bulkId, status, sentAt: entry.sentAt, doneAt: entry.doneAt })
-      byUrl.set(notifyUrl, list)
+    for (const { messageId } of list) {
+      if (!logs.has(messageId) || !notifyUrls.has(messageId)) throw new Error(`fake Infobip: no accepted message ${messageId} with a notifyUrl`)
+    }
+    for (const { messageId, status } of list) {
+      const entry = logs.get(messageId)!
+      const notifyUrl = notifyUrls.get(messageId)!
+      // What Infobip knows of a message: its first final status stands, whatever arrives after it.
+      if (!isFinalStatus(entry.status)) {
+        entry.status = { ...REPORT_STATUSES[status] }
+        entry.error = reportError(status, undefined)
+        entry.doneAt = infobipTimestamp()
+      }
+      const report = { messageId, to: entry.to, bulkId: entry.bulkId, status, sentAt: entry.sentAt, doneAt: infobipTimestamp() }
+      if (grouped) {
+        // deliverReports: one run of POSTs per notifyUrl, as Infobip groups them.
+        const group = byUrl.get(notifyUrl) ?? []
+        if (group.length === 0) posts.push({ notifyUrl, reports: group })
+        group.push(report)
+        byUrl.set(notifyUrl, group)
+        continue
+      }
+      const last = posts[posts.length - 1]
+      if (last !== undefined && last.notifyUrl === notifyUrl && last.reports.length < batchSize) last.reports.push(report)
+      else posts.push({ notifyUrl, reports: [report] })
     }
     const statuses: number[] = []
-    for (const [notifyUrl, reports] of byUrl) {
-      for (let i = 0; i < reports.length; i += 100) {
+    for (const { notifyUrl, reports } of posts) {
+      for (let i = 0; i < reports.length; i += batchSize) {
         const response = await fetch(notifyUrl, {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
-          body: JSON.stringify(deliveryReportBody(reports.slice(i, i + 100)))
+          body: JSON.stringify(deliveryReportBody(reports.slice(i, i + batchSize)))
         })
         await response.arrayBuffer()
         statuses.push(response.status)
       }
     }
     return statuses
+  }
+
+  function truth (): TruthEntry[] {
+    const entries: TruthEntry[] = []
+    for (const [messageId, count] of acceptances) {
+      const entry = logs.get(messageId)
+      if (entry === undefined) continue
+      entries.push({ messageId, to: entry.to, text: entry.text, acceptances: count, acceptedAt: acceptedAt.get(messageId) ?? [], status: entry.status })
+    }
+    return entries
+  }
+
+  function setModeFor (behaviour: FakeBehaviour, forMs: number, thenRefuseMs?: number): void {
+    if (modeTimer !== null) clearTimeout(modeTimer)
+    defaultBehaviour = behaviour
+    modeTimer = setTimeout(() => {
+      modeTimer = null
+      defaultBehaviour = OK
+      if (thenRefuseMs !== undefined && thenRefuseMs > 0) refuseConnections(thenRefuseMs).catch(() => undefined)
+    }, forMs)
+  }
+
+  function reset (): void {
+    if (modeTimer !== null) clearTimeout(modeTimer)
+    modeTimer = null
+    requests.length = 0
+    logs.clear()
+    visibility.clear()
+    acceptances.clear()
+    acceptedAt.clear()
+    notifyUrls.clear()
+    queue = []
+    defaultBehaviour = OK
+    duplicateIds = options.duplicateIds ?? false
+    logLag = { ms: 0, lookups: 0 }
+  }
+
+  /**
+   * The control API (`control: true`), JSON in and out:
+   * - GET  /__control/truth[?text=…] → `{ messages: TruthEntry[] }` (only messages whose text contains `text`);
+   * - GET  /__control/requests → `{ sends: [{ receivedAt, destinations }], lookups: [{ receivedAt }] }`;
+   * - POST /__control/mode `{ behaviour, forMs, thenRefuseMs? }` → setModeFor; `{ behaviour }` alone sets the default;
+   * - POST /__control/enqueue `{ behaviours }`; POST /__control/log-lag `{ ms?, lookups? }`; POST /__control/duplicate-ids `{ enabled }`;
+   * - POST /__control/reports `{ reports: [{ messageId, status }], batchSize? }` → `{ statuses }` (postReports);
+   * - POST /__control/reset.
+   * Anything else → 404; a body it cannot use → 400 `{ error }`.
+   */
+  function handleControl (method: string, path: string, search: string, body: unknown, res: ServerResponse): void {
+    const input = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>
+    const done = (result: unknown = { ok: true }): void => sendJson(res, 200, result)
+    const fail = (error: unknown): void => sendJson(res, 400, { error: error instanceof Error ? error.message : String(error) })
+    const route = `${method} ${path}`
+    switch (route) {
+      case 'GET truth': {
+        const text = new URLSearchParams(search).get('text')
+        return done({ messages: text === null ? truth() : truth().filter((m) => m.text.includes(text)) })
+      }
+      case 'GET requests':
+        return done({
+          sends: requests.filter((r) => r.method === 'POST' && r.path === SEND_PATH).map((r) => ({ receivedAt: r.receivedAt, destinations: destinationCount(r.body) })),
+          lookups: requests.filter((r) => r.method === 'GET' && r.path === LOGS_PATH).map((r) => ({ receivedAt: r.receivedAt }))
+        })
+      case 'POST mode': {
+        const behaviour = input.behaviour as FakeBehaviour | undefined
+        if (behaviour === undefined || typeof behaviour.kind !== 'string') return fail(new Error('behaviour is required'))
+        if (typeof input.forMs === 'number') setModeFor(behaviour, input.forMs, typeof input.thenRefuseMs === 'number' ? input.thenRefuseMs : undefined)
+        else defaultBehaviour = behaviour
+        return done()
+      }
+      case 'POST enqueue':
+        queue.push(...(Array.isArray(input.behaviours) ? input.behaviours as FakeBehaviour[] : []))
+        return done()
+      case 'POST log-lag':
+        logLag = { ms: Number(input.ms ?? 0), lookups: Number(input.lookups ?? 0) }
+        return done()
+      case 'POST duplicate-ids':
+        duplicateIds = input.enabled === true
+        return done()
+      case 'POST reports':
+        postReports(Array.isArray(input.reports) ? input.reports as Array<{ messageId: string, status: DeliveryReportStatus }> : [],
+          typeof input.batchSize === 'number' ? input.batchSize : 100)
+          .then((statuses) => done({ statuses }), fail)
+        return
+      case 'POST reset':
+        reset()
+        return done()
+      default:
+        sendJson(res, 404, { error: `no control route ${route}` })
+    }
   }
 
   await listen()
@@ -496,6 +660,7 @@ export async function startFakeInfobip (options: FakeInfobipOptions = {}): Promi
     logRequests: () => requests.filter((r) => r.method === 'GET' && r.path === LOGS_PATH),
     logs,
     acceptances,
+    truth,
     enqueue: (...behaviours) => { queue.push(...behaviours) },
     setDefault: (behaviour) => { defaultBehaviour = behaviour },
     setDuplicateIds: (enabled) => { duplicateIds = enabled },
@@ -509,20 +674,13 @@ export async function startFakeInfobip (options: FakeInfobipOptions = {}): Promi
     refuseConnections,
     acceptConnections,
     deliverReports,
-    reset: () => {
-      requests.length = 0
-      logs.clear()
-      visibility.clear()
-      acceptances.clear()
-      notifyUrls.clear()
-      queue = []
-      defaultBehaviour = OK
-      duplicateIds = options.duplicateIds ?? false
-      logLag = { ms: 0, lookups: 0 }
-    },
+    postReports: async (list, batchSize) => await postReports(list, batchSize),
+    setModeFor,
+    reset,
     close: async () => {
       if (closing !== null) return await closing
       closing = new Promise<void>((resolve) => {
+        if (modeTimer !== null) clearTimeout(modeTimer)
         for (const timer of timers) clearTimeout(timer)
         timers.clear()
         for (const res of pending) res.destroy()
