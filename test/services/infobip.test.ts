@@ -463,7 +463,9 @@ describe('Infobip provider against the fake Infobip', () => {
       expect(Math.max(...latencies)).toBeLessThan(100)
       await Promise.all(settled)
       expect(p.circuitState()).toBe('open')
-      expect(fake.sendRequests().filter((r) => r.receivedAt > openedAt + 20)).toEqual([])
+      // Requests already on the wire when it opened can land late on a loaded machine (hence 250 ms); the count
+      // below is the strict guard: no new attempt after the opening.
+      expect(fake.sendRequests().filter((r) => r.receivedAt > openedAt + 250)).toEqual([])
       expect(fake.sendRequests().length - healthy).toBeLessThanOrEqual(failed + Math.ceil(perSecond / 10))
     }
 
