@@ -15,7 +15,7 @@ import { migrateToLatest, openDatabase, pingDatabase, type DatabaseHandle } from
 import { countByStatus } from './db/repositories/messages.js'
 import { countByStatusFor } from './db/repositories/campaigns.js'
 import { listSendingCampaigns, pendingDepth } from './db/repositories/outbox.js'
-import { loggerOptions } from './logger.js'
+import { loggerOptions, RequestLogController, safeRequestId } from './logger.js'
 import { createMetrics } from './metrics.js'
 import { ErrorResponse } from './schemas/common.js'
 import { createApiKeyCheck, registerAuth } from './plugins/auth.js'
@@ -23,6 +23,8 @@ import { registerDocs } from './plugins/docs.js'
 import { registerErrorHandler } from './plugins/error-handler.js'
 import { registerMetrics } from './plugins/metrics.js'
 import { registerSecurity } from './plugins/security.js'
+import { registerTextGuard } from './plugins/text-guard.js'
+import { schemaController } from './plugins/validation.js'
 import { campaignRoutes } from './routes/campaigns.js'
 import { contactRoutes } from './routes/contacts.js'
 import { healthRoutes } from './routes/health.js'
@@ -59,12 +61,10 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<App
   const app: App = Fastify({
     logger: loggerOptions(config, deps.logStream),
     bodyLimit: config.bodyLimitBytes,
-    genReqId: (request) => {
-      const header = request.headers['x-request-id']
-      return typeof header === 'string' && /^[\w.-]{1,64}$/.test(header) ? header : randomUUID()
-    },
+    genReqId: (request) => safeRequestId(request.headers['x-request-id']) ?? randomUUID(),
     requestIdHeader: false,
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
+    logController: new RequestLogController(),
+    schemaController: schemaController(),
     return503OnClosing: true,
     forceCloseConnections: 'idle'
   }).withTypeProvider<TypeBoxTypeProvider>()
@@ -108,6 +108,7 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<App
   const identify = createApiKeyCheck(config.apiKeys)
   await registerSecurity(app, config, identify)
   registerAuth(app, identify, config.apiKeys.length > 0)
+  registerTextGuard(app)
   await registerDocs(app)
   registerMetrics(app, {
     metrics,
@@ -137,7 +138,7 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<App
   smsRoutes(app, createSmsController({ sending: services.sending, idempotency: services.idempotency, config }))
   messageRoutes(app, createMessagesController(services.messages))
   webhookRoutes(app, createWebhooksController({ webhookSecret: config.webhookSecret, deliveryReports: services.deliveryReports, inbound: services.inbound }))
-  contactRoutes(app, createContactsController(services.contacts))
+  contactRoutes(app, createContactsController(services.contacts, { importLimitBytes: config.importLimitBytes }))
   inboundMessageRoutes(app, createInboundMessagesController(services.inbound))
   campaignRoutes(app, createCampaignsController(services.campaigns))
 

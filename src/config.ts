@@ -42,6 +42,7 @@ const Env = Type.Object({
   SUPPORT_CONTACT: Type.Optional(Type.String({ minLength: 1 })),
   OPT_OUT_FOOTER: Type.String({ minLength: 1, default: 'Reply STOP to opt out.' }),
   BODY_LIMIT_BYTES: Type.Integer({ minimum: 1024, maximum: 50 * 1024 * 1024, default: 1024 * 1024 }),
+  IMPORT_LIMIT_BYTES: Type.Integer({ minimum: 1024, maximum: 1024 * 1024 * 1024, default: 100 * 1024 * 1024 }),
   DISPATCH_LEASE_MS: Type.Integer({ minimum: 1000, maximum: 3_600_000, default: 30_000 }),
   SHUTDOWN_GRACE_MS: Type.Integer({ minimum: 0, maximum: 600_000, default: 10_000 })
 })
@@ -91,6 +92,8 @@ export interface Config {
   readonly supportContact: string | undefined
   readonly optOutFooter: string
   readonly bodyLimitBytes: number
+  /** Largest CSV import, in bytes (imports stream; BODY_LIMIT_BYTES does not apply to them). */
+  readonly importLimitBytes: number
   readonly shutdownGraceMs: number
   /**
    * The outbox dispatcher: how long a claimed row's lease lasts (ms; renewed every third of it while held, so a
@@ -228,6 +231,7 @@ export function loadConfig (source: Record<string, string | undefined> = process
     supportContact: env.SUPPORT_CONTACT,
     optOutFooter: env.OPT_OUT_FOOTER,
     bodyLimitBytes: env.BODY_LIMIT_BYTES,
+    importLimitBytes: env.IMPORT_LIMIT_BYTES,
     shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
     dispatch: { leaseMs: env.DISPATCH_LEASE_MS }
   })

@@ -1,7 +1,9 @@
 import 'dotenv/config'
 import closeWithGrace from 'close-with-grace'
 import { buildApp } from './app.js'
+import type { App } from './app-type.js'
 import { ConfigError, loadConfig, type Config } from './config.js'
+import { DatabaseStartError } from './db/database.js'
 
 let config: Config
 try {
@@ -12,7 +14,15 @@ try {
   process.exit(1)
 }
 
-const app = await buildApp(config)
+let app: App
+try {
+  app = await buildApp(config)
+} catch (error) {
+  // An unwritable data directory or an unreachable database: one line, as for the configuration.
+  if (!(error instanceof DatabaseStartError)) throw error
+  process.stderr.write(`${error.message}\n`)
+  process.exit(1)
+}
 
 closeWithGrace({ delay: config.shutdownGraceMs }, async ({ signal, err }) => {
   if (err !== undefined) app.log.error({ err }, 'Shutting down after an unexpected error')

@@ -63,6 +63,7 @@ describe('loadConfig', () => {
       supportContact: undefined,
       optOutFooter: 'Reply STOP to opt out.',
       bodyLimitBytes: 1024 * 1024,
+      importLimitBytes: 100 * 1024 * 1024,
       shutdownGraceMs: 10_000,
       dispatch: { leaseMs: 30_000 }
     })

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -88,4 +88,23 @@ it('on SIGTERM finishes the sends in flight, records them, and exits 0', async (
   } finally {
     await handle.close()
   }
+}, 30_000)
+
+it('a database it cannot open (an unwritable data directory) stops it with one clear line, no stack trace', async () => {
+  // A regular file where the data directory should be: mkdir fails even for root.
+  const blocker = join(dir, 'not-a-directory')
+  writeFileSync(blocker, '')
+  const databaseUrl = `sqlite:${join(blocker, 'data', 'sms.sqlite')}`
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'server.ts')], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', NODE_ENV: 'development', LOG_LEVEL: 'warn', HOST: '127.0.0.1', PORT: String(await freePort()), DATABASE_URL: databaseUrl },
+    stdio: ['ignore', 'ignore', 'pipe']
+  })
+  let stderr = ''
+  child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString('utf8') })
+  const code = await new Promise<number | null>((resolve) => child.once('exit', (exitCode) => resolve(exitCode)))
+  expect(code).toBe(1)
+  expect(stderr.trim().split('\n')).toEqual([
+    `Cannot open the SQLite database ${join(blocker, 'data', 'sms.sqlite')} (a parent is not a directory, ENOTDIR): set DATABASE_URL to a writable location, e.g. sqlite:/data/sms.sqlite on the Docker image's /data volume`
+  ])
 }, 30_000)

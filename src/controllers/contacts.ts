@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream'
 import type { FastifyRequest } from 'fastify'
+import { AppError } from '../errors.js'
 import type { Recorder } from '../domain/consent.js'
 import type { ConsentEventsQuery, ConsentEvidence, ContactsQuery, CreateContactBody, UpdateContactBody } from '../schemas/contacts.js'
 import type { ContactsService } from '../services/contacts.js'
@@ -26,7 +27,12 @@ export function recorderOf (request: FastifyRequest, fileName: string | null = n
   return { recordedBy: request.apiKeyLabel ?? 'api:open', requestId: request.id, fileName }
 }
 
-export function createContactsController (contacts: ContactsService) {
+/** The charset parameter of a Content-Type header (`text/csv; charset="windows-1252"`). */
+function charsetOf (contentType: string | undefined): string | undefined {
+  return /;\s*charset\s*=\s*"?([^";\s]*)"?/i.exec(contentType ?? '')?.[1]
+}
+
+export function createContactsController (contacts: ContactsService, options: { importLimitBytes: number }) {
   return {
     create: async (body: CreateContactBody, request: FastifyRequest) => await contacts.create(body, recorderOf(request)),
     list: async (query: ContactsQuery) => await contacts.list(query),
@@ -37,8 +43,18 @@ export function createContactsController (contacts: ContactsService) {
     optOut: async (id: string, reason: string | undefined, request: FastifyRequest) => await contacts.optOut(id, reason, recorderOf(request)),
     events: async (id: string) => await contacts.events(id),
     eventsOfNumber: async (query: ConsentEventsQuery) => await contacts.eventsOfNumber(query),
-    importCsv: async (body: NodeJS.ReadableStream, request: FastifyRequest) =>
-      await contacts.importCsv(body instanceof Readable ? body : Readable.from(body), recorderOf(request, uploadFileName(request.headers['content-disposition']))),
+    async importCsv (body: NodeJS.ReadableStream | undefined, request: FastifyRequest) {
+      // A declared size over the limit is refused before a byte is read; an undeclared one is counted.
+      if (Number(request.headers['content-length']) > options.importLimitBytes) {
+        throw new AppError('FST_ERR_CTP_BODY_TOO_LARGE', `The file is larger than ${options.importLimitBytes} bytes: split it into several imports`)
+      }
+      // No body at all (no Content-Type, nothing sent) reads as an empty file: 400, not a crash.
+      const stream = body instanceof Readable ? body : Readable.from(body ?? [])
+      return await contacts.importCsv(
+        { stream, charset: charsetOf(request.headers['content-type']), maxBytes: options.importLimitBytes },
+        recorderOf(request, uploadFileName(request.headers['content-disposition']))
+      )
+    },
     suppressions: async (query: { limit: number, cursor?: string | undefined }) => await contacts.suppressions(query),
     suppress: async (phoneNumber: string, reason: string | undefined, request: FastifyRequest) => await contacts.suppressNumber(phoneNumber, reason, recorderOf(request))
   }

@@ -31,6 +31,35 @@ export interface DatabaseOptions {
   onConnectionError?: (error: Error) => void
 }
 
+/** The database cannot be opened or migrated at startup: an operator's fix, reported as one line. */
+export class DatabaseStartError extends Error {
+  override name = 'DatabaseStartError'
+}
+
+const OPEN_FAILURES: Record<string, string> = {
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  EROFS: 'read-only file system',
+  ENOTDIR: 'a parent is not a directory',
+  ENOENT: 'no such directory',
+  SQLITE_CANTOPEN: 'cannot open the file',
+  SQLITE_READONLY: 'the file is read-only'
+}
+
+/** Opens the SQLite file, creating its directory; a failure becomes one line naming the path and the fix. */
+function openSqliteFile (path: string): SQLite.Database {
+  try {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
+    const sqlite = new SQLite(path)
+    sqlite.pragma('journal_mode = WAL')
+    return sqlite
+  } catch (error) {
+    const code = (error as { code?: string }).code ?? ''
+    const reason = OPEN_FAILURES[code] ?? (error as Error).message
+    throw new DatabaseStartError(`Cannot open the SQLite database ${path} (${reason}${code !== '' ? `, ${code}` : ''}): set DATABASE_URL to a writable location, e.g. sqlite:/data/sms.sqlite on the Docker image's /data volume`)
+  }
+}
+
 export function openDatabase (url: string, options: DatabaseOptions = {}): DatabaseHandle {
   if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
     const pool = new pg.Pool({ connectionString: url, max: 10 })
@@ -44,9 +73,7 @@ export function openDatabase (url: string, options: DatabaseOptions = {}): Datab
     return { db, dialect: 'postgres', close: async () => { await db.destroy() } }
   }
   const path = url.replace(/^sqlite:/, '')
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
-  const sqlite = new SQLite(path)
-  sqlite.pragma('journal_mode = WAL')
+  const sqlite = openSqliteFile(path)
   // WAL + NORMAL is durable across process crashes; only an OS crash can lose the last commits.
   sqlite.pragma('synchronous = NORMAL')
   sqlite.pragma('busy_timeout = 5000')
@@ -101,7 +128,7 @@ export async function migrateToLatest (db: Db): Promise<void> {
   const { error, results } = await migrator.migrateToLatest()
   const failed = results?.find((r) => r.status === 'Error')
   if (error !== undefined || failed !== undefined) {
-    throw new Error(`Database migration failed${failed !== undefined ? ` at ${failed.migrationName}` : ''}: ${String((error as Error | undefined)?.message ?? error)}`)
+    throw new DatabaseStartError(`Database migration failed${failed !== undefined ? ` at ${failed.migrationName}` : ''}: ${String((error as Error | undefined)?.message ?? error)}`)
   }
 }
 

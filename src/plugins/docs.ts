@@ -21,5 +21,12 @@ export async function registerDocs (app: FastifyInstance): Promise<void> {
       security: [{ apiKey: [] }]
     }
   })
-  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list' }, staticCSP: true })
+  await app.register(swaggerUi, {
+    routePrefix: '/docs',
+    uiConfig: { docExpansion: 'list' },
+    staticCSP: true,
+    // The UI must load over plain http too (an internal host without TLS): upgrade-insecure-requests
+    // would make the browser fetch its scripts over https and show a blank page.
+    transformStaticCSP: (header: string) => header.replace(/\s*upgrade-insecure-requests;?/g, '').trim()
+  })
 }

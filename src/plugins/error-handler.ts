@@ -1,6 +1,7 @@
 import { STATUS_CODES } from 'node:http'
 import type { FastifyError, FastifyInstance } from 'fastify'
 import { AppError } from '../errors.js'
+import { maskPhoneNumbers } from '../logger.js'
 
 interface ErrorBody {
   statusCode: number
@@ -10,9 +11,25 @@ interface ErrorBody {
   [key: string]: unknown
 }
 
+/** Fastify's own 4xx codes the API documents (README "Errors"), some under a name of ours. */
 const FASTIFY_CODES: Record<string, string> = {
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
-  FST_ERR_CTP_EMPTY_JSON_BODY: 'FST_ERR_VALIDATION'
+  FST_ERR_VALIDATION: 'FST_ERR_VALIDATION',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'FST_ERR_VALIDATION',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'FST_ERR_CTP_INVALID_JSON_BODY',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'FST_ERR_CTP_INVALID_CONTENT_LENGTH',
+  FST_ERR_BAD_URL: 'FST_ERR_BAD_URL',
+  FST_ERR_MAX_PARAM_LENGTH: 'FST_ERR_MAX_PARAM_LENGTH',
+  FST_ERR_CTP_BODY_TOO_LARGE: 'FST_ERR_CTP_BODY_TOO_LARGE',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE'
+}
+
+/** Any other 4xx Fastify raises, by status: every code a client sees is one README lists. */
+const CODE_BY_STATUS: Record<number, string> = {
+  404: 'NOT_FOUND',
+  413: 'FST_ERR_CTP_BODY_TOO_LARGE',
+  414: 'FST_ERR_MAX_PARAM_LENGTH',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+  429: 'RATE_LIMITED'
 }
 
 function body (statusCode: number, code: string, message: string, extra?: Record<string, unknown>): ErrorBody {
@@ -23,7 +40,10 @@ function body (statusCode: number, code: string, message: string, extra?: Record
 export function registerErrorHandler (app: FastifyInstance, options: { exposeDetails: boolean }): void {
   app.setErrorHandler((error: FastifyError | AppError | Error, request, reply) => {
     if (error instanceof AppError) {
-      if (error.statusCode >= 500) request.log.warn({ code: error.code, reason: error.message }, 'Request failed')
+      if (error.statusCode >= 500) {
+        // The cause (a database error behind IMPORT_INTERRUPTED) goes to the log only, masked by the err serializer.
+        request.log.warn({ code: error.code, reason: maskPhoneNumbers(error.message), ...(error.cause !== undefined ? { err: error.cause } : {}) }, 'Request failed')
+      }
       // `retryAfterMs` (a busy Idempotency-Key, an Infobip hold) becomes the Retry-After header, in seconds (RFC 9110 §10.2.3).
       const { retryAfterMs, ...details } = error.details ?? {}
       if (typeof retryAfterMs === 'number') reply.header('retry-after', String(Math.max(1, Math.ceil(retryAfterMs / 1000))))
@@ -35,16 +55,16 @@ export function registerErrorHandler (app: FastifyInstance, options: { exposeDet
     }
     const status = fastifyError.statusCode
     if (status !== undefined && status >= 400 && status < 500) {
-      const code = FASTIFY_CODES[fastifyError.code] ?? fastifyError.code ?? 'BAD_REQUEST'
-      // JSON syntax errors carry the parser's message, which is safe and useful.
-      return reply.code(status).send(body(status, status === 429 ? 'RATE_LIMITED' : code, error.message))
+      const code = FASTIFY_CODES[fastifyError.code] ?? CODE_BY_STATUS[status] ?? 'BAD_REQUEST'
+      // Fastify's messages are safe and useful ("Body is not valid JSON…"), but may quote a header.
+      return reply.code(status).send(body(status, code, maskPhoneNumbers(error.message)))
     }
     request.log.error({ err: { type: error.name, message: error.message, code: fastifyError.code } }, 'Unhandled error')
-    const message = options.exposeDetails ? error.message : 'An unexpected error occurred'
+    const message = options.exposeDetails ? maskPhoneNumbers(error.message) : 'An unexpected error occurred'
     return reply.code(500).send(body(500, 'INTERNAL_ERROR', message))
   })
 
   app.setNotFoundHandler((request, reply) => {
-    return reply.code(404).send(body(404, 'NOT_FOUND', `Route ${request.method} ${request.url.split('?')[0]} not found`))
+    return reply.code(404).send(body(404, 'NOT_FOUND', `Route ${request.method} ${maskPhoneNumbers(request.url.split('?')[0]!.slice(0, 200))} not found`))
   })
 }

@@ -2,7 +2,7 @@ import { Type } from 'typebox'
 import { errorResponses, IdParams, Limit, Cursor, Page } from '../schemas/common.js'
 import type { App } from '../app-type.js'
 import type { ContactsController } from '../controllers/contacts.js'
-import { ConsentEvent, ConsentEventsQuery, ConsentEvidence, Contact, ContactsQuery, CreateContactBody, IMPORT_LIMIT_BYTES, ImportReport, OptOutBody, SuppressBody, Suppression, UpdateContactBody } from '../schemas/contacts.js'
+import { ConsentEvent, ConsentEventsQuery, ConsentEvidence, Contact, ContactsQuery, CreateContactBody, CSV_CONTENT_TYPES, ImportFile, ImportReport, ImportStopped, OptOutBody, SuppressBody, Suppression, UpdateContactBody } from '../schemas/contacts.js'
 
 export function contactRoutes (app: App, controller: ContactsController): void {
   const tags = ['contacts']
@@ -56,19 +56,22 @@ export function contactRoutes (app: App, controller: ContactsController): void {
   }, async (request) => await controller.eventsOfNumber(request.query))
 
   app.register(async (csv) => {
-    // The body is handed over as a stream and parsed row by row: 100k rows never sit in memory.
-    // Only CSV here: a JSON (or any other) body is refused with 415 instead of reaching the importer.
+    // The body is handed over as a stream and parsed row by row: 100k rows never sit in memory, and
+    // its size is counted as it arrives (IMPORT_LIMIT_BYTES). Only CSV here: a JSON (or any other)
+    // body is refused with 415 instead of reaching the importer.
     csv.removeAllContentTypeParsers()
-    csv.addContentTypeParser('text/csv', (_request, payload, done) => { done(null, payload) })
+    csv.addContentTypeParser(CSV_CONTENT_TYPES, (_request, payload, done) => { done(null, payload) })
     csv.post('/contacts/import', {
-      bodyLimit: IMPORT_LIMIT_BYTES,
+      // The body schema documents the upload; the body itself is a stream, checked as it is read.
+      validatorCompiler: () => () => true,
       schema: {
         tags,
-        summary: 'Import contacts from CSV (header row; phoneNumber required)',
-        consumes: ['text/csv'],
-        response: { 200: ImportReport, ...errorResponses(413, 415) }
+        summary: 'Import contacts from CSV or TSV (header row naming a phone number column; UTF-8, UTF-16 or Windows-1252)',
+        consumes: CSV_CONTENT_TYPES,
+        body: ImportFile,
+        response: { 200: ImportReport, ...errorResponses(415), 413: ImportStopped, 503: ImportStopped }
       }
-    }, async (request) => await controller.importCsv(request.body as NodeJS.ReadableStream, request))
+    }, async (request) => await controller.importCsv(request.body as NodeJS.ReadableStream | undefined, request))
   })
 
   app.get('/opt-outs', {

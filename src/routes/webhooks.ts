@@ -5,7 +5,8 @@ import type { WebhooksController } from '../controllers/webhooks.js'
 import { DeliveryReportBody, InboundBody, WebhookQuery } from '../schemas/webhooks.js'
 
 export function webhookRoutes (app: App, controller: WebhooksController): void {
-  const config = { public: true, rateLimit: false as const }
+  // Infobip's text is recorded as the phone sent it: only characters no database can hold are refused.
+  const config = { public: true, rateLimit: false as const, textRule: 'storable' as const }
   app.post('/webhooks/infobip/delivery-reports', {
     config,
     onRequest: controller.authenticate,

@@ -12,6 +12,7 @@ export const ErrorResponse = Type.Object({
   messageId: Type.Optional(Type.String()),
   providerStatus: Type.Optional(Type.Union([Type.Integer(), Type.Null()])),
   providerCode: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+  position: Type.Optional(Type.Integer({ description: 'INVALID_TEXT: 1-based position of the refused character' })),
   outcome: Type.Optional(Type.Union([Type.Literal('not-sent'), Type.Literal('unknown')], {
     description: "PROVIDER_ERROR: 'not-sent' when Infobip provably accepted nothing; 'unknown' when it may have accepted the message (timeout, reset, 5xx)"
   })),

@@ -86,11 +86,33 @@ export const OptOutBody = Type.Object({ reason: Type.Optional(Type.String({ maxL
 export const SuppressBody = Type.Object({ phoneNumber: PhoneNumber, reason: Type.Optional(Type.String({ maxLength: 500 })) }, { additionalProperties: false })
 export const Suppression = Type.Object({ phoneNumber: Type.String(), reason: Nullable(Type.String()), source: Type.String(), createdAt: Type.String() })
 
-export const ImportReport = Type.Object({
-  created: Type.Integer(),
-  updated: Type.Integer(),
-  rejected: Type.Array(Type.Object({ line: Type.Integer(), error: Type.String() }))
+const importReport = {
+  created: Type.Integer({ description: 'Contacts created' }),
+  updated: Type.Integer({ description: 'Existing contacts updated' }),
+  rejected: Type.Array(Type.Object({ line: Type.Integer(), error: Type.String() }), { description: 'Lines not imported (at most 1,000 listed), by line number' }),
+  warnings: Type.Array(Type.String(), { description: 'Columns ignored, a guessed charset, rejected lines not listed' })
+}
+export const ImportReport = Type.Object(importReport)
+
+/**
+ * 413 or 503: the error and, once the header was read, what was written and where to resume
+ * (IMPORT_INTERRUPTED; FST_ERR_CTP_BODY_TOO_LARGE past the size limit).
+ */
+export const ImportStopped = Type.Object({
+  statusCode: Type.Integer(),
+  error: Type.String(),
+  message: Type.String(),
+  code: Type.String(),
+  created: Type.Optional(importReport.created),
+  updated: Type.Optional(importReport.updated),
+  rejected: Type.Optional(importReport.rejected),
+  warnings: Type.Optional(importReport.warnings),
+  resumeFromLine: Type.Optional(Type.Integer({ description: 'Every line before it was imported or rejected as reported; nothing at or after it was written' }))
 })
 
-/** CSV imports stream; this bounds one upload (about a million rows). */
-export const IMPORT_LIMIT_BYTES = 100 * 1024 * 1024
+export const ImportFile = Type.String({
+  description: 'A header row naming the columns (phoneNumber or Phone, Mobile…; firstName, lastName, tags (;-separated), timezone, consentSource, consentText, consentAt, consentIp, consentUserAgent), then one contact per line; comma, semicolon or tab separated'
+})
+
+/** Content types an import accepts: what CSV and TSV files are sent as (browsers send Excel's CSV as application/vnd.ms-excel). */
+export const CSV_CONTENT_TYPES = ['text/csv', 'text/plain', 'text/tab-separated-values', 'application/csv', 'application/vnd.ms-excel']

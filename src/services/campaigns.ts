@@ -161,10 +161,12 @@ export function createCampaignsService ({ db, dialect, config, clock, sending, n
 
   /**
    * Moves a campaign to `sending` and writes its recipients' outbox rows, in the caller's transaction.
-   * validUntil defaults to the start (sendAt for a scheduled campaign, else now) + 24 h.
+   * validUntil defaults to the start (sendAt for a scheduled campaign, or when it was set if later; else now) + 24 h.
    */
   async function startSending (trx: Db, campaign: Campaign, now: Date, from: 'launch' | 'schedule'): Promise<number> {
-    const start = from === 'schedule' && campaign.sendAt !== null ? Date.parse(campaign.sendAt) : now.getTime()
+    // A scheduled start counts from sendAt (a service down past it does not send more than a day late), or from
+    // when the schedule was last set if sendAt was moved into the past (the operator asked for "now").
+    const start = from === 'schedule' && campaign.sendAt !== null ? Math.max(Date.parse(campaign.sendAt), Date.parse(campaign.updatedAt)) : now.getTime()
     const validUntil = campaign.validUntil ?? new Date(start + DEFAULT_VALIDITY_MS).toISOString()
     const at = now.toISOString()
     await campaigns.updateCampaign(trx, campaign.id, { status: 'sending', launchedAt: at, validUntil }, at)

@@ -1,6 +1,6 @@
 import { isIP } from 'node:net'
 import type { Readable } from 'node:stream'
-import { parse } from 'csv-parse'
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises'
 import type { Dialect } from '../db/database.js'
 import type { Db } from '../db/schema.js'
 import * as consent from '../db/repositories/consent.js'
@@ -13,9 +13,10 @@ import { newId, isId } from '../domain/ids.js'
 import { mustReadPhoneNumber, type NumberUse } from '../domain/phone.js'
 import { isTimeZone } from '../domain/quiet-hours.js'
 import { AppError } from '../errors.js'
-import { maskPhone, type Log } from '../logger.js'
+import { maskPhone, maskPhoneNumbers, type Log } from '../logger.js'
 import type { Clock } from './clock.js'
 import type { ConsentLedger, ConsentRecord } from './consent.js'
+import { readContactCsv } from './contact-csv.js'
 import { decodeCursor, page } from './pagination.js'
 
 export interface ConsentEvidence {
@@ -34,10 +35,32 @@ export interface NewContact extends ContactFields {
 export interface ImportReport {
   created: number
   updated: number
+  /** Lines not imported, with why; at most MAX_REJECTIONS_REPORTED (a warning counts the rest). */
   rejected: Array<{ line: number, error: string }>
+  /** Columns ignored, a guessed charset, rejections not listed. */
+  warnings: string[]
 }
 
-const IMPORT_BATCH = 500
+export interface ImportUpload {
+  stream: Readable
+  /** The charset parameter of the Content-Type, if any. */
+  charset?: string | undefined
+  /** Largest upload accepted, in bytes. */
+  maxBytes: number
+}
+
+/** Rows read but not yet written, and the rejections that go with them (reported once the batch is written). */
+interface ImportBatch {
+  firstLine: number | null
+  items: ImportItem[]
+  rejected: Array<{ line: number, error: string }>
+  now: Date
+  at: string
+}
+
+const IMPORT_BATCH = 1000
+/** Errors of a request body that stopped arriving (the client went away). */
+const UPLOAD_FAILURES = new Set(['ECONNRESET', 'ECONNABORTED', 'ERR_STREAM_PREMATURE_CLOSE', 'ERR_STREAM_DESTROYED'])
 const MAX_REJECTIONS_REPORTED = 1000
 
 function checkFields (fields: ContactFields): void {
@@ -188,60 +211,117 @@ export function createContactsService ({ db, dialect, clock, ledger, defaultCoun
     })
   }
 
-  /** `recorder`: the upload's API key label, request id and file name — who recorded the rows, not their evidence. */
-  async function importCsv (stream: Readable, recorder: Recorder): Promise<ImportReport> {
-    const report: ImportReport = { created: 0, updated: 0, rejected: [] }
-    const reject = (line: number, error: string): void => {
-      if (report.rejected.length < MAX_REJECTIONS_REPORTED) report.rejected.push({ line, error })
-    }
-    let header: string[] | null = null
-    const checkHeader = (): void => {
-      if (header === null) throw new AppError('BAD_REQUEST', 'The CSV is empty: it needs a header row with a phoneNumber column')
-      if (!header.includes('phoneNumber')) throw new AppError('BAD_REQUEST', 'The CSV header row must include a phoneNumber column')
-    }
-    const parser = stream.pipe(parse({
-      columns: (names: string[]) => (header = names.map((h) => h.trim())),
-      bom: true,
-      trim: true,
-      skip_empty_lines: true,
-      relax_column_count: true,
-      info: true
-    }))
-    let batch: Array<{ line: number, row: Record<string, string> }> = []
-    let checkedHeader = false
+  /**
+   * POST /contacts/import: reads the upload as it streams (src/services/contact-csv.ts) and writes
+   * its valid rows in batches of IMPORT_BATCH, one transaction each, while the next batch is read.
+   * A line is rejected with its number when it is malformed, invalid, or repeats a phone number an
+   * earlier line of the file holds (the first one is imported). If the upload or the database fails
+   * after a batch was written, the error carries the report so far and `resumeFromLine`: every line
+   * before it was imported or rejected as reported, nothing at or after it was written.
+   * `recorder`: the upload's API key label, request id and file name — who recorded the rows, not their evidence.
+   */
+  async function importCsv (upload: ImportUpload, recorder: Recorder): Promise<ImportReport> {
+    const report: ImportReport = { created: 0, updated: 0, rejected: [], warnings: [] }
+    let rejectedTotal = 0
+    // Phone numbers seen so far (keyed by their E.164 digits as a number: no string kept per row), with the line that holds each.
+    const firstLineOf = new Map<number, number>()
+    let batch = newBatch()
+    let writing: { batch: ImportBatch, done: Promise<void> } | null = null
+    let headerRead = false
+    let lastLine = 0
 
-    // Rows are checked one by one (a bad row is reported with its line and changes nothing); the valid
-    // rows of a batch are then written together in one transaction, with a few statements per batch.
-    const flush = async (): Promise<void> => {
-      const rows = batch
-      batch = []
-      const now = clock.now()
-      const items: ImportItem[] = []
-      for (const { line, row } of rows) {
-        try {
-          items.push(parseImportRow(row, now, (input) => readNumber(input, 'phoneNumber', 'recipient')))
-        } catch (error) {
-          if (!(error instanceof AppError)) throw error
-          reject(line, error.message)
+    const write = async (written: ImportBatch): Promise<void> => {
+      if (written.items.length > 0) {
+        const outcome = await db.transaction().execute(async (trx) => await importItems(trx, written.items, written.at, recorder))
+        report.created += outcome.created
+        report.updated += outcome.updated
+      }
+      for (const rejection of written.rejected) {
+        rejectedTotal++
+        if (report.rejected.length < MAX_REJECTIONS_REPORTED) report.rejected.push(rejection)
+      }
+      // SQLite commits without leaving the event loop: let other requests in between batches.
+      await yieldToEventLoop()
+    }
+    const settle = async (): Promise<void> => {
+      const previous = writing
+      writing = null
+      if (previous === null) return
+      try {
+        await previous.done
+      } catch (error) {
+        throw interrupted(previous.batch.firstLine ?? lastLine + 1, error)
+      }
+    }
+    const interrupted = (resumeFromLine: number, cause: unknown, code: 'IMPORT_INTERRUPTED' | 'FST_ERR_CTP_BODY_TOO_LARGE' = 'IMPORT_INTERRUPTED', reason = 'the import could not be completed'): AppError => {
+      const error = new AppError(code, `Stopped at line ${resumeFromLine}: ${reason}. Lines before it were imported or rejected as reported; send the file again from line ${resumeFromLine}`, { ...report, resumeFromLine })
+      error.cause = cause
+      return error
+    }
+
+    try {
+      for await (const event of readContactCsv(upload)) {
+        if (event.kind === 'header') {
+          headerRead = true
+          report.warnings.push(...event.warnings)
+          continue
+        }
+        for (const entry of event.items) {
+          lastLine = entry.line
+          batch.firstLine ??= entry.line
+          if ('error' in entry) {
+            batch.rejected.push({ line: entry.line, error: entry.error })
+            continue
+          }
+          let item: ImportItem
+          try {
+            item = parseImportRow(entry.row, batch.now, (input) => readNumber(input, 'phoneNumber', 'recipient'))
+          } catch (error) {
+            if (!(error instanceof AppError)) throw error
+            batch.rejected.push({ line: entry.line, error: maskPhoneNumbers(error.message) })
+            continue
+          }
+          const key = Number(item.phoneNumber.slice(1))
+          const first = firstLineOf.get(key)
+          if (first !== undefined) {
+            batch.rejected.push({ line: entry.line, error: `phoneNumber ${maskPhone(item.phoneNumber)} repeats line ${first} of this file, which is the one imported` })
+            continue
+          }
+          firstLineOf.set(key, entry.line)
+          batch.items.push(item)
+          if (batch.items.length >= IMPORT_BATCH) {
+            await settle()
+            const full = batch
+            writing = { batch: full, done: write(full) }
+            // Awaited by settle(); a failure must not count as unhandled before then.
+            writing.done.catch(() => {})
+            batch = newBatch()
+          }
         }
       }
-      if (items.length === 0) return
-      const outcome = await db.transaction().execute(async (trx) => await importItems(trx, items, now.toISOString(), recorder))
-      report.created += outcome.created
-      report.updated += outcome.updated
-    }
-
-    for await (const record of parser as AsyncIterable<{ record: Record<string, string>, info: { lines: number } }>) {
-      if (!checkedHeader) {
-        checkedHeader = true
-        checkHeader()
+    } catch (error) {
+      if (!headerRead) throw error
+      await settle()
+      if (error instanceof AppError && error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+        throw interrupted(batch.firstLine ?? lastLine + 1, error, error.code, error.message.charAt(0).toLowerCase() + error.message.slice(1))
       }
-      batch.push({ line: record.info.lines, row: record.record })
-      if (batch.length >= IMPORT_BATCH) await flush()
+      if (error instanceof AppError && error.code === 'IMPORT_INTERRUPTED') throw error
+      const cutOff = UPLOAD_FAILURES.has(String((error as { code?: unknown }).code))
+      throw interrupted(batch.firstLine ?? lastLine + 1, error, 'IMPORT_INTERRUPTED', cutOff ? 'the upload was cut off' : undefined)
     }
-    if (!checkedHeader) checkHeader()
-    if (batch.length > 0) await flush()
+    await settle()
+    try {
+      await write(batch)
+    } catch (error) {
+      throw interrupted(batch.firstLine ?? lastLine + 1, error)
+    }
+    if (rejectedTotal > report.rejected.length) report.warnings.push(`${rejectedTotal - report.rejected.length} more rejected lines are not listed`)
     return report
+  }
+
+  function newBatch (): ImportBatch {
+    const now = clock.now()
+    return { firstLine: null, items: [], rejected: [], now, at: now.toISOString() }
   }
 
   /** Writes a batch of checked rows; rows for the same number apply in file order, as if imported one by one. */

@@ -202,6 +202,11 @@ export function createDispatcher (options: DispatcherOptions) {
           refused.push({ id: row.id, status: 'suppressed', reason: `${error.code}: ${error.message}` })
           continue
         }
+        // Nothing but white space once rendered (fields this contact lacks): an empty SMS is never sent.
+        if (text.trim() === '') {
+          refused.push({ id: row.id, status: 'suppressed', reason: 'EMPTY_MESSAGE: the template rendered no text for this recipient' })
+          continue
+        }
       }
       const decision = decide({ to: row.to, text, purpose: row.purpose, now }, {
         suppressed: state?.suppressed ?? false,
@@ -339,7 +344,7 @@ export function createDispatcher (options: DispatcherOptions) {
     // This hand-over is over for them; from here on they are being settled (and may be re-sent).
     for (const row of rows) held.delete(row.id)
     const since = nowIso()
-    for (const row of rows) row.outcomeUnknownSince ??= since
+    for (const row of rows) row.outcomeUnknownSince = since
     await resolve(rows)
   }
 
@@ -383,7 +388,10 @@ export function createDispatcher (options: DispatcherOptions) {
     if (unseen.length === 0) return
     const now = clock.now()
     const at = now.toISOString()
-    const [settled, waiting] = partition(unseen, (r) => options.idempotent || now.getTime() - Date.parse(r.outcomeUnknownSince ?? at) >= options.settleMs)
+    // Never sooner than a second after the latest attempt, even with idempotent sending: an Infobip failing
+    // every request must not be hammered with the same message.
+    const settleMs = options.idempotent ? Math.min(options.settleMs, LOOKUP_INTERVAL_MS) : options.settleMs
+    const [settled, waiting] = partition(unseen, (r) => now.getTime() - Date.parse(r.outcomeUnknownSince ?? at) >= settleMs)
     if (waiting.length > 0) later(LOOKUP_INTERVAL_MS, async () => await resolve(waiting, true))
     done(settled)
     if (settled.length === 0) return

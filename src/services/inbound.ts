@@ -95,7 +95,8 @@ export function createInbound ({ db, dialect, config, clock, ledger, replies, lo
     const match = phone.ok ? classifyInbound(text, context) : { intent: 'none' as const, keyword: null }
     const stored: StoredInbound = {
       id: newId(),
-      messageId: message.messageId ?? null,
+      // An empty id is no id: it must not make two different messages look like one delivered twice.
+      messageId: message.messageId === undefined || message.messageId === '' ? null : message.messageId,
       // A sender that is not a phone number (an alias) is kept as given; it can be neither suppressed nor answered.
       phoneNumber: phone.ok ? phone.e164 : message.from,
       to: message.to ?? null,

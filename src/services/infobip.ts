@@ -2,7 +2,7 @@ import { Infobip, AuthType } from '@infobip-api/sdk'
 import retry from 'async-retry'
 import CircuitBreaker from 'opossum'
 import { AppError } from '../errors.js'
-import type { Log } from '../logger.js'
+import { maskPhoneNumbers, type Log } from '../logger.js'
 import type { Metrics } from '../metrics.js'
 import {
   ProviderError,
@@ -97,7 +97,8 @@ export function toProviderError (error: SdkHttpError): ProviderError {
     const { messageId, text } = serviceException(response.data)
     const retryable = status >= 500 || status === 429 || status === 408
     const retryAfterMs = parseRetryAfter(response.headers?.['retry-after'])
-    const description = text ?? messageId ?? 'no details'
+    // Infobip's text may quote the destination ("Invalid destination address 1415…"); it reaches logs, the message record and the 502 body.
+    const description = maskPhoneNumbers(text ?? messageId ?? 'no details')
     return new ProviderError(`Infobip answered ${status}: ${description}`, 'http', retryable, status, messageId ?? null, retryAfterMs,
       outcomeOfStatus(status, messageId !== undefined))
   }
@@ -116,7 +117,7 @@ export function toProviderError (error: SdkHttpError): ProviderError {
   }
   if (code === undefined) {
     // The SDK's own input checks produce plain Errors before any request: nothing sent, and retrying cannot help.
-    return new ProviderError(`Infobip request rejected before sending: ${error.message}`, 'invalid-request', false, null, null, null, 'not-sent')
+    return new ProviderError(`Infobip request rejected before sending: ${maskPhoneNumbers(error.message)}`, 'invalid-request', false, null, null, null, 'not-sent')
   }
   return new ProviderError(`Infobip request failed (${code})`, 'network', false, null, null, null, 'unknown')
 }

@@ -22,6 +22,26 @@ function send (context: TestContext, to: string): ReturnType<typeof postSendSms>
   return postSendSms(context, { destinationNumber: to, message: 'Your code is 123456', purpose: 'transactional' })
 }
 
+describe('Infobip failing every request with an unknown outcome (500)', () => {
+  it('re-sends at most once per settle delay, counted from the latest attempt, and settles once Infobip recovers', async () => {
+    ctx = await startTestApp({ env: { ...SLOW_ENV, OUTCOME_SETTLE_MS: '500' }, clock: new TestClock(DAYTIME, true) })
+    ctx.fake.setDefault({ kind: 'error', status: 500 })
+    const response = send(ctx, '+14155552674')
+    await new Promise((resolve) => setTimeout(resolve, 2600))
+    const attempts = ctx.fake.sendRequests().length
+    // One attempt, then one per 500 ms settle delay at most (each preceded by a look-up): never a tight loop.
+    expect(attempts).toBeGreaterThanOrEqual(2)
+    expect(attempts).toBeLessThanOrEqual(7)
+    ctx.fake.setDefault({ kind: 'ok' })
+    const answered = await response
+    expect(answered.statusCode, answered.body).toBe(202)
+    const { id } = answered.json() as { id: string }
+    await waitFor(() => ctx!.fake.acceptances.get(id) === 1, 'the re-send after recovery', 5000)
+    await waitFor(async () => (await getMessage(ctx!, id)).status === 'accepted', 'the record settled')
+    expect(ctx.fake.acceptances.get(id)).toBe(1)
+  })
+})
+
 describe('Infobip slower than INFOBIP_TIMEOUT_MS', () => {
   it('a single send is accepted once, found in the logs instead of re-sent, and the caller hears 202', async () => {
     ctx = await startTestApp({ env: SLOW_ENV, clock: new TestClock(DAYTIME, true) })
@@ -51,9 +71,9 @@ describe('Infobip slower than INFOBIP_TIMEOUT_MS', () => {
   it('with INFOBIP_IDEMPOTENCY=true and Infobip refusing duplicate ids, the re-send is refused and the caller hears accepted', async () => {
     ctx = await startTestApp({ env: { ...SLOW_ENV, INFOBIP_IDEMPOTENCY: 'true' }, clock: new TestClock(DAYTIME, true) })
     ctx.fake.setDuplicateIds(true)
-    // The log shows the message only from the second look-up: the first says "not found", and with idempotent
-    // sending the service re-sends at once; Infobip refuses the copy.
-    ctx.fake.setLogLag({ lookups: 1 })
+    // The log does not show the message for a while: "not found", and with idempotent sending the service
+    // re-sends a second after the attempt instead of waiting out OUTCOME_SETTLE_MS; Infobip refuses the copy.
+    ctx.fake.setLogLag({ lookups: 10 })
     ctx.fake.enqueue({ kind: 'slow', ms: 800 })
     const response = await send(ctx, '+14155552673')
     expect(response.statusCode, response.body).toBe(202)

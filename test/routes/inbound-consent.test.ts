@@ -222,7 +222,8 @@ describe('inbound replies and the one consent ledger', () => {
         rejected: [
           { line: 4, error: 'consentIp is not an IP address' },
           { line: 5, error: 'consentIp is evidence of a consent: give consentSource and consentText with it' }
-        ]
+        ],
+        warnings: []
       })
       const recorded = { recordedBy: API_KEY_LABEL, requestId: response.headers['x-request-id'], fileName: 'crm-export-2026-06.csv' }
       const ann = (await get<Page<ConsentEventView>>('/consent-events?phoneNumber=%2B12125550240')).items
@@ -351,6 +352,13 @@ describe('inbound replies and the one consent ledger', () => {
       expect((await ctx.app.inject({ method: 'GET', url: '/inbound-messages?limit=101', headers: ctx.headers })).statusCode).toBe(400)
       expect((await ctx.app.inject({ method: 'GET', url: '/inbound-messages' })).statusCode).toBe(401)
     })
+  })
+  it('STOPs with an empty messageId from two numbers are two opt-outs, not one message delivered twice', async () => {
+    for (const number of ['+14155550114', '+14155550119']) {
+      expect((await postInbound(ctx, number, 'STOP', { messageId: '' })).statusCode).toBe(200)
+      const trail = await get<Page<ConsentEventView>>(`/consent-events?phoneNumber=${encodeURIComponent(number)}`)
+      expect(trail.items.map((e) => e.type)).toEqual(['opt_out'])
+    }
   })
 })
 

@@ -4,7 +4,7 @@ import { insertMessages, type NewMessage } from '../../src/db/repositories/messa
 import { newId } from '../../src/domain/ids.js'
 import type { MessageStatus } from '../../src/domain/message-status.js'
 import { getMessage, postDeliveryReports } from '../support/api.js'
-import { DAYTIME, startTestApp, type TestContext } from '../support/app.js'
+import { DAYTIME, TestClock, startTestApp, type TestContext } from '../support/app.js'
 import type { DeliveryReportStatus } from '../support/fake-infobip.js'
 
 /**
@@ -101,15 +101,15 @@ describe('a re-send answered REJECTED_DUPLICATE_MESSAGE_ID (Infobip\'s idempoten
   let ctx: TestContext
 
   beforeAll(async () => {
-    ctx = await startTestApp({ env: { INFOBIP_TIMEOUT_MS: '300', INFOBIP_IDEMPOTENCY: 'true' } })
+    ctx = await startTestApp({ env: { INFOBIP_TIMEOUT_MS: '300', INFOBIP_IDEMPOTENCY: 'true' }, clock: new TestClock(DAYTIME, true) })
   })
   afterAll(async () => { await ctx.close() })
 
   it('records the message that went as accepted, never rejected, and it is delivered once', async () => {
     ctx.fake.setDuplicateIds(true)
-    // Infobip takes the message but answers after the timeout, and its log shows it only from the second look-up:
-    // the service re-sends the same id at once (idempotent sending), and Infobip refuses the copy.
-    ctx.fake.setLogLag({ lookups: 1 })
+    // Infobip takes the message but answers after the timeout, and its log does not show it for a while: the service
+    // re-sends the same id a second after the attempt (idempotent sending), and Infobip refuses the copy.
+    ctx.fake.setLogLag({ lookups: 10 })
     ctx.fake.enqueue({ kind: 'slow', ms: 600 })
     const response = await ctx.app.inject({
       method: 'POST', url: '/send-sms', headers: ctx.headers, payload: { destinationNumber: '+14155552671', message: 'Your code is 123456', purpose: 'transactional' }

@@ -58,6 +58,14 @@ describe('outbox dispatch of campaign rows', () => {
     expect(handoverCounts(ctx.fake.sendRequests()).size).toBe(5)
   })
 
+  it('never sends an empty message: a template that renders to white space for a recipient is refused on its row', async () => {
+    ctx = await startTestApp()
+    const seeded = await seedCampaign(ctx, { count: 2, message: '{{ attributes.city }}' })
+    await waitFor(async () => (await statuses(ctx!, seeded.campaignId)).suppressed === 2, 'both refused')
+    expect(await getMessage(ctx, seeded.messageIds[0]!)).toMatchObject({ status: 'suppressed', decisionReason: expect.stringContaining('EMPTY_MESSAGE') })
+    expect(ctx.fake.sendRequests()).toHaveLength(0)
+  })
+
   it('never sends a message late: past its validUntil it is expired', async () => {
     ctx = await startTestApp()
     const seeded = await seedCampaign(ctx, { count: 3, validUntil: new Date(DAYTIME.getTime() - 1000).toISOString() })

@@ -555,8 +555,12 @@ describe('Infobip provider against the fake Infobip', () => {
         expect(line).not.toContain(fake.apiKey)
         expect(line).not.toContain('client-key-0123456789')
         expect(line).not.toContain('webhook-secret-0123456789abcdef')
-        expect(line).toContain('[REDACTED]')
       }
+      // An error is logged as its kind, code and message only: the request and response an HTTP client
+      // attaches to it never reach the line; other secrets are blanked by name.
+      expect(Object.keys((JSON.parse(lines[0]!) as { err: object }).err).sort()).toEqual(['code', 'message', 'stack', 'type'])
+      expect(lines[1]).toContain('[REDACTED]')
+      expect(lines[2]).toContain('[REDACTED]')
     })
 
     it('toProviderError keeps nothing of the SDK error but status, Infobip\'s code and text, and Retry-After', () => {

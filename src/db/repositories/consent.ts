@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely'
 import { isLater, type ConsentEvent, type LatestDecision, type LedgerState } from '../../domain/consent.js'
 import type { ConsentEventRow, Database } from '../schema.js'
+import { insertRows } from './bulk.js'
 
 type Executor = Kysely<Database>
 
@@ -34,24 +35,23 @@ export async function appendConsentEvent (db: Executor, event: ConsentEvent): Pr
 
 /** Appends many events in a few statements (imports). */
 export async function appendConsentEvents (db: Executor, events: ConsentEvent[]): Promise<void> {
-  for (let i = 0; i < events.length; i += CHUNK) {
-    await db.insertInto('consent_events').values(events.slice(i, i + CHUNK).map((event) => ({
-      id: event.id,
-      phone_number: event.phoneNumber,
-      contact_id: event.contactId,
-      type: event.type,
-      source: event.source,
-      text: event.text,
-      ip: event.ip,
-      user_agent: event.userAgent,
-      keyword: event.keyword,
-      occurred_at: event.occurredAt,
-      recorded_at: event.recordedAt,
-      recorded_by: event.recordedBy,
-      request_id: event.requestId,
-      file_name: event.fileName
-    }))).execute()
-  }
+  await insertRows(db, 'consent_events', ['id', 'phone_number', 'contact_id', 'type', 'source', 'text', 'ip', 'user_agent', 'keyword', 'occurred_at', 'recorded_at', 'recorded_by', 'request_id', 'file_name'],
+    events.map((event) => [
+      event.id,
+      event.phoneNumber,
+      event.contactId,
+      event.type,
+      event.source,
+      event.text,
+      event.ip,
+      event.userAgent,
+      event.keyword,
+      event.occurredAt,
+      event.recordedAt,
+      event.recordedBy,
+      event.requestId,
+      event.fileName
+    ]))
 }
 
 /** Latest consent decision and suppression of numbers, in two queries however many. */

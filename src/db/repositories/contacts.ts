@@ -1,5 +1,6 @@
 import { sql, type Kysely } from 'kysely'
 import type { ContactRow, Database } from '../schema.js'
+import { INSERT_CHUNK, insertRows } from './bulk.js'
 
 type Executor = Kysely<Database>
 
@@ -59,32 +60,29 @@ export interface NewContactRecord extends ContactFields {
   at: string
 }
 
-/** Rows per INSERT statement: well under the bound-parameter limits of SQLite and PostgreSQL. */
-const INSERT_CHUNK = 500
-
 export async function insertContact (db: Executor, contact: NewContactRecord): Promise<void> {
   await insertContacts(db, [contact])
 }
 
 /** Inserts new contacts and their tags in a few statements (imports insert hundreds at once). */
 export async function insertContacts (db: Executor, list: NewContactRecord[]): Promise<void> {
-  for (let i = 0; i < list.length; i += INSERT_CHUNK) {
-    await db.insertInto('contacts').values(list.slice(i, i + INSERT_CHUNK).map((contact) => ({
-      id: contact.id,
-      phone_number: contact.phoneNumber,
-      first_name: contact.firstName ?? null,
-      last_name: contact.lastName ?? null,
-      timezone: contact.timezone ?? null,
-      attributes: JSON.stringify(contact.attributes ?? {}),
-      subscribed: contact.subscribed ? 1 : 0,
-      created_at: contact.at,
-      updated_at: contact.at
-    }))).execute()
+  await insertRows(db, 'contacts', ['id', 'phone_number', 'first_name', 'last_name', 'timezone', 'attributes', 'subscribed', 'created_at', 'updated_at'],
+    list.map((contact) => [
+      contact.id,
+      contact.phoneNumber,
+      contact.firstName ?? null,
+      contact.lastName ?? null,
+      contact.timezone ?? null,
+      contact.attributes === undefined ? '{}' : JSON.stringify(contact.attributes),
+      contact.subscribed ? 1 : 0,
+      contact.at,
+      contact.at
+    ]))
+  const tags: unknown[][] = []
+  for (const contact of list) {
+    for (const tag of new Set(contact.tags ?? [])) tags.push([contact.id, tag])
   }
-  const tags = list.flatMap((contact) => [...new Set(contact.tags ?? [])].map((tag) => ({ contact_id: contact.id, tag })))
-  for (let i = 0; i < tags.length; i += INSERT_CHUNK) {
-    await db.insertInto('contact_tags').values(tags.slice(i, i + INSERT_CHUNK)).execute()
-  }
+  await insertRows(db, 'contact_tags', ['contact_id', 'tag'], tags)
 }
 
 export async function updateContact (db: Executor, id: string, fields: ContactFields, at: string): Promise<void> {

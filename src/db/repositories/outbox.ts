@@ -215,14 +215,15 @@ export async function expireAllLeases (db: Executor, nowIso: string): Promise<nu
 }
 
 /**
- * Outcome unknown (timeout, reset after the request was written, 502/504): the rows stay `sending` under the
- * same lease, with the time the doubt began; the owner looks them up, and if it dies the lease expires and any
+ * Outcome unknown (timeout, reset after the request was written, 500/502/504): the rows stay `sending` under
+ * the same lease, with the time this attempt's doubt began; the owner looks them up, and if it dies the lease expires and any
  * dispatcher's `claimUnresolved` takes them over.
  */
 export async function noteUnknown (db: Executor, ids: string[], owner: string, nowIso: string): Promise<void> {
   if (ids.length === 0) return
   await db.updateTable('messages')
-    .set((eb) => ({ outcome_unknown_since: eb.fn.coalesce('outcome_unknown_since', eb.val(nowIso)), updated_at: nowIso }))
+    // The doubt starts again with every attempt: the settle delay counts from the latest hand-over.
+    .set({ outcome_unknown_since: nowIso, updated_at: nowIso })
     .where('id', 'in', ids).where('lease_owner', '=', owner).where('status', '=', 'sending').execute()
 }
 
