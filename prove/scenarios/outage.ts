@@ -17,7 +17,7 @@ const SETTINGS = { SEND_RATE_PER_SECOND: '200', OUTCOME_SETTLE_MS: '2000', DISPA
 const OPEN_WITHIN_MS = 2000
 
 export async function outageScenario (h: Harness, server: DatabaseServer): Promise<ScenarioResult> {
-  const size = h.quick ? 1000 : 6000
+  const size = h.quick ? 1000 : 3000
   const outageMs = h.quick ? 10_000 : 60_000
   const unavailableMs = Math.round(outageMs / 4)
   const result = newResult(`2. Infobip down ${outageMs / 1000} s (503, then refused)`, server.label, 1, SETTINGS)

@@ -15,7 +15,7 @@ const RATE = 500
 const SETTINGS = { SEND_RATE_PER_SECOND: String(RATE), DISPATCH_LEASE_MS: '3000', OUTCOME_SETTLE_MS: '2000' }
 
 export async function postgresScenario (h: Harness, shared: DatabaseServer | null): Promise<ScenarioResult> {
-  const size = h.quick ? 2000 : 10_000
+  const size = h.quick ? 2000 : 6000
   const kills = h.quick ? 2 : 3
   const downMs = h.quick ? 1000 : 3000
   const own = await startPrivatePostgres()

@@ -16,7 +16,7 @@ const SETTINGS = { INFOBIP_TIMEOUT_MS: String(TIMEOUT_MS), OUTCOME_SETTLE_MS: '4
 const LOG_LAG_MS = 500
 
 export async function slowScenario (h: Harness, server: DatabaseServer): Promise<ScenarioResult> {
-  const size = h.quick ? 600 : 4000
+  const size = h.quick ? 600 : 2000
   const slowMs = h.quick ? 8000 : 30_000
   const result = newResult(`3. Infobip slower than the timeout for ${slowMs / 1000} s`, server.label, 1, SETTINGS)
   const s = await stage(h, server, 'slow', size, SETTINGS)

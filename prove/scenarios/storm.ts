@@ -16,7 +16,7 @@ const RETRY_AFTER_S = 2
 const SETTINGS = { SEND_RATE_PER_SECOND: String(RATE), SEND_CONCURRENCY: String(CONCURRENCY), OUTCOME_SETTLE_MS: '2000', DISPATCH_LEASE_MS: '5000' }
 
 export async function stormScenario (h: Harness, server: DatabaseServer): Promise<ScenarioResult> {
-  const size = h.quick ? 600 : 3000
+  const size = h.quick ? 600 : 2000
   const stormMs = h.quick ? 5000 : 15_000
   const result = newResult(`4. 429 storm for ${stormMs / 1000} s (Retry-After: ${RETRY_AFTER_S})`, server.label, 1, SETTINGS)
   const s = await stage(h, server, 'storm', size, SETTINGS)
