@@ -502,7 +502,7 @@ export function createDispatcher (options: DispatcherOptions) {
       loop = run()
       renewTimer = setInterval(() => {
         if (held.size + ready.length + waiters.size + resolving.size === 0) return
-        track(outbox.renewLeases(db, dialect, owner, leaseUntil())).catch((error: unknown) => log.warn({ err: error }, 'Could not renew leases'))
+        track(outbox.renewLeases(db, owner, leaseUntil())).catch((error: unknown) => log.warn({ err: error }, 'Could not renew leases'))
       }, Math.max(100, Math.floor(options.leaseMs / 3)))
       orphanTimer = setInterval(() => {
         track(resolveOrphans()).catch((error: unknown) => log.warn({ err: error }, 'Could not settle orphaned messages'))

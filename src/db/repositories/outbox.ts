@@ -180,21 +180,10 @@ export async function extendLeases (db: Executor, ids: string[], owner: string, 
   return new Set(rows.map((r) => r.id))
 }
 
-/**
- * Extends every lease `owner` holds (its heartbeat while batches are in flight); returns how many. On PostgreSQL
- * rows another transaction is writing are skipped (`FOR UPDATE SKIP LOCKED`) rather than waited for: they are being
- * recorded or settled, and a heartbeat that waits for them while holding the other rows it locked deadlocks with
- * the recording of a batch that wants those rows (seen under `npm run prove`). A row skipped once is renewed by the
- * next heartbeat, a third of a lease later.
- */
-export async function renewLeases (db: Executor, dialect: Dialect, owner: string, expiresAt: string): Promise<number> {
-  let query = db.updateTable('messages').set({ lease_expires_at: expiresAt })
-    .where('lease_owner', '=', owner).where('status', '=', 'sending')
-  if (dialect === 'postgres') {
-    query = query.where('id', 'in', (eb) => eb.selectFrom('messages').select('id')
-      .where('lease_owner', '=', owner).where('status', '=', 'sending').forUpdate().skipLocked())
-  }
-  const result = await query.executeTakeFirst()
+/** Extends every lease `owner` holds (its heartbeat while batches are in flight). */
+export async function renewLeases (db: Executor, owner: string, expiresAt: string): Promise<number> {
+  const result = await db.updateTable('messages').set({ lease_expires_at: expiresAt })
+    .where('lease_owner', '=', owner).where('status', '=', 'sending').executeTakeFirst()
   return Number(result.numUpdatedRows)
 }
 
