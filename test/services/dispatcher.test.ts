@@ -164,7 +164,7 @@ describe.runIf(testDialect() === 'postgres')('two instances on one PostgreSQL da
     const second = await ctx.startPeer()
     try {
       const seeded = await seedCampaign(ctx, { count: 600 })
-      await waitFor(async () => (await statuses(ctx!, seeded.campaignId)).accepted === 600, 'all accepted', 15_000)
+      await waitFor(async () => (await statuses(ctx!, seeded.campaignId)).accepted === 600, 'all accepted', 40_000)
       const requests = ctx.fake.sendRequests()
       const counts = handoverCounts(requests)
       expect(counts.size).toBe(600)
@@ -189,5 +189,5 @@ describe.runIf(testDialect() === 'postgres')('two instances on one PostgreSQL da
     } finally {
       await second.close()
     }
-  })
+  }, 60_000)
 })
