@@ -23,6 +23,7 @@ const Env = Type.Object({
   OUTCOME_SETTLE_MS: Type.Optional(Type.Integer({ minimum: 0, maximum: 86_400_000 })),
   CIRCUIT_ERROR_THRESHOLD: Type.Integer({ minimum: 1, maximum: 99, default: 50 }),
   CIRCUIT_VOLUME_THRESHOLD: Type.Integer({ minimum: 1, maximum: 10_000, default: 3 }),
+  CIRCUIT_CONSECUTIVE_FAILURES: Type.Integer({ minimum: 2, maximum: 10_000, default: 5 }),
   CIRCUIT_WINDOW_MS: Type.Integer({ minimum: 100, maximum: 600_000, default: 2000 }),
   CIRCUIT_RESET_MS: Type.Integer({ minimum: 100, maximum: 600_000, default: 10_000 }),
   API_KEYS: Type.Optional(Type.String({ minLength: 1 })),
@@ -69,6 +70,8 @@ export interface Config {
     readonly circuit: {
       readonly errorThresholdPercentage: number
       readonly volumeThreshold: number
+      /** Failed attempts in a row (any age) that open it: src/domain/circuit.ts. */
+      readonly consecutiveFailures: number
       /** Rolling window (ms) over which attempts and failures are counted. */
       readonly windowMs: number
       readonly resetTimeoutMs: number
@@ -211,6 +214,7 @@ export function loadConfig (source: Record<string, string | undefined> = process
       circuit: {
         errorThresholdPercentage: env.CIRCUIT_ERROR_THRESHOLD,
         volumeThreshold: env.CIRCUIT_VOLUME_THRESHOLD,
+        consecutiveFailures: env.CIRCUIT_CONSECUTIVE_FAILURES,
         windowMs: env.CIRCUIT_WINDOW_MS,
         resetTimeoutMs: env.CIRCUIT_RESET_MS
       }

@@ -45,7 +45,7 @@ describe('loadConfig', () => {
         retryAfterMaxMs: 60_000,
         idempotency: false,
         outcomeSettleMs: 20_000,
-        circuit: { errorThresholdPercentage: 50, volumeThreshold: 3, windowMs: 2000, resetTimeoutMs: 10_000 }
+        circuit: { errorThresholdPercentage: 50, volumeThreshold: 3, consecutiveFailures: 5, windowMs: 2000, resetTimeoutMs: 10_000 }
       },
       apiKeys: [],
       webhookSecret: undefined,

@@ -1,6 +1,7 @@
 import { Infobip, AuthType } from '@infobip-api/sdk'
 import retry from 'async-retry'
 import CircuitBreaker from 'opossum'
+import { circuitTrip, nextFailureRun, type CircuitRule, type CircuitTrip } from '../domain/circuit.js'
 import { AppError } from '../errors.js'
 import { maskPhoneNumbers, type Log } from '../logger.js'
 import type { Metrics } from '../metrics.js'
@@ -24,10 +25,11 @@ export interface InfobipOptions {
   /** Longest Retry-After (ms) that is waited out; a longer one makes sends fail fast with PROVIDER_UNAVAILABLE. */
   retryAfterMaxMs: number
   /**
-   * opossum, counting every HTTP attempt: opens when, within the last `windowMs`, at least `volumeThreshold`
-   * attempts were made and more than `errorThresholdPercentage` % of them failed; half-opens after `resetTimeoutMs`.
+   * The breaker over every HTTP attempt (rule: src/domain/circuit.ts): opens when the last `consecutiveFailures`
+   * attempts failed, or when within the last `windowMs` at least `volumeThreshold` attempts were made and more
+   * than `errorThresholdPercentage` % of them failed; half-opens after `resetTimeoutMs` (one probe).
    */
-  circuit: { errorThresholdPercentage: number, volumeThreshold: number, resetTimeoutMs: number, windowMs: number }
+  circuit: CircuitRule & { resetTimeoutMs: number, windowMs: number }
   log: Log
   metrics?: Metrics | undefined
 }
@@ -225,7 +227,10 @@ export function createInfobipProvider (options: InfobipOptions): SmsProvider {
   const breaker = new CircuitBreaker(async (attempt: () => Promise<unknown>) => await attempt(), {
     timeout: false,
     errorThresholdPercentage: options.circuit.errorThresholdPercentage,
-    volumeThreshold: options.circuit.volumeThreshold,
+    // opossum keeps the counts and the open/half-open/closed states; whether a closed circuit opens is
+    // decided below (src/domain/circuit.ts), so opossum's own rate check never fires while closed. A failed
+    // half-open probe still re-opens it here.
+    volumeThreshold: Number.MAX_SAFE_INTEGER,
     resetTimeout: options.circuit.resetTimeoutMs,
     rollingCountTimeout: options.circuit.windowMs,
     rollingCountBuckets: 10,
@@ -236,10 +241,26 @@ export function createInfobipProvider (options: InfobipOptions): SmsProvider {
     errorFilter: (error: unknown) => !countsAgainstCircuit(error)
   })
   const state = (): CircuitState => breaker.opened ? 'open' : breaker.halfOpen ? 'half-open' : 'closed'
+  /** Failed attempts since the last success (a filtered error, such as a 429 or a 400, is one). */
+  let failureRun = 0
+  /** Why it is opening, for the log line. */
+  let trip: CircuitTrip | 'failed-probe' | null = null
+  breaker.on('success', () => { failureRun = nextFailureRun(failureRun, 'success') })
+  breaker.on('failure', () => {
+    failureRun = nextFailureRun(failureRun, 'failure')
+    if (breaker.halfOpen) trip = 'failed-probe'
+    if (!breaker.closed) return
+    const stats = breaker.stats
+    trip = circuitTrip({ failureRun, windowAttempts: stats.fires, windowFailures: stats.failures }, options.circuit)
+    if (trip !== null) breaker.open()
+  })
   const onStateChange = (): void => {
     if (breaker.opened) openedAt = Date.now()
+    // A closed circuit starts counting its run afresh.
+    if (breaker.closed) failureRun = 0
     metrics?.setCircuitState(state())
-    log[breaker.opened ? 'error' : 'info']({ circuit: state() }, `Infobip circuit ${state()}`)
+    log[breaker.opened ? 'error' : 'info']({ circuit: state(), ...(breaker.opened && trip !== null ? { rule: trip } : {}) }, `Infobip circuit ${state()}`)
+    trip = null
   }
   breaker.on('open', onStateChange)
   breaker.on('halfOpen', onStateChange)
@@ -266,17 +287,24 @@ export function createInfobipProvider (options: InfobipOptions): SmsProvider {
       : new AppError('PROVIDER_UNAVAILABLE', `Infobip asked to wait ${Math.ceil(hold / 1000)} s before the next request (Retry-After); sending is paused until then`, { retryAfterMs })
   }
 
-  /** Waits out a Retry-After hold up to retryAfterMaxMs; a longer one fails fast. */
-  async function waitForHold (): Promise<void> {
+  /**
+   * Waits out a Retry-After hold up to retryAfterMaxMs; a longer one fails fast. With `wait` false, a hold
+   * within retryAfterMaxMs is reported instead (a not-sent ProviderError of kind 'held' with its retryAfterMs).
+   */
+  async function waitForHold (wait: boolean): Promise<void> {
     for (let remaining = holdRemaining(); remaining > 0; remaining = holdRemaining()) {
       if (remaining > options.retryAfterMaxMs) throw unavailable()
+      if (!wait) {
+        throw new ProviderError(`Infobip asked to wait ${Math.ceil(remaining / 1000)} s before the next request (Retry-After); nothing was sent`,
+          'held', true, null, null, remaining, 'not-sent')
+      }
       await sleep(remaining)
     }
   }
 
-  async function attempt<T> (request: () => Promise<unknown>, accept: (data: unknown) => data is T): Promise<T> {
+  async function attempt<T> (request: () => Promise<unknown>, accept: (data: unknown) => data is T, waitOutHold: boolean): Promise<T> {
     if (breaker.opened) throw unavailable()
-    await waitForHold()
+    await waitForHold(waitOutHold)
     try {
       const data = await breaker.fire(async () => await call(request, accept)) as T
       metrics?.providerCalls.inc({ outcome: 'success' })
@@ -298,20 +326,26 @@ export function createInfobipProvider (options: InfobipOptions): SmsProvider {
    * PROVIDER_UNAVAILABLE is only thrown when no attempt of this call can have been accepted: a failure of
    * unknown outcome is never retried by `send`, so it ends the loop first.
    */
-  async function withRetry<T> (request: () => Promise<unknown>, accept: (data: unknown) => data is T, mayRetry: (failure: ProviderError) => boolean): Promise<T> {
+  async function withRetry<T> (request: () => Promise<unknown>, accept: (data: unknown) => data is T, mayRetry: (failure: ProviderError) => boolean, waitOutHold = true): Promise<T> {
     const { retries, minDelayMs, maxDelayMs } = options.retry
     return await retry(async (bail, attemptNumber) => {
       try {
-        return await attempt(request, accept)
+        return await attempt(request, accept, waitOutHold)
       } catch (error) {
-        if (!(error instanceof ProviderError) || !mayRetry(error)) {
+        if (!(error instanceof ProviderError)) {
           bail(error as Error)
           return undefined as never
         }
+        // A hold reported to the caller instead of waited out (`waitOutHold` false): not retried here.
+        const reported = !waitOutHold && error.outcome === 'not-sent' && error.retryAfterMs !== null
         // Nothing of this call was accepted, and the circuit opened or Infobip asked for a longer wait than we
         // wait out: answer like any send in that state, whatever attempts are left.
-        if (breaker.opened || holdRemaining() > options.retryAfterMaxMs) {
+        if ((mayRetry(error) || reported) && (breaker.opened || holdRemaining() > options.retryAfterMaxMs)) {
           bail(unavailable())
+          return undefined as never
+        }
+        if (reported || !mayRetry(error)) {
+          bail(error)
           return undefined as never
         }
         if (attemptNumber <= retries) {
@@ -324,11 +358,11 @@ export function createInfobipProvider (options: InfobipOptions): SmsProvider {
 
   return {
     name: 'infobip',
-    async send (messages) {
+    async send (messages, sendOptions) {
       // The SDK mutates its payload, so every attempt gets a fresh one. Only what provably was not
       // accepted is sent again: the same messageIds, so Infobip's idempotent sending (when enabled) applies too.
       return await withRetry(async () => await sms.send(buildPayload(messages)), isSendResponse,
-        (failure) => failure.retryable && failure.outcome === 'not-sent')
+        (failure) => failure.retryable && failure.outcome === 'not-sent', sendOptions?.waitOutHold ?? true)
     },
     async lookup (messageIds) {
       const wanted = new Set(messageIds)

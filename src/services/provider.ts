@@ -55,7 +55,8 @@ export interface DeliveryReport {
  */
 export type HandoverOutcome = 'not-sent' | 'unknown'
 
-export type ProviderFailureKind = 'http' | 'timeout' | 'network' | 'invalid-request' | 'invalid-response'
+/** 'held': nothing was sent because Infobip's Retry-After hold was in force (only with `waitOutHold: false`). */
+export type ProviderFailureKind = 'http' | 'timeout' | 'network' | 'invalid-request' | 'invalid-response' | 'held'
 
 /**
  * A provider failure with what the retry, the dispatcher and the caller need, and nothing else: the SDK's
@@ -85,18 +86,30 @@ export class ProviderError extends AppError {
 
 export type CircuitState = 'closed' | 'open' | 'half-open'
 
+export interface SendOptions {
+  /**
+   * true (default): a Retry-After hold up to RETRY_AFTER_MAX_MS is waited out inside `send`, and a failure
+   * that sets one is retried once it has passed. false (the dispatcher, which paces sends with the throttle):
+   * neither; `send` throws a not-sent, retryable ProviderError carrying `retryAfterMs` — Infobip's 429 (or 503)
+   * itself, or kind 'held' when the hold was already in force and no request was made — so that the caller
+   * waits the hold out and takes throttle tokens again for the next attempt.
+   */
+  waitOutHold?: boolean
+}
+
 export interface SmsProvider {
   readonly name: 'infobip' | 'sandbox'
   /**
    * Hands messages over in one HTTP request (messages with the same text, sender and notifyUrl grouped).
    * Retries `not-sent` retryable failures itself (async-retry, RETRY_* backoff; a Retry-After is waited out as
-   * sent, up to RETRY_AFTER_MAX_MS, whatever RETRY_MAX_DELAY_MS says). A failure whose outcome is `unknown`
-   * is thrown at once, never retried here.
-   * @throws ProviderError (code PROVIDER_ERROR) when Infobip refused the request or the outcome is unknown.
+   * sent, up to RETRY_AFTER_MAX_MS, whatever RETRY_MAX_DELAY_MS says, unless `options.waitOutHold` is false).
+   * A failure whose outcome is `unknown` is thrown at once, never retried here.
+   * @throws ProviderError (code PROVIDER_ERROR) when Infobip refused the request or the outcome is unknown, or
+   *   (`waitOutHold: false`) a Retry-After hold stopped it: not-sent, with `retryAfterMs`.
    * @throws AppError('PROVIDER_UNAVAILABLE', …, { retryAfterMs }) without calling Infobip while the circuit is
    *   open (or its one half-open probe is out), or while a Retry-After hold longer than RETRY_AFTER_MAX_MS is in force.
    */
-  send: (messages: ProviderMessage[]) => Promise<ProviderSendResponse>
+  send: (messages: ProviderMessage[], options?: SendOptions) => Promise<ProviderSendResponse>
   /**
    * What the provider knows of these messages: Infobip's message logs (GET /sms/1/logs, several ids per
    * request, comma-separated within 2048 characters). Ids it does not show are left out: logs lag behind

@@ -79,7 +79,7 @@ describe('Infobip provider against the fake Infobip', () => {
       metrics,
       ...overrides,
       retry: { retries: 3, minDelayMs: 10, maxDelayMs: 100, ...overrides.retry },
-      circuit: { errorThresholdPercentage: 50, volumeThreshold: 1000, windowMs: 2000, resetTimeoutMs: 30_000, ...overrides.circuit }
+      circuit: { errorThresholdPercentage: 50, volumeThreshold: 1000, consecutiveFailures: 1000, windowMs: 2000, resetTimeoutMs: 30_000, ...overrides.circuit }
     })
     providers.push(created)
     return created
@@ -324,6 +324,35 @@ describe('Infobip provider against the fake Infobip', () => {
       expect(fake.sendRequests()[1]!.receivedAt - fake.sendRequests()[0]!.receivedAt).toBeGreaterThanOrEqual(1000)
     })
 
+    it('with waitOutHold false (the dispatcher): neither waited out nor retried, but reported as not sent with retryAfterMs', async () => {
+      const p = provider({ retry: { minDelayMs: 10, maxDelayMs: 50 } })
+      fake.enqueue({ kind: 'error', status: 429, headers: { 'Retry-After': '1' } })
+      const started = Date.now()
+      const refused = await rejectionOf(p.send([message(1)], { waitOutHold: false }))
+      expect(refused).toBeInstanceOf(ProviderError)
+      expect(refused).toMatchObject({ kind: 'http', httpStatus: 429, outcome: 'not-sent', retryable: true, retryAfterMs: 1000 })
+      // While the hold lasts, a send makes no request at all.
+      const held = await rejectionOf(p.send([message(2)], { waitOutHold: false }))
+      expect(Date.now() - started).toBeLessThan(500)
+      expect(held).toMatchObject({ kind: 'held', outcome: 'not-sent', retryable: true, httpStatus: null })
+      expect((held as ProviderError).retryAfterMs).toBeGreaterThan(500)
+      expect((held as ProviderError).retryAfterMs).toBeLessThanOrEqual(1000)
+      expect(fake.sendRequests()).toHaveLength(1)
+      // Other failures are still retried as usual, and once the hold has passed a send goes.
+      await waitFor(() => p.pausedForMs() === 0, 'the hold to pass')
+      fake.enqueue({ kind: 'error', status: 503 })
+      await p.send([message(3)], { waitOutHold: false })
+      expect(fake.sendRequests()).toHaveLength(3)
+    })
+
+    it('with waitOutHold false, a Retry-After beyond RETRY_AFTER_MAX_MS is still PROVIDER_UNAVAILABLE', async () => {
+      const p = provider({ retryAfterMaxMs: 500 })
+      fake.enqueue({ kind: 'error', status: 429, headers: { 'Retry-After': '1' } })
+      expect(await rejectionOf(p.send([message(1)], { waitOutHold: false }))).toMatchObject({ code: 'PROVIDER_UNAVAILABLE' })
+      expect(await rejectionOf(p.send([message(2)], { waitOutHold: false }))).toMatchObject({ code: 'PROVIDER_UNAVAILABLE' })
+      expect(fake.sendRequests()).toHaveLength(1)
+    })
+
     it('without Retry-After, retries after the backoff only', async () => {
       fake.enqueue({ kind: 'error', status: 429 })
       const p = provider({ retry: { minDelayMs: 10, maxDelayMs: 2000 } })
@@ -475,6 +504,69 @@ describe('Infobip provider against the fake Infobip', () => {
 
     it('with the defaults, 200 consecutive 503s at 50 sends/s open it within 2 s', async () => {
       await outageAt(50)
+    }, 30_000)
+
+    /**
+     * The dispatcher's load (`npm run prove`, scenario 2), with every default: SEND_CONCURRENCY (4) requests
+     * always in flight for 2 s against a healthy Infobip, so the window holds some 200 successes; then 503s.
+     * Only the four requests in flight and their retries (after RETRY_MIN_DELAY_MS, 1 s, then 2 s) reach Infobip
+     * then: over the window alone the first attempt that finds more than half of it failed is about 3 s in; the
+     * run of failures (CIRCUIT_CONSECUTIVE_FAILURES 5) opens it at the first retries, about 1 s in.
+     */
+    async function concurrentLoad (p: SmsProvider, until: () => boolean): Promise<{ sent: number }> {
+      let n = 0
+      const worker = async (): Promise<void> => {
+        while (!until()) {
+          await p.send([message(n++)]).catch(() => undefined)
+          await sleep(20)
+        }
+      }
+      await Promise.all([1, 2, 3, 4].map(worker))
+      return { sent: n }
+    }
+
+    function defaultsProvider (): SmsProvider {
+      const config = loadConfig({ NODE_ENV: 'test', INFOBIP_BASE_URL: fake.url, INFOBIP_API_KEY: fake.apiKey })
+      const p = createInfobipProvider({ ...config.infobip!, ...config.provider, log, metrics })
+      providers.push(p)
+      return p
+    }
+
+    it('with the defaults and SEND_CONCURRENCY requests always in flight, an outage opens it within 2 s (the run of failures)', async () => {
+      const p = defaultsProvider()
+      const start = Date.now()
+      const load = concurrentLoad(p, () => p.circuitState() === 'open' || Date.now() - start > 10_000)
+      await sleep(2000)
+      const healthy = fake.sendRequests().length
+      expect(healthy).toBeGreaterThanOrEqual(100)
+      fake.outage({ unavailable: 1000 })
+      await load
+      expect(p.circuitState()).toBe('open')
+      const firstFailure = fake.sendRequests()[healthy]!.receivedAt
+      const openedAt = loggedAt(lines, 'Infobip circuit open')!
+      expect(openedAt - firstFailure).toBeLessThanOrEqual(2000)
+      expect(lines.find((l) => l.includes('"msg":"Infobip circuit open"'))).toContain('"rule":"consecutive-failures"')
+      // The four in flight and their first retries: no more than 8 failed attempts were needed.
+      expect(fake.sendRequests().length - healthy).toBeLessThanOrEqual(8)
+    }, 30_000)
+
+    it('with the defaults, single failures among successes never open it, nor every request in flight failing at one moment', async () => {
+      const p = defaultsProvider()
+      const start = Date.now()
+      const load = concurrentLoad(p, () => Date.now() - start > 3000)
+      // One request in five fails (a 500: outcome unknown, so never retried), for a second.
+      for (let i = 0; i < 10; i++) {
+        fake.enqueue({ kind: 'ok' }, { kind: 'ok' }, { kind: 'ok' }, { kind: 'ok' }, { kind: 'error', status: 500 })
+        await sleep(100)
+      }
+      // Then four failures in a row, as many as requests in flight.
+      await sleep(300)
+      fake.enqueue({ kind: 'error', status: 503 }, { kind: 'error', status: 503 }, { kind: 'error', status: 503 }, { kind: 'error', status: 503 })
+      await load
+      expect(await calls('failure')).toBeGreaterThanOrEqual(10)
+      expect(await calls('success')).toBeGreaterThanOrEqual(100)
+      expect(p.circuitState()).toBe('closed')
+      expect(lines.some((l) => l.includes('Infobip circuit open'))).toBe(false)
     }, 30_000)
   })
 

@@ -74,8 +74,9 @@ export async function startTestApp (options: TestAppOptions = {}): Promise<TestC
     INFOBIP_TIMEOUT_MS: '2000',
     SEND_RATE_PER_SECOND: '100000',
     // Route tests script Infobip failures in quick succession; the circuit breaker has tests of its own
-    // (a test that wants it sets CIRCUIT_VOLUME_THRESHOLD).
+    // (a test that wants it sets CIRCUIT_VOLUME_THRESHOLD or CIRCUIT_CONSECUTIVE_FAILURES).
     CIRCUIT_VOLUME_THRESHOLD: '10000',
+    CIRCUIT_CONSECUTIVE_FAILURES: '10000',
     ...(options.sandbox === true ? {} : { INFOBIP_BASE_URL: fake.url, INFOBIP_API_KEY: fake.apiKey }),
     ...options.env,
     ...env
