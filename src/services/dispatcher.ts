@@ -106,6 +106,8 @@ export function createDispatcher (options: DispatcherOptions) {
   const timers = new Set<NodeJS.Timeout>()
   const pendingWork = new Set<Promise<unknown>>()
   let lastTickAt = 0
+  /** Until when (epoch ms) Infobip's Retry-After holds the rows in hand: they take their tokens after it. */
+  let heldUntil = 0
 
   const nowIso = (): string => clock.now().toISOString()
   const leaseUntil = (): string => new Date(clock.now().getTime() + options.leaseMs).toISOString()
@@ -275,7 +277,7 @@ export function createDispatcher (options: DispatcherOptions) {
       faults?.at('claimed', ids)
       let response: ProviderSendResponse
       try {
-        response = await provider.send(batch.map(toProviderMessage))
+        response = await provider.send(batch.map(toProviderMessage), { waitOutHold: false })
       } catch (error) {
         await handOverFailed(batch, error)
         return
@@ -313,6 +315,16 @@ export function createDispatcher (options: DispatcherOptions) {
     if (error instanceof ProviderError && error.outcome === 'unknown') {
       log.warn({ count: batch.length, kind: error.kind, status: error.httpStatus }, 'Hand-over outcome unknown; looking the messages up before any re-send')
       await outcomeUnknown(batch)
+      return
+    }
+    if (error instanceof ProviderError && error.outcome === 'not-sent' && error.retryable && error.retryAfterMs !== null) {
+      // Infobip asked us to wait (Retry-After, 429 or 503): nothing was sent. The rows stay in hand (a waiting
+      // caller keeps waiting) and go once the hold has passed, on tokens taken then: tokens taken before a hold
+      // are never spent after it, so the rate after a 429 storm stays within SEND_RATE_PER_SECOND. They get the
+      // last look at the suppression list again.
+      heldUntil = Math.max(heldUntil, Date.now() + error.retryAfterMs)
+      for (const row of batch) readySince.set(row.id, 0)
+      ready.unshift(...batch)
       return
     }
     if (error instanceof AppError && error.code === 'PROVIDER_UNAVAILABLE') {
@@ -437,6 +449,8 @@ export function createDispatcher (options: DispatcherOptions) {
   async function tick (): Promise<number> {
     lastTickAt = Date.now()
     if (inFlight >= options.maxInFlight) return IDLE_POLL_MS
+    // Rows in hand wait out Infobip's Retry-After hold here, holding no tokens.
+    if (heldUntil > Date.now()) return Math.min(heldUntil - Date.now(), 1000)
     const paused = provider.pausedForMs()
     // While the provider is paused only rows already in hand go (and fail fast); nothing new is claimed.
     const mayClaim = paused === 0 && Date.now() >= nextDbClaimAt
