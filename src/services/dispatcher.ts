@@ -325,6 +325,8 @@ export function createDispatcher (options: DispatcherOptions) {
       heldUntil = Math.max(heldUntil, Date.now() + error.retryAfterMs)
       for (const row of batch) readySince.set(row.id, 0)
       ready.unshift(...batch)
+      // Nor does the bucket release a burst when it ends: the account was just told it went too fast.
+      await throttle.pauseUntil(heldUntil)
       return
     }
     if (error instanceof AppError && error.code === 'PROVIDER_UNAVAILABLE') {

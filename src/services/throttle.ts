@@ -7,12 +7,15 @@ import type { Db } from '../db/schema.js'
  * `burstSeconds` worth of tokens so that a quiet account cannot release a long burst at once.
  *
  * `take(max)` grants up to `max` tokens now (0 when the bucket is empty) and says how long until the next token;
- * `refund(n)` gives back tokens taken for messages that turned out not to go (deferred, suppressed, nothing due).
+ * `refund(n)` gives back tokens taken for messages that turned out not to go (deferred, suppressed, nothing due);
+ * `pauseUntil(ms)` empties the bucket and lets no token accrue before that epoch ms (Infobip's Retry-After: the
+ * account was told it went too fast, so sending resumes at the rate, without a burst).
  * Times come from `nowMs` (milliseconds; wall-clock by default so that instances sharing a database agree).
  */
 export interface Throttle {
   take: (max: number) => Promise<{ granted: number, waitMs: number }>
   refund: (count: number) => Promise<void>
+  pauseUntil: (untilMs: number) => Promise<void>
 }
 
 export interface ThrottleOptions {
@@ -39,8 +42,10 @@ export function createLocalThrottle (options: ThrottleOptions): Throttle {
   const capacity = capacityOf(options)
   let tokens = capacity
   let refilledAt = nowMs()
+  /** Tokens accrue from `refilledAt` on; while it is in the future (a pause), none do. */
   function refill (): void {
     const now = nowMs()
+    if (now <= refilledAt) return
     tokens = Math.min(capacity, tokens + ((now - refilledAt) / 1000) * options.ratePerSecond)
     refilledAt = now
   }
@@ -49,10 +54,15 @@ export function createLocalThrottle (options: ThrottleOptions): Throttle {
       refill()
       const result = grant(tokens, max, options.ratePerSecond)
       tokens = result.left
-      return { granted: result.granted, waitMs: result.waitMs }
+      return { granted: result.granted, waitMs: Math.max(result.waitMs, refilledAt - nowMs()) }
     },
     async refund (count) {
       if (count > 0) tokens = Math.min(capacity, tokens + count)
+    },
+    async pauseUntil (untilMs) {
+      refill()
+      tokens = 0
+      refilledAt = Math.max(refilledAt, untilMs)
     }
   }
 }
@@ -82,7 +92,7 @@ export function createSharedThrottle (db: Db, options: ThrottleOptions & { name?
       await ensureRow()
       const now = nowMs()
       // Refill and take in one statement: the row lock serialises instances, and nothing is read twice.
-      const { rows } = await sql<{ granted: number, left: number }>`
+      const { rows } = await sql<{ granted: number, left: number, resume_at: string | number }>`
         with b as (
           select name, least(${capacity}::double precision,
                              tokens + greatest(0, ${now}::bigint - refilled_at_ms) / 1000.0 * ${rate}::double precision) as t
@@ -91,11 +101,21 @@ export function createSharedThrottle (db: Db, options: ThrottleOptions & { name?
         update throttle_buckets set tokens = b.t - least(${max}::double precision, floor(b.t)),
                                     refilled_at_ms = greatest(throttle_buckets.refilled_at_ms, ${now}::bigint)
         from b where throttle_buckets.name = b.name
-        returning least(${max}::double precision, floor(b.t)) as granted, b.t - least(${max}::double precision, floor(b.t)) as left`.execute(db)
+        returning least(${max}::double precision, floor(b.t)) as granted, b.t - least(${max}::double precision, floor(b.t)) as left,
+                  throttle_buckets.refilled_at_ms as resume_at`.execute(db)
       const row = rows[0]
       if (row === undefined) return { granted: 0, waitMs: 1000 / rate }
       const left = Number(row.left)
-      return { granted: Number(row.granted), waitMs: left >= 1 ? 0 : Math.ceil(((1 - left) / rate) * 1000) }
+      const paused = Math.max(0, Number(row.resume_at) - now)
+      return { granted: Number(row.granted), waitMs: Math.max(paused, left >= 1 ? 0 : Math.ceil(((1 - left) / rate) * 1000)) }
+    },
+    async pauseUntil (untilMs) {
+      await ensureRow()
+      // Every instance drawing from this bucket pauses: no tokens until then (take's refill counts from refilled_at_ms).
+      await db.updateTable('throttle_buckets')
+        .set({ tokens: 0, refilled_at_ms: sql`greatest(refilled_at_ms, ${untilMs}::bigint)` })
+        .where('name', '=', name)
+        .execute()
     },
     async refund (count) {
       if (count <= 0) return

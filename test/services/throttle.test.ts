@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { createLocalThrottle } from '../../src/services/throttle.js'
+import { migrateToLatest, openDatabase } from '../../src/db/database.js'
+import { createLocalThrottle, createSharedThrottle } from '../../src/services/throttle.js'
+import { createTestDatabase, testDialect } from '../support/database.js'
 
 /** Drains `total` messages through a throttle on a simulated clock, taking at most `batch` at a time. */
 async function drain (total: number, ratePerSecond: number, batch: number): Promise<{ lastAtMs: number, grants: Array<{ atMs: number, granted: number }> }> {
@@ -51,5 +53,70 @@ describe('token bucket throttle (SEND_RATE_PER_SECOND)', () => {
     expect((await throttle.take(50)).granted).toBe(10)
     now += 50
     expect((await throttle.take(50)).granted).toBe(5)
+  })
+
+  it.each([
+    // pause (ms from now), then the grants a second after it ends may reach: the rate, no burst
+    [2000, 100],
+    [500, 100],
+    [10_000, 50]
+  ])('pauseUntil(now + %i): nothing before it, then the rate without a burst (%i/s)', async (pauseMs, rate) => {
+    let now = 0
+    const throttle = createLocalThrottle({ ratePerSecond: rate, nowMs: () => now })
+    expect((await throttle.take(1)).granted).toBe(1)
+    await throttle.pauseUntil(now + pauseMs)
+    for (const at of [0, pauseMs / 2, pauseMs - 1]) {
+      now = at
+      const { granted, waitMs } = await throttle.take(1000)
+      expect(granted).toBe(0)
+      expect(waitMs).toBeGreaterThanOrEqual(pauseMs - at)
+    }
+    now = pauseMs
+    expect((await throttle.take(1000)).granted).toBe(0)
+    let granted = 0
+    for (let step = 1; step <= 100; step++) {
+      now = pauseMs + step * 10
+      granted += (await throttle.take(1000)).granted
+    }
+    expect(granted).toBe(rate)
+  })
+
+  it('a shorter pause does not shorten a longer one', async () => {
+    let now = 0
+    const throttle = createLocalThrottle({ ratePerSecond: 100, nowMs: () => now })
+    await throttle.pauseUntil(2000)
+    await throttle.pauseUntil(1000)
+    now = 1500
+    expect((await throttle.take(10)).granted).toBe(0)
+    now = 2100
+    expect((await throttle.take(10)).granted).toBe(10)
+  })
+})
+
+describe.runIf(testDialect() === 'postgres')('shared throttle (PostgreSQL, one bucket row for every instance)', () => {
+  it('pauseUntil empties the bucket for every instance until then; then the rate, without a burst', async () => {
+    const database = await createTestDatabase()
+    const handle = openDatabase(database.url)
+    try {
+      await migrateToLatest(handle.db)
+      let now = 1_000_000
+      const a = createSharedThrottle(handle.db, { ratePerSecond: 100, nowMs: () => now })
+      const b = createSharedThrottle(handle.db, { ratePerSecond: 100, nowMs: () => now })
+      expect((await a.take(5)).granted).toBe(5)
+      await a.pauseUntil(now + 2000)
+      now += 1000
+      const during = await b.take(100)
+      expect(during.granted).toBe(0)
+      expect(during.waitMs).toBeGreaterThanOrEqual(1000)
+      now += 1000
+      expect((await b.take(100)).granted).toBe(0)
+      now += 500
+      expect((await a.take(100)).granted).toBe(10)
+      now += 500
+      expect((await b.take(100)).granted).toBe(10)
+    } finally {
+      await handle.close()
+      await database.drop()
+    }
   })
 })
