@@ -89,3 +89,38 @@ export function renderReport (input: ReportInput): string {
   }
   return lines.join('\n')
 }
+
+/** The markers in README.md between which a full run writes its one-paragraph summary. */
+export const SUMMARY_START = '<!-- prove:summary -->'
+export const SUMMARY_END = '<!-- /prove:summary -->'
+
+/**
+ * One paragraph for the README's *Reliability* section: the run (commit, date, duration), what was run and counted
+ * in all, the totals of lost, duplicated, wrong and leaked, and each timing or rate target missed (or none).
+ */
+export function renderSummary (input: ReportInput): string {
+  const rows = input.results.filter((r) => r.runs > 0)
+  const sum = (pick: (r: ScenarioResult) => number, of = rows): number => of.reduce((n, r) => n + pick(r), 0)
+  const logs = rows.filter((r) => r.leaked !== null)
+  const campaigns = rows.filter((r) => r.leaked === null)
+  const failed = rows.filter((r) => !passed(r))
+  const missed = rows.flatMap((r) => r.missed.map((m) => `${r.scenario.replace(/\.$/, '')} (${r.database}): ${m.split('. ')[0]!}`))
+  const databases = [...new Set(campaigns.map((r) => r.database))].join(' and ')
+  return [
+    `The latest full run (commit \`${input.commit}\`, ${input.date.toISOString().slice(0, 10)}, seed ${input.seed}) took`,
+    `${(input.durationMs / 60_000).toFixed(1)} min on ${cpus().length} shared cores: ${campaigns.length} scenario rows on ${databases},`,
+    `${count(sum((r) => r.runs, campaigns))} runs, ${count(sum((r) => r.tally.messages, campaigns))} messages —`,
+    `**${sum((r) => r.tally.lost)} lost, ${sum((r) => r.tally.duplicated)} duplicated, ${sum((r) => r.tally.wrongStatus)} in a wrong final status**,`,
+    `and ${sum((r) => r.leaked ?? 0, logs)} secrets or full numbers in ${count(sum((r) => r.tally.messages, logs))} log lines;`,
+    failed.length === 0 ? 'every row passed' : `**${failed.length} row(s) failed**: ${failed.map((r) => `${r.scenario} (${r.database})`).join('; ')}`,
+    missed.length === 0 ? '; every timing and rate target was met.' : `; targets missed: ${missed.join('; ')}.`
+  ].join(' ').replace(/ ;/g, ';')
+}
+
+/** `readme` with the text between the summary markers replaced by `summary`; unchanged when the markers are missing. */
+export function withSummary (readme: string, summary: string): string {
+  const start = readme.indexOf(SUMMARY_START)
+  const end = readme.indexOf(SUMMARY_END)
+  if (start === -1 || end < start) return readme
+  return `${readme.slice(0, start + SUMMARY_START.length)}\n${summary}\n${readme.slice(end)}`
+}

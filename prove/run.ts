@@ -11,7 +11,7 @@
  */
 import { execFileSync } from 'node:child_process'
 import { randomBytes, randomInt } from 'node:crypto'
-import { createWriteStream, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { postgresServer, sqliteServer, type DatabaseServer } from './databases.js'
@@ -19,7 +19,7 @@ import { startFake } from './fake.js'
 import { count, Harness, type ScenarioResult } from './harness.js'
 import { createRandom } from './random.js'
 import { checkScanner, scanLogs } from './logs.js'
-import { passed, renderReport } from './report.js'
+import { passed, renderReport, renderSummary, withSummary } from './report.js'
 import { killScenario } from './scenarios/kill.js'
 import { outageScenario } from './scenarios/outage.js'
 import { postgresScenario } from './scenarios/postgres.js'
@@ -108,12 +108,20 @@ if (servers.length === 1) {
 }
 
 const failed = results.filter((r) => !passed(r))
-const report = renderReport({ results, commit, date: startedAt, seed, quick, durationMs: Date.now() - startedAt.getTime() })
+const reportInput = { results, commit, date: startedAt, seed, quick, durationMs: Date.now() - startedAt.getTime() }
+const report = renderReport(reportInput)
 const table = report.split('\n').filter((line) => line.startsWith('|')).join('\n')
 process.stdout.write(`\n${table}\n\n`)
 const output = process.env.PROVE_OUTPUT ?? (quick ? join(runDir, 'reliability.md') : 'docs/reliability.md')
 writeFileSync(output, report)
 log(`report written to ${output}; logs in ${logDir}`)
+const summary = renderSummary(reportInput)
+process.stdout.write(`${summary}\n\n`)
+// Only a full run of every scenario, written to docs/reliability.md, speaks for the README.
+if (output === 'docs/reliability.md' && only.size === 0 && !quick) {
+  writeFileSync('README.md', withSummary(readFileSync('README.md', 'utf8'), summary))
+  log('summary written to README.md (Reliability)')
+}
 if (failed.length === 0 && process.env.PROVE_KEEP_LOGS !== '1') rmSync(runDir, { recursive: true, force: true })
 log(failed.length === 0 ? 'every scenario passed' : `${failed.length} scenario row(s) FAILED`)
 process.exit(failed.length === 0 ? 0 : 1)

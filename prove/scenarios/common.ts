@@ -81,14 +81,18 @@ export async function poll<T> (probe: () => Promise<T | null>, everyMs: number, 
   return null
 }
 
-/** The most arrivals within any `windowMs` (sliding over sorted epoch-ms times). */
-export function busiestWindow (times: number[], windowMs: number): number {
+/** The most arrivals within any `windowMs` (sliding over sorted epoch-ms times), and when that window began (epoch ms; 0 when none). */
+export function busiestWindow (times: number[], windowMs: number): { count: number, startAt: number } {
   const sorted = [...times].sort((a, b) => a - b)
   let best = 0
+  let bestAt = 0
   let start = 0
   for (let end = 0; end < sorted.length; end++) {
     while (sorted[end]! - sorted[start]! >= windowMs) start++
-    best = Math.max(best, end - start + 1)
+    if (end - start + 1 > best) {
+      best = end - start + 1
+      bestAt = sorted[start]!
+    }
   }
-  return best
+  return { count: best, startAt: bestAt }
 }

@@ -38,16 +38,19 @@ export async function stormScenario (h: Harness, server: DatabaseServer): Promis
     // Each 429 holds every request for Retry-After; requests already waiting on the hold go together when it ends.
     const maxInStorm = CONCURRENCY * (Math.ceil(stormMs / (RETRY_AFTER_S * 1000)) + 1)
     aimFor(result, inStorm <= maxInStorm, `${inStorm} send requests during the storm (target: at most ${maxInStorm})`)
-    const after = truth.flatMap((t) => t.acceptedAt).filter((at) => at >= stormEnd)
+    const accepted = truth.flatMap((t) => t.acceptedAt)
+    const after = accepted.filter((at) => at >= stormEnd)
     // The bucket holds 0.1 s of rate; one second can carry at most a second of rate plus that burst.
     const busiest = busiestWindow(after, 1000)
+    const before = busiestWindow(accepted.filter((at) => at < stormAt), 1000)
     const allowed = Math.ceil(RATE * 1.1)
-    aimFor(result, busiest <= allowed, `${busiest} messages in the busiest second after the storm (throttle ${RATE}/s: target at most ${allowed}). ` +
-      'Why: the batches waiting on the Retry-After hold (up to SEND_CONCURRENCY, their tokens taken before the storm) are retried inside the ' +
-      'Infobip client as soon as the hold ends, without new tokens, beside the batches the throttle releases then')
+    const offset = `${((busiest.startAt - stormEnd) / 1000).toFixed(1)} s after the storm`
+    aimFor(result, busiest.count <= allowed, `${busiest.count} messages in the busiest second after the storm (${offset}; throttle ${RATE}/s: target at most ${allowed}; ` +
+      `before the storm the busiest second had ${before.count}). The throttle grants at most a second of rate plus its bucket (0.1 s) in any second; ` +
+      'arrivals at Infobip can bunch beyond that by the spread of request latencies')
     const spanS = after.length > 1 ? (Math.max(...after) - Math.min(...after)) / 1000 : 0
     result.checks.push(`${count(size)} recipients; ${inStorm} send requests during the storm (at most ${maxInStorm}); ${failed} failed`)
-    result.checks.push(`after it: busiest second ${busiest} messages, mean ${spanS > 0 ? (after.length / spanS).toFixed(0) : '—'}/s (throttle ${RATE}/s)`)
+    result.checks.push(`after it: busiest second ${busiest.count} messages (${offset}), mean ${spanS > 0 ? (after.length / spanS).toFixed(0) : '—'}/s (throttle ${RATE}/s); before it: busiest second ${before.count}`)
   } finally {
     await s.close()
   }
