@@ -93,7 +93,7 @@ export function metricValue (text: string, name: string, labels: Record<string, 
 }
 
 /**
- * Polls GET /campaigns/:id (every 250 ms, through whichever of `apis` answers) until the campaign is completed;
+ * Polls GET /campaigns/:id (every 100 ms, through whichever of `apis` answers) until the campaign is completed;
  * throws after `timeoutMs`. A campaign found still a draft (its launch was cut off by a kill) is launched again, as
  * a client would.
  */
@@ -112,6 +112,6 @@ export async function waitCompleted (apis: ServiceApi[], id: string, timeoutMs: 
       }
     }
     if (Date.now() > deadline) throw new Error(`campaign not completed after ${timeoutMs} ms: ${JSON.stringify(last)}`)
-    await sleep(250)
+    await sleep(100)
   }
 }

@@ -46,12 +46,21 @@ export interface ScenarioResult {
 
 export interface Instance { process: ServiceProcess, api: ServiceApi }
 
+/** A stage (database, started instance, contacts) made ahead of its scenario; `close` ends it unused. */
+export interface Prepared { close: () => Promise<void> }
+
 export class Harness {
   /** Every phone number any scenario used (E.164): the log scan looks for each. */
   readonly numbersUsed = new Set<string>()
   /** Every log file written by a child process. */
   readonly logFiles: string[] = []
   private readonly instances: ServiceProcess[] = []
+  /**
+   * The next scenario's stage, set by the run before each scenario: prepared while the running one waits out a
+   * fault (`idle`), so that its database, service start and contact import overlap that wait.
+   */
+  upcoming: { key: string, prepare: () => Promise<Prepared> } | null = null
+  private readonly prepared = new Map<string, Promise<Prepared>>()
 
   constructor (
     readonly quick: boolean,
@@ -98,6 +107,32 @@ export class Harness {
     })
     this.instances.push(process)
     return { process, api: new ServiceApi(url, this.secrets.apiKey, this.secrets.webhookSecret) }
+  }
+
+  /**
+   * The running scenario has nothing to measure for a while (the circuit is open and Infobip stays down, Infobip is
+   * slow, a 429 storm holds dispatch): the next scenario's stage is prepared meanwhile.
+   */
+  idle (): void {
+    const next = this.upcoming
+    if (next === null || this.prepared.has(next.key)) return
+    const work = next.prepare()
+    work.catch(() => undefined)
+    this.prepared.set(next.key, work)
+  }
+
+  /** The stage prepared for `key`, once (its scenario takes it over). */
+  takePrepared (key: string): Promise<Prepared> | undefined {
+    const work = this.prepared.get(key)
+    this.prepared.delete(key)
+    return work
+  }
+
+  /** Ends every stage prepared and never taken (a scenario left out or stopped early). */
+  async closePrepared (): Promise<void> {
+    const left = [...this.prepared.values()]
+    this.prepared.clear()
+    for (const work of left) await work.then(async (stage) => await stage.close(), () => undefined)
   }
 
   /** Crashes of every instance so far (exits the harness did not ask for). */

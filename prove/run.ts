@@ -24,9 +24,11 @@ import { killScenario } from './scenarios/kill.js'
 import { outageScenario } from './scenarios/outage.js'
 import { postgresScenario } from './scenarios/postgres.js'
 import { reportsScenario } from './scenarios/reports.js'
-import { slowScenario } from './scenarios/slow.js'
+import { freshStage, stageKey, type StagePlan } from './scenarios/common.js'
+import { reportsStage } from './scenarios/reports.js'
+import { slowScenario, slowStage } from './scenarios/slow.js'
 import { stopScenario } from './scenarios/stop.js'
-import { stormScenario } from './scenarios/storm.js'
+import { stormScenario, stormStage } from './scenarios/storm.js'
 import { emptyTally } from './verify.js'
 
 const quick = process.env.PROVE_QUICK === '1'
@@ -76,19 +78,36 @@ async function scenario (id: string, label: string, run: () => Promise<ScenarioR
   for (const example of t.examples) log(`  ${example}`)
 }
 
+/** One scenario of the run; `plan`: its stage, which the scenario before it may prepare while it waits (Harness.idle). */
+interface Step { id: string, label: string, server: DatabaseServer, run: () => Promise<ScenarioResult>, plan?: StagePlan }
+
+const steps: Step[] = []
+for (const server of servers) {
+  const on = `(${server.label})`
+  const pg = server.label === 'PostgreSQL'
+  steps.push({ id: '1', label: `1 kill -9 ${on}`, server, run: async () => await killScenario(harness, server, 1) })
+  if (pg) steps.push({ id: '1', label: `1b two instances ${on}`, server, run: async () => await killScenario(harness, server, 2) })
+  steps.push({ id: '2', label: `2 Infobip outage ${on}`, server, run: async () => await outageScenario(harness, server) })
+  steps.push({ id: '3', label: `3 slow Infobip ${on}`, server, run: async () => await slowScenario(harness, server), plan: slowStage(harness) })
+  steps.push({ id: '4', label: `4 429 storm ${on}`, server, run: async () => await stormScenario(harness, server), plan: stormStage(harness) })
+  steps.push({ id: '5', label: `5 delivery reports ${on}`, server, run: async () => await reportsScenario(harness, server), plan: reportsStage(harness) })
+  if (pg) steps.push({ id: '6', label: `6 database faults ${on}`, server, run: async () => await postgresScenario(harness, server) })
+  steps.push({ id: '7', label: `7 STOP storm ${on}`, server, run: async () => await stopScenario(harness, server) })
+}
+
 try {
-  for (const server of servers) {
-    const on = `(${server.label})`
-    await scenario('1', `1 kill -9 ${on}`, async () => await killScenario(harness, server, 1))
-    if (server.label === 'PostgreSQL') await scenario('1', `1b two instances ${on}`, async () => await killScenario(harness, server, 2))
-    await scenario('2', `2 Infobip outage ${on}`, async () => await outageScenario(harness, server))
-    await scenario('3', `3 slow Infobip ${on}`, async () => await slowScenario(harness, server))
-    await scenario('4', `4 429 storm ${on}`, async () => await stormScenario(harness, server))
-    await scenario('5', `5 delivery reports ${on}`, async () => await reportsScenario(harness, server))
-    if (server.label === 'PostgreSQL') await scenario('6', `6 database faults ${on}`, async () => await postgresScenario(harness, server))
-    await scenario('7', `7 STOP storm ${on}`, async () => await stopScenario(harness, server))
+  const chosen = steps.filter((step) => wanted(step.id))
+  for (const [i, step] of chosen.entries()) {
+    const next = chosen[i + 1]
+    const plan = next?.plan
+    harness.upcoming = next !== undefined && plan !== undefined
+      ? { key: stageKey(next.server, plan.name), prepare: async () => await freshStage(harness, next.server, plan.name, plan.size, plan.settings) }
+      : null
+    await scenario(step.id, step.label, step.run)
   }
 } finally {
+  harness.upcoming = null
+  await harness.closePrepared()
   fake.child.kill('SIGTERM')
 }
 await scenario('8', '8 logs', async () => {

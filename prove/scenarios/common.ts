@@ -16,8 +16,26 @@ export interface Stage {
   close: () => Promise<void>
 }
 
-/** A fresh database, one started instance with `settings`, and `size` subscribed contacts tagged for this scenario. */
+/** What a scenario's stage is made of: its name (database, tag), contacts and settings. */
+export interface StagePlan { name: string, size: number, settings: Record<string, string> }
+
+/**
+ * The stage for `plan` on `server`: the one prepared ahead while the scenario before waited out its fault
+ * (Harness.idle), or a fresh one.
+ */
 export async function stage (h: Harness, server: DatabaseServer, name: string, size: number, settings: Record<string, string>): Promise<Stage> {
+  const ahead = h.takePrepared(stageKey(server, name))
+  if (ahead !== undefined) {
+    const prepared = await ahead.catch(() => null) as Stage | null
+    if (prepared !== null) return prepared
+  }
+  return await freshStage(h, server, name, size, settings)
+}
+
+export const stageKey = (server: DatabaseServer, name: string): string => `${server.label}:${name}`
+
+/** A fresh database, one started instance with `settings`, and `size` subscribed contacts tagged for this scenario. */
+export async function freshStage (h: Harness, server: DatabaseServer, name: string, size: number, settings: Record<string, string>): Promise<Stage> {
   const db = await server.create(name)
   const instance = await h.service(`${server.label}-${name}`, db.url, settings)
   const close = async (): Promise<void> => {

@@ -35,6 +35,8 @@ export async function outageScenario (h: Harness, server: DatabaseServer): Promi
     const callsAtOpen = metricValue(await s.instance.api.metrics(), 'sms_provider_calls_total')
     const callsBeforeOpen = callsAtOpen - metricValue(before, 'sms_provider_calls_total')
     const readyWhileOpen = await s.instance.api.ready()
+    // The opening is measured; the rest of the outage is waited out while the next scenario's stage is made.
+    h.idle()
     await sleep(Math.max(0, outageEnd - Date.now()))
     const callsAtEnd = metricValue(await s.instance.api.metrics(), 'sms_provider_calls_total')
     const { truth, records } = await finish(s, id, marker, 120_000 + outageMs)

@@ -9,20 +9,20 @@ import type { DatabaseServer } from '../databases.js'
 import { count, type Harness, type ScenarioResult } from '../harness.js'
 import { deliveryReportBody, inboundBody, type DeliveryReportStatus } from '../../test/support/fake-infobip.js'
 import { addTally, checkCampaign } from '../verify.js'
-import { expectThat, launchCampaign, newResult, stage } from './common.js'
+import { expectThat, launchCampaign, newResult, stage, type StagePlan } from './common.js'
 import { waitCompleted } from '../api.js'
 
 type Report = { messageId: string, status: DeliveryReportStatus }
 
 const FINALS: DeliveryReportStatus[] = ['DELIVERED', 'DELIVERED', 'DELIVERED', 'DELIVERED', 'DELIVERED', 'DELIVERED', 'UNDELIVERABLE', 'UNDELIVERABLE', 'EXPIRED', 'REJECTED']
 
+/** About ten seconds of sending (four in quick), so reports and sends interleave. */
+export const reportsStage = (h: Harness): StagePlan => ({ name: 'reports', size: h.quick ? 400 : 4000, settings: { SEND_RATE_PER_SECOND: String(h.quick ? 100 : 400) } })
+
 export async function reportsScenario (h: Harness, server: DatabaseServer): Promise<ScenarioResult> {
-  const size = h.quick ? 400 : 4000
-  // About ten seconds of sending (four in quick), so reports and sends interleave.
-  const rate = h.quick ? 100 : 400
-  const settings = { SEND_RATE_PER_SECOND: String(rate) }
+  const { name, size, settings } = reportsStage(h)
   const result = newResult(`5. ${h.quick ? '1,000' : '10,000'} delivery reports: repeated, reordered, forged, replayed`, server.label, 1, settings)
-  const s = await stage(h, server, 'reports', size, settings)
+  const s = await stage(h, server, name, size, settings)
   const { rng } = h
   try {
     const marker = '#reports#'

@@ -9,17 +9,19 @@ import type { DatabaseServer } from '../databases.js'
 import { firstArrivalAfter } from '../fake.js'
 import { count, type Harness, type ScenarioResult } from '../harness.js'
 import { addTally, checkCampaign, checkStatuses } from '../verify.js'
-import { expectThat, finish, launchCampaign, newResult, stage } from './common.js'
+import { expectThat, finish, launchCampaign, newResult, stage, type StagePlan } from './common.js'
 
 const TIMEOUT_MS = 1000
 const SETTINGS = { INFOBIP_TIMEOUT_MS: String(TIMEOUT_MS), OUTCOME_SETTLE_MS: '4000', SEND_RATE_PER_SECOND: '200', DISPATCH_LEASE_MS: '5000' }
 const LOG_LAG_MS = 500
 
+export const slowStage = (h: Harness): StagePlan => ({ name: 'slow', size: h.quick ? 600 : 2000, settings: SETTINGS })
+
 export async function slowScenario (h: Harness, server: DatabaseServer): Promise<ScenarioResult> {
-  const size = h.quick ? 600 : 2000
+  const { name, size, settings } = slowStage(h)
   const slowMs = h.quick ? 8000 : 30_000
   const result = newResult(`3. Infobip slower than the timeout for ${slowMs / 1000} s`, server.label, 1, SETTINGS)
-  const s = await stage(h, server, 'slow', size, SETTINGS)
+  const s = await stage(h, server, name, size, settings)
   try {
     const marker = '#slow#'
     await h.fake.logLag({ ms: LOG_LAG_MS })
@@ -28,6 +30,7 @@ export async function slowScenario (h: Harness, server: DatabaseServer): Promise
     const slowAt = Date.now()
     await h.fake.mode({ kind: 'slow', ms: TIMEOUT_MS * 2.5 }, slowMs)
     const slowEnd = slowAt + slowMs
+    h.idle()
     const { truth, records } = await finish(s, id, marker, 120_000 + slowMs)
     addTally(result.tally, checkCampaign({ required: s.numbers, truth, records }))
     const first = firstArrivalAfter(truth, slowEnd)

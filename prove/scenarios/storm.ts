@@ -8,18 +8,20 @@ import type { DatabaseServer } from '../databases.js'
 import { firstArrivalAfter } from '../fake.js'
 import { count, type Harness, type ScenarioResult } from '../harness.js'
 import { addTally, checkCampaign } from '../verify.js'
-import { aimFor, busiestWindow, expectThat, finish, launchCampaign, newResult, stage } from './common.js'
+import { aimFor, busiestWindow, expectThat, finish, launchCampaign, newResult, stage, type StagePlan } from './common.js'
 
 const RATE = 100
 const CONCURRENCY = 4
 const RETRY_AFTER_S = 2
 const SETTINGS = { SEND_RATE_PER_SECOND: String(RATE), SEND_CONCURRENCY: String(CONCURRENCY), OUTCOME_SETTLE_MS: '2000', DISPATCH_LEASE_MS: '5000' }
 
+export const stormStage = (h: Harness): StagePlan => ({ name: 'storm', size: h.quick ? 600 : 2000, settings: SETTINGS })
+
 export async function stormScenario (h: Harness, server: DatabaseServer): Promise<ScenarioResult> {
-  const size = h.quick ? 600 : 2000
+  const { name, size, settings } = stormStage(h)
   const stormMs = h.quick ? 5000 : 15_000
   const result = newResult(`4. 429 storm for ${stormMs / 1000} s (Retry-After: ${RETRY_AFTER_S})`, server.label, 1, SETTINGS)
-  const s = await stage(h, server, 'storm', size, SETTINGS)
+  const s = await stage(h, server, name, size, settings)
   try {
     const marker = '#storm#'
     const { id } = await launchCampaign(s, marker)
@@ -27,6 +29,7 @@ export async function stormScenario (h: Harness, server: DatabaseServer): Promis
     const stormAt = Date.now()
     await h.fake.mode({ kind: 'error', status: 429, headers: { 'retry-after': String(RETRY_AFTER_S) } }, stormMs)
     const stormEnd = stormAt + stormMs
+    h.idle()
     const { truth, records } = await finish(s, id, marker, 120_000 + stormMs + (size / RATE) * 1000)
     addTally(result.tally, checkCampaign({ required: s.numbers, truth, records }))
     const first = firstArrivalAfter(truth, stormEnd)
