@@ -6,7 +6,23 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import type { WriteStream } from 'node:fs'
 import { resolve } from 'node:path'
-import { adopt, waitForHealth } from '../bench/processes.js'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { adopt } from '../bench/processes.js'
+
+/** How long a start may take before it counts as failed: generous, for a loaded machine (ms). */
+const START_LIMIT_MS = 90_000
+
+/** Polls `${url}/health` every 50 ms until it answers 200; throws after `limitMs` or when the process exited. */
+async function waitForHealth (url: string, limitMs: number, exited: () => boolean): Promise<void> {
+  const deadline = Date.now() + limitMs
+  while (Date.now() < deadline && !exited()) {
+    try {
+      if ((await fetch(`${url}/health`, { signal: AbortSignal.timeout(2000) })).ok) return
+    } catch {}
+    await sleep(50)
+  }
+  throw new Error(`${url} never became healthy${exited() ? ' (the process exited)' : ` within ${limitMs / 1000} s`}`)
+}
 
 export interface ServiceOptions {
   name: string
@@ -54,7 +70,7 @@ export class ServiceProcess {
       if (this.child === child) this.child = null
     })
     this.child = child
-    await waitForHealth(this.url)
+    await waitForHealth(this.url, START_LIMIT_MS, () => this.child !== child)
   }
 
   /** kill -9: no shutdown of any kind. */
