@@ -291,7 +291,7 @@ export function createDispatcher (options: DispatcherOptions) {
         if (entry === undefined) { missing.push(row); continue }
         outcomes.push(outcomeOf(row.id, response.bulkId, entry, at))
       }
-      await messages.recordSendOutcomes(db, outcomes, owner)
+      await messages.recordSendOutcomes(db, dialect, outcomes, owner)
       faults?.at('recorded', ids)
       for (const row of batch) {
         const entry = byId.get(row.id)
@@ -501,8 +501,9 @@ export function createDispatcher (options: DispatcherOptions) {
       await track(resolveOrphans()).catch((error: unknown) => log.warn({ err: error }, 'Could not settle orphaned messages yet'))
       loop = run()
       renewTimer = setInterval(() => {
-        if (held.size + ready.length + waiters.size + resolving.size === 0) return
-        track(outbox.renewLeases(db, owner, leaseUntil())).catch((error: unknown) => log.warn({ err: error }, 'Could not renew leases'))
+        const ids = new Set([...held, ...ready.map((r) => r.id), ...waiters.keys(), ...resolving])
+        if (ids.size === 0) return
+        track(outbox.renewLeases(db, dialect, [...ids], owner, leaseUntil())).catch((error: unknown) => log.warn({ err: error }, 'Could not renew leases'))
       }, Math.max(100, Math.floor(options.leaseMs / 3)))
       orphanTimer = setInterval(() => {
         track(resolveOrphans()).catch((error: unknown) => log.warn({ err: error }, 'Could not settle orphaned messages'))
