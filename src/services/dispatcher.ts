@@ -441,7 +441,8 @@ export function createDispatcher (options: DispatcherOptions) {
     // While the provider is paused only rows already in hand go (and fail fast); nothing new is claimed.
     const mayClaim = paused === 0 && Date.now() >= nextDbClaimAt
     if (ready.length === 0 && !mayClaim) return paused > 0 ? Math.min(paused, 1000) : Math.max(1, nextDbClaimAt - Date.now())
-    const { granted, waitMs } = await throttle.take(options.batchSize)
+    // Rows in hand (a caller waiting) go with the first token; a claim from the outbox waits for a batch's worth.
+    const { granted, waitMs } = await throttle.take(options.batchSize, ready.length > 0 ? 1 : options.batchSize)
     if (granted === 0) return Math.max(1, waitMs)
     const batch = takeReady(granted)
     const fromReady = batch.length
