@@ -129,6 +129,15 @@ describe('POST /send-sms through the fake Infobip', () => {
     expect(await getMessage(ctx, body.id)).toMatchObject({ status: 'rejected', providerStatus: 'REJECTED_NETWORK' })
   })
 
+  it.each([
+    ['AcmeShop', 202], ['Acme & Co', 202], ['A', 202], ['12345', 202], ['+14155550100', 202], ['ACME-Shop_1', 202],
+    ['AcmeShopping', 400], ['Acme<b>', 400], [' Acme', 400], ['Café', 400], ['+1234567890123456', 400], ['', 400]
+  ])('senderId %j → %i', async (senderId, status) => {
+    const response = await postSendSms(ctx, transactional({ senderId }))
+    expect(response.statusCode, response.body).toBe(status)
+    if (status === 400) expect(response.json()).toMatchObject({ code: 'FST_ERR_VALIDATION' })
+  })
+
   it('sends the request\'s senderId as from', async () => {
     const response = await postSendSms(ctx, transactional({ senderId: 'AcmeShop' }))
     expect(response.statusCode).toBe(202)
@@ -545,6 +554,16 @@ describe('POST /send-sms rate limit', () => {
     expect(ctx.fake.sendRequests()).toHaveLength(4)
     // Health is never rate limited.
     for (let i = 0; i < 5; i++) expect((await ctx.app.inject({ method: 'GET', url: '/health' })).statusCode).toBe(200)
+  })
+
+  it('counts guessed keys too: made-up keys from one address share its bucket and get 429 after RATE_LIMIT_MAX, never reaching the route', async () => {
+    const before = ctx.fake.sendRequests().length
+    const guesses = []
+    for (let i = 0; i < 6; i++) guesses.push((await ctx.app.inject({ method: 'POST', url: '/send-sms', remoteAddress: '198.51.100.7', headers: { 'x-api-key': `guess-${i}-0123456789` }, payload: transactional() })).statusCode)
+    expect(guesses).toEqual([401, 401, 401, 429, 429, 429])
+    // A valid key from the same address keeps its own bucket.
+    expect((await ctx.app.inject({ method: 'POST', url: '/send-sms', remoteAddress: '198.51.100.7', headers: { 'x-api-key': KEY_B }, payload: transactional() })).statusCode).toBe(202)
+    expect(ctx.fake.sendRequests().length).toBe(before + 1)
   })
 })
 
