@@ -21,8 +21,22 @@ export const MAX_RECORD_CHARS = 64 * 1024
 /** Decoded and tokenized at most this much at a time, yielding to other requests in between. */
 const SLICE_BYTES = 1024 * 1024
 
-/** A row's values by contact field (IMPORT_COLUMNS); fields the file has no column for are absent. */
-export type ContactRow = Record<string, string>
+/** A row's values by contact field (IMPORT_COLUMNS); fields the file has no column for are undefined. */
+export type ContactRow = { [column in ImportColumn]: string | undefined }
+
+/** Every row has every field, so every row object has the same shape (cheaper for the engine to read and write). */
+function emptyRow (): ContactRow {
+  return { phoneNumber: undefined, firstName: undefined, lastName: undefined, tags: undefined, timezone: undefined, consentSource: undefined, consentText: undefined, consentAt: undefined, consentIp: undefined, consentUserAgent: undefined }
+}
+
+/** True when every character is printable ASCII or a tab (most values): nothing for the text checks to find. */
+function plainAscii (value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const code = value.charCodeAt(i)
+    if ((code < 0x20 && code !== 0x09) || code >= 0x7f) return false
+  }
+  return true
+}
 
 export type ContactCsvItem =
   | { line: number, row: ContactRow }
@@ -212,11 +226,15 @@ export async function * readContactCsv (upload: ContactCsvUpload): AsyncGenerato
     if (fields.length !== known.fieldCount) {
       return { line, error: `The line has ${fields.length} fields where the header has ${known.fieldCount}; a value holding "${delimiter === '\t' ? '\\t' : delimiter}" must be quoted` }
     }
-    const row: ContactRow = {}
+    const row = emptyRow()
     for (let i = 0; i < fields.length; i++) {
       const column = known.columns[i]
       if (column === null || column === undefined) continue
       const value = fields[i]!
+      if (plainAscii(value)) {
+        row[column] = value
+        continue
+      }
       const fault = findTextFault(value)
       if (fault !== null) return { line, error: describeTextFault(column, fault) }
       if (value.includes('\uFFFD')) {
