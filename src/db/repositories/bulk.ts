@@ -5,7 +5,7 @@ import type { Database } from '../schema.js'
 export const INSERT_CHUNK = 500
 
 /** Most rows one INSERT statement carries (imports write a thousand rows a table per transaction). */
-const MAX_ROWS_PER_INSERT = 1024
+const MAX_ROWS_PER_INSERT = 1000
 /** SQLite's limit on bound parameters per statement (SQLITE_MAX_VARIABLE_NUMBER, 32,766 since 3.32); PostgreSQL allows 65,535. */
 const MAX_PARAMETERS = 32766
 
