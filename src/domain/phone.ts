@@ -182,9 +182,12 @@ export function readPhoneNumber (input: string, options: ReadOptions): PhoneRead
     else readings = [{ parsed: nationalReading, how: 'national' }, { parsed: internationalReading, how: 'international' }]
   }
 
+  // One reading that the library finds valid (an E.164 input, most often): that is the answer.
+  const verdicts = readings.map(({ parsed }) => judge(parsed))
+  const only = verdicts.length === 1 ? verdicts[0] : null
+  if (only !== null && only !== undefined && only.basis !== 'possible') return { ok: true, e164: only.phoneNumber, country: only.country, basis: only.basis, note: only.note }
   const judged = new Map<string, Judged>()
-  for (const { parsed } of readings) {
-    const verdict = judge(parsed)
+  for (const verdict of verdicts) {
     if (verdict !== null && !judged.has(verdict.phoneNumber)) judged.set(verdict.phoneNumber, verdict)
   }
   const known = [...judged.values()].filter((j) => j.basis !== 'possible')

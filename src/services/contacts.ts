@@ -69,12 +69,24 @@ function checkFields (fields: ContactFields): void {
   }
 }
 
-function instant (value: string | undefined, now: Date, field: string): string {
+/** The last date-time an import read and what it reads as (a file's rows often repeat one): parsed in ms, and as ISO-8601. */
+interface LastInstant { value: string, parsed: number, iso: string }
+
+/** A date-time given in a request or file, as ISO-8601 (UTC); now when not given. `last`: a one-entry cache. */
+function instant (value: string | undefined, now: Date, field: string, last?: LastInstant): string {
   if (value === undefined) return now.toISOString()
-  const parsed = Date.parse(value)
+  const known = last !== undefined && last.value === value
+  const parsed = known ? last.parsed : Date.parse(value)
   if (Number.isNaN(parsed)) throw new AppError('BAD_REQUEST', `${field} is not a valid date-time`)
   if (parsed > now.getTime() + 5 * 60 * 1000) throw new AppError('BAD_REQUEST', `${field} lies in the future`)
-  return new Date(parsed).toISOString()
+  if (known) return last.iso
+  const iso = new Date(parsed).toISOString()
+  if (last !== undefined) {
+    last.value = value
+    last.parsed = parsed
+    last.iso = iso
+  }
+  return iso
 }
 
 /** The subscriber's evidence, as far as given: an IP address and a user agent of sane length. */
@@ -114,9 +126,9 @@ function readTags (cell: string): string[] {
  * One CSV row → the contact's fields and, when the row holds a consent, the opt-in with the
  * subscriber's own evidence: consentIp, consentUserAgent and consentAt are the person's, never the
  * uploader's (the upload's API key, request id and file name are recorded as who recorded it).
- * `zones`: time zones already found valid in this import (checking one costs an Intl lookup).
+ * `seen`: time zones already found valid in this import (checking one costs an Intl lookup), the last consentAt read.
  */
-function parseImportRow (row: ContactRow, now: Date, phoneNumber: (input: string) => string, zones: Set<string>): ImportItem {
+function parseImportRow (row: ContactRow, now: Date, phoneNumber: (input: string) => string, seen: { zones: Set<string>, consentAt: LastInstant }): ImportItem {
   const number = phoneNumber(row.phoneNumber ?? '')
   const firstName = given(row.firstName)
   const lastName = given(row.lastName)
@@ -133,9 +145,9 @@ function parseImportRow (row: ContactRow, now: Date, phoneNumber: (input: string
       if (tag.includes(',')) throw new AppError('BAD_REQUEST', `tag "${tag}" contains a comma`)
     }
   }
-  if (timezone !== undefined && !zones.has(timezone)) {
+  if (timezone !== undefined && !seen.zones.has(timezone)) {
     checkFields({ timezone })
-    zones.add(timezone)
+    seen.zones.add(timezone)
   }
   // Only the fields the row gives: an update leaves the others as they are.
   const fields: ContactFields = { firstName, lastName, timezone, tags }
@@ -157,7 +169,7 @@ function parseImportRow (row: ContactRow, now: Date, phoneNumber: (input: string
     phoneNumber: number,
     fields,
     // No consentAt: the evidence cannot be shown to be newer than anything already in the ledger.
-    consent: { source, text, ip: ip ?? null, userAgent: userAgent ?? null, occurredAt: instant(at, now, 'consentAt'), undated: at === undefined }
+    consent: { source, text, ip: ip ?? null, userAgent: userAgent ?? null, occurredAt: instant(at, now, 'consentAt', seen.consentAt), undated: at === undefined }
   }
 }
 
@@ -247,7 +259,7 @@ export function createContactsService ({ db, dialect, clock, ledger, defaultCoun
     let writing: { batch: ImportBatch, done: Promise<void> } | null = null
     let headerRead = false
     let lastLine = 0
-    const zones = new Set<string>()
+    const seen = { zones: new Set<string>(), consentAt: { value: '', parsed: Number.NaN, iso: '' } }
     const readRecipient = (input: string): string => readNumber(input, 'phoneNumber', 'recipient')
 
     const write = async (written: ImportBatch): Promise<void> => {
@@ -295,7 +307,7 @@ export function createContactsService ({ db, dialect, clock, ledger, defaultCoun
           }
           let item: ImportItem
           try {
-            item = parseImportRow(entry.row, batch.now, readRecipient, zones)
+            item = parseImportRow(entry.row, batch.now, readRecipient, seen)
           } catch (error) {
             if (!(error instanceof AppError)) throw error
             batch.rejected.push({ line: entry.line, error: maskPhoneNumbers(error.message) })
