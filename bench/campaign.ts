@@ -36,12 +36,18 @@ function csv (count: number): string {
   return lines.join('\n') + '\n'
 }
 
+/** CPU time (user + system) a process has used so far, in ms (/proc/PID/stat, clock ticks of 10 ms). */
+function cpuMs (pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ')
+  return (Number(fields[11]) + Number(fields[12])) * 10
+}
+
 function peakRssMb (pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8')
   return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024
 }
 
-interface CampaignRun { database: string, messages: number, materialiseMs: number, dispatchMs: number, messagesPerSecond: number, peakRssMb: number, importRssMb: number }
+interface CampaignRun { database: string, messages: number, materialiseMs: number, dispatchMs: number, messagesPerSecond: number, peakRssMb: number, importRssMb: number, serviceCpuMs: number, fakeCpuMs: number }
 
 async function runCampaign (database: string, databaseUrl: string, infobipEnv: Record<string, string>, contacts = contactCount, ratePerSecond = 1_000_000): Promise<CampaignRun> {
   const port = await freePort()
@@ -81,6 +87,7 @@ async function runCampaign (database: string, databaseUrl: string, infobipEnv: R
   })
   if (created.status !== 201) throw new Error(`create failed: ${created.status} ${await created.text()}`)
   const { id } = await created.json() as { id: string }
+  const cpuAtLaunch = { service: cpuMs(child.pid!), fake: cpuMs(fake.child.pid!) }
   const launchedAt = performance.now()
   const launched = await fetch(`${url}/campaigns/${id}/launch`, { method: 'POST', headers })
   if (launched.status !== 202) throw new Error(`launch failed: ${launched.status} ${await launched.text()}`)
@@ -99,11 +106,13 @@ async function runCampaign (database: string, databaseUrl: string, infobipEnv: R
     await new Promise((resolve) => setTimeout(resolve, 100))
   }
   const dispatchMs = performance.now() - launchedAt
+  const serviceCpuMs = cpuMs(child.pid!) - cpuAtLaunch.service
+  const fakeCpuMs = cpuMs(fake.child.pid!) - cpuAtLaunch.fake
   const rss = peakRssMb(child.pid!)
   console.log(`${database}: peak V8 heap ${memory.heapMb.toFixed(0)} MB, peak external ${memory.externalMb.toFixed(0)} MB`)
   child.kill('SIGTERM')
   await new Promise((resolve) => child.once('exit', resolve))
-  return { database, messages: stats.total!, materialiseMs, dispatchMs, messagesPerSecond: stats.total! / (dispatchMs / 1000), peakRssMb: rss, importRssMb }
+  return { database, messages: stats.total!, materialiseMs, dispatchMs, messagesPerSecond: stats.total! / (dispatchMs / 1000), peakRssMb: rss, importRssMb, serviceCpuMs, fakeCpuMs }
 }
 
 /** The guide's way: one request per recipient through the plain Fastify + SDK route. */
@@ -154,9 +163,9 @@ if (pgAdmin !== undefined && pgAdmin !== '') {
 const throttled = await runCampaign('SQLite, SEND_RATE_PER_SECOND=100', `sqlite:${join(dataDir, 'throttled.sqlite')}`, infobipEnv, 1000, 100)
 console.log(`throttle: 1,000 messages at 100/s took ${((throttled.dispatchMs - throttled.materialiseMs) / 1000).toFixed(2)} s after launch (expected 9.9 s)`)
 
-console.log('\n| database | messages | materialise (s) | launch → all accepted (s) | messages/s | × guide route | peak RSS, campaign (MB) | peak RSS, import (MB) |\n|---|---|---|---|---|---|---|---|')
+console.log('\n| database | messages | materialise (s) | launch → all accepted (s) | messages/s | × guide route | service CPU (s) | fake Infobip CPU (s) | peak RSS, campaign (MB) | peak RSS, import (MB) |\n|---|---|---|---|---|---|---|---|---|---|')
 for (const r of runs) {
-  console.log(`| ${r.database} | ${r.messages} | ${(r.materialiseMs / 1000).toFixed(2)} | ${(r.dispatchMs / 1000).toFixed(2)} | ${r.messagesPerSecond.toFixed(0)} | ${(r.messagesPerSecond / guide.messagesPerSecond).toFixed(1)}× | ${r.peakRssMb.toFixed(0)} | ${r.importRssMb.toFixed(0)} |`)
+  console.log(`| ${r.database} | ${r.messages} | ${(r.materialiseMs / 1000).toFixed(2)} | ${(r.dispatchMs / 1000).toFixed(2)} | ${r.messagesPerSecond.toFixed(0)} | ${(r.messagesPerSecond / guide.messagesPerSecond).toFixed(1)}× | ${(r.serviceCpuMs / 1000).toFixed(1)} | ${(r.fakeCpuMs / 1000).toFixed(1)} | ${r.peakRssMb.toFixed(0)} | ${r.importRssMb.toFixed(0)} |`)
 }
 mkdirSync('bench/results', { recursive: true })
 writeFileSync(join('bench/results', `campaign-${Date.now()}.json`), JSON.stringify({ date: new Date().toISOString(), node: process.version, contacts: contactCount, guide, runs, throttled }, null, 2))

@@ -32,8 +32,11 @@ export function createDeliveryReports ({ db, clock }: { db: Db, clock: Clock }) 
     const at = clock.now().toISOString()
     const known = await messages.findStatuses(executor, [...new Set(reports.map((r) => r.messageId))])
     let processed = 0
-    for (const report of reports) {
-      const current = known.get(report.messageId)
+    // In our id order (stable, so one message's reports keep theirs): every multi-row writer of messages locks
+    // rows in that order, so a batch of reports cannot deadlock with the recording of a hand-over (PostgreSQL).
+    const ordered = reports.map((report) => ({ report, current: known.get(report.messageId) }))
+      .sort((a, b) => compareIds(a.current?.id ?? '', b.current?.id ?? ''))
+    for (const { report, current } of ordered) {
       if (current === undefined || report.status === undefined) continue
       const decision = settle(current, { from: 'provider', status: report.status })
       if (!decision.apply) continue
@@ -70,3 +73,8 @@ export function createDeliveryReports ({ db, clock }: { db: Db, clock: Clock }) 
 }
 
 export type DeliveryReports = ReturnType<typeof createDeliveryReports>
+
+/** Code-unit order (what `Array.prototype.sort` and PostgreSQL's C collation use for these ASCII ids). */
+function compareIds (a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0
+}

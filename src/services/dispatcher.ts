@@ -291,7 +291,7 @@ export function createDispatcher (options: DispatcherOptions) {
         if (entry === undefined) { missing.push(row); continue }
         outcomes.push(outcomeOf(row.id, response.bulkId, entry, at))
       }
-      await messages.recordSendOutcomes(db, outcomes, owner)
+      await messages.recordSendOutcomes(db, dialect, outcomes, owner)
       faults?.at('recorded', ids)
       for (const row of batch) {
         const entry = byId.get(row.id)
@@ -441,7 +441,8 @@ export function createDispatcher (options: DispatcherOptions) {
     // While the provider is paused only rows already in hand go (and fail fast); nothing new is claimed.
     const mayClaim = paused === 0 && Date.now() >= nextDbClaimAt
     if (ready.length === 0 && !mayClaim) return paused > 0 ? Math.min(paused, 1000) : Math.max(1, nextDbClaimAt - Date.now())
-    const { granted, waitMs } = await throttle.take(options.batchSize)
+    // Rows in hand (a caller waiting) go with the first token; a claim from the outbox waits for a batch's worth.
+    const { granted, waitMs } = await throttle.take(options.batchSize, ready.length > 0 ? 1 : options.batchSize)
     if (granted === 0) return Math.max(1, waitMs)
     const batch = takeReady(granted)
     const fromReady = batch.length
@@ -501,8 +502,9 @@ export function createDispatcher (options: DispatcherOptions) {
       await track(resolveOrphans()).catch((error: unknown) => log.warn({ err: error }, 'Could not settle orphaned messages yet'))
       loop = run()
       renewTimer = setInterval(() => {
-        if (held.size + ready.length + waiters.size + resolving.size === 0) return
-        track(outbox.renewLeases(db, owner, leaseUntil())).catch((error: unknown) => log.warn({ err: error }, 'Could not renew leases'))
+        const ids = new Set([...held, ...ready.map((r) => r.id), ...waiters.keys(), ...resolving])
+        if (ids.size === 0) return
+        track(outbox.renewLeases(db, dialect, [...ids], owner, leaseUntil())).catch((error: unknown) => log.warn({ err: error }, 'Could not renew leases'))
       }, Math.max(100, Math.floor(options.leaseMs / 3)))
       orphanTimer = setInterval(() => {
         track(resolveOrphans()).catch((error: unknown) => log.warn({ err: error }, 'Could not settle orphaned messages'))

@@ -6,12 +6,15 @@ import type { Db } from '../db/schema.js'
  * account's MPS — messages per second, every message counted once whatever its segments), holding at most
  * `burstSeconds` worth of tokens so that a quiet account cannot release a long burst at once.
  *
- * `take(max)` grants up to `max` tokens now (0 when the bucket is empty) and says how long until the next token;
+ * `take(max, min)` grants up to `max` tokens now, or none while fewer than `min` (default 1; at most the bucket size)
+ * are there, and says how long until it could grant (ms). A dispatcher claiming from the outbox asks for a
+ * batch's worth (`min` = batch size, capped at the bucket), so a slow rate still goes out as a few requests of
+ * several messages a second rather than one request per message; a single send waiting asks for one.
  * `refund(n)` gives back tokens taken for messages that turned out not to go (deferred, suppressed, nothing due).
  * Times come from `nowMs` (milliseconds; wall-clock by default so that instances sharing a database agree).
  */
 export interface Throttle {
-  take: (max: number) => Promise<{ granted: number, waitMs: number }>
+  take: (max: number, min?: number) => Promise<{ granted: number, waitMs: number }>
   refund: (count: number) => Promise<void>
 }
 
@@ -26,10 +29,16 @@ function capacityOf ({ ratePerSecond, burstSeconds = 0.1 }: ThrottleOptions): nu
   return Math.max(1, ratePerSecond * burstSeconds)
 }
 
-function grant (tokens: number, max: number, ratePerSecond: number): { granted: number, waitMs: number, left: number } {
+/** Tokens needed before anything is granted: `min`, within [1, max] and at most the whole bucket. */
+function needed (max: number, min: number, capacity: number): number {
+  return Math.max(1, Math.min(min, max, Math.floor(capacity)))
+}
+
+function grant (tokens: number, max: number, need: number, ratePerSecond: number): { granted: number, waitMs: number, left: number } {
+  if (Math.floor(tokens) < need) return { granted: 0, waitMs: Math.max(1, Math.ceil(((need - tokens) / ratePerSecond) * 1000)), left: tokens }
   const granted = Math.max(0, Math.min(max, Math.floor(tokens)))
   const left = tokens - granted
-  const waitMs = left >= 1 ? 0 : Math.ceil(((1 - left) / ratePerSecond) * 1000)
+  const waitMs = left >= need ? 0 : Math.ceil(((need - left) / ratePerSecond) * 1000)
   return { granted, waitMs, left }
 }
 
@@ -45,9 +54,9 @@ export function createLocalThrottle (options: ThrottleOptions): Throttle {
     refilledAt = now
   }
   return {
-    async take (max) {
+    async take (max, min = 1) {
       refill()
-      const result = grant(tokens, max, options.ratePerSecond)
+      const result = grant(tokens, max, needed(max, min, capacity), options.ratePerSecond)
       tokens = result.left
       return { granted: result.granted, waitMs: result.waitMs }
     },
@@ -78,9 +87,10 @@ export function createSharedThrottle (db: Db, options: ThrottleOptions & { name?
   }
 
   return {
-    async take (max) {
+    async take (max, min = 1) {
       await ensureRow()
       const now = nowMs()
+      const need = needed(max, min, capacity)
       // Refill and take in one statement: the row lock serialises instances, and nothing is read twice.
       const { rows } = await sql<{ granted: number, left: number }>`
         with b as (
@@ -88,14 +98,15 @@ export function createSharedThrottle (db: Db, options: ThrottleOptions & { name?
                              tokens + greatest(0, ${now}::bigint - refilled_at_ms) / 1000.0 * ${rate}::double precision) as t
           from throttle_buckets where name = ${name} for update
         )
-        update throttle_buckets set tokens = b.t - least(${max}::double precision, floor(b.t)),
+        , g as (select name, t, case when floor(t) >= ${need} then least(${max}::double precision, floor(t)) else 0 end as granted from b)
+        update throttle_buckets set tokens = g.t - g.granted,
                                     refilled_at_ms = greatest(throttle_buckets.refilled_at_ms, ${now}::bigint)
-        from b where throttle_buckets.name = b.name
-        returning least(${max}::double precision, floor(b.t)) as granted, b.t - least(${max}::double precision, floor(b.t)) as left`.execute(db)
+        from g where throttle_buckets.name = g.name
+        returning g.granted as granted, g.t - g.granted as left`.execute(db)
       const row = rows[0]
       if (row === undefined) return { granted: 0, waitMs: 1000 / rate }
       const left = Number(row.left)
-      return { granted: Number(row.granted), waitMs: left >= 1 ? 0 : Math.ceil(((1 - left) / rate) * 1000) }
+      return { granted: Number(row.granted), waitMs: left >= need ? 0 : Math.max(1, Math.ceil(((need - left) / rate) * 1000)) }
     },
     async refund (count) {
       if (count <= 0) return

@@ -1,14 +1,16 @@
-import { describe, expect, it } from 'vitest'
-import { createLocalThrottle } from '../../src/services/throttle.js'
+import { afterEach, describe, expect, it } from 'vitest'
+import { migrateToLatest, openDatabase, type DatabaseHandle } from '../../src/db/database.js'
+import { createLocalThrottle, createSharedThrottle } from '../../src/services/throttle.js'
+import { createTestDatabase, testDialect, type TestDatabase } from '../support/database.js'
 
 /** Drains `total` messages through a throttle on a simulated clock, taking at most `batch` at a time. */
-async function drain (total: number, ratePerSecond: number, batch: number): Promise<{ lastAtMs: number, grants: Array<{ atMs: number, granted: number }> }> {
+async function drain (total: number, ratePerSecond: number, batch: number, min = 1): Promise<{ lastAtMs: number, grants: Array<{ atMs: number, granted: number }> }> {
   let now = 0
   const throttle = createLocalThrottle({ ratePerSecond, nowMs: () => now })
   const grants: Array<{ atMs: number, granted: number }> = []
   let sent = 0
   while (sent < total) {
-    const { granted, waitMs } = await throttle.take(Math.min(batch, total - sent))
+    const { granted, waitMs } = await throttle.take(Math.min(batch, total - sent), min)
     if (granted > 0) {
       grants.push({ atMs: now, granted })
       sent += granted
@@ -40,6 +42,33 @@ describe('token bucket throttle (SEND_RATE_PER_SECOND)', () => {
     }
   })
 
+  it.each([
+    // rate (messages/s), batch, min: a claim waits for a batch's worth, capped at the bucket (0.1 s of rate)
+    [100, 500, 500, 10],
+    [100, 4, 4, 4],
+    [10_000, 500, 500, 500],
+    [5, 500, 500, 1]
+  ])('at %i/s with batches ≤ %i and min %i, grants are %i messages each and the rate is unchanged', async (rate, batch, min, size) => {
+    const total = 1000
+    const { lastAtMs, grants } = await drain(total, rate, batch, min)
+    // Every grant but the last (the remainder) is a whole batch's worth: few requests, not one per message.
+    expect(grants.slice(0, -1).every((g) => g.granted === size)).toBe(true)
+    expect(grants.length).toBe(Math.ceil(total / size))
+    const burst = Math.max(1, rate * 0.1)
+    expect(lastAtMs / 1000).toBeCloseTo((total - burst) / rate, 1)
+  })
+
+  it('grants nothing below the minimum and says when the minimum will be there', async () => {
+    let now = 0
+    const throttle = createLocalThrottle({ ratePerSecond: 100, nowMs: () => now })
+    expect((await throttle.take(500, 500)).granted).toBe(10)
+    now += 50
+    expect(await throttle.take(500, 500)).toEqual({ granted: 0, waitMs: 50 })
+    expect((await throttle.take(500, 1)).granted).toBe(5)
+    now += 100
+    expect((await throttle.take(500, 500)).granted).toBe(10)
+  })
+
   it('refunded tokens go again, up to the burst', async () => {
     let now = 0
     const throttle = createLocalThrottle({ ratePerSecond: 100, nowMs: () => now })
@@ -51,5 +80,35 @@ describe('token bucket throttle (SEND_RATE_PER_SECOND)', () => {
     expect((await throttle.take(50)).granted).toBe(10)
     now += 50
     expect((await throttle.take(50)).granted).toBe(5)
+  })
+})
+
+describe.skipIf(testDialect() !== 'postgres')('the shared bucket on PostgreSQL (several instances, one SEND_RATE_PER_SECOND)', () => {
+  let database: TestDatabase | null = null
+  let handle: DatabaseHandle | null = null
+  afterEach(async () => {
+    await handle?.close()
+    await database?.drop()
+    handle = null
+    database = null
+  })
+
+  it('grants like the local bucket, minimum included, to two instances drawing from one row', async () => {
+    database = await createTestDatabase()
+    handle = openDatabase(database.url)
+    await migrateToLatest(handle.db)
+    let now = 1_000_000
+    const a = createSharedThrottle(handle.db, { ratePerSecond: 100, nowMs: () => now })
+    const b = createSharedThrottle(handle.db, { ratePerSecond: 100, nowMs: () => now })
+    expect((await a.take(500, 500)).granted).toBe(10)
+    expect(await b.take(500, 500)).toEqual({ granted: 0, waitMs: 100 })
+    now += 50
+    expect(await b.take(500, 500)).toEqual({ granted: 0, waitMs: 50 })
+    expect((await a.take(500, 1)).granted).toBe(5)
+    now += 100
+    expect((await b.take(500, 500)).granted).toBe(10)
+    expect((await a.take(500, 1)).granted).toBe(0)
+    await a.refund(3)
+    expect((await b.take(2)).granted).toBe(2)
   })
 })

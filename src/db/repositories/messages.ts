@@ -1,6 +1,7 @@
 import type { ExpressionBuilder, Kysely } from 'kysely'
 import type { MessageStatus } from '../../domain/message-status.js'
 import type { Message } from '../../schemas/common.js'
+import type { Dialect } from '../database.js'
 import type { Database, MessageOrigin, MessageRow } from '../schema.js'
 
 type Executor = Kysely<Database>
@@ -132,7 +133,7 @@ export interface SendOutcome {
  * only changes while the message is still in flight; the provider ids are stored either way. Outcomes
  * that differ only by message id (the usual batch: Infobip echoes our ids) share one statement.
  */
-export async function recordSendOutcomes (db: Executor, outcomes: SendOutcome[], leaseOwner: string): Promise<void> {
+export async function recordSendOutcomes (db: Executor, dialect: Dialect, outcomes: SendOutcome[], leaseOwner: string): Promise<void> {
   if (outcomes.length === 0) return
   const groups = new Map<string, { outcome: SendOutcome, ids: string[] }>()
   for (const o of outcomes) {
@@ -144,6 +145,9 @@ export async function recordSendOutcomes (db: Executor, outcomes: SendOutcome[],
     else group.ids.push(o.id)
   }
   await db.transaction().execute(async (trx) => {
+    // Rows are locked in id order first, the order every multi-row writer of messages uses, so recording a batch
+    // cannot deadlock with a delivery report applied to the same messages (PostgreSQL; SQLite has one writer).
+    if (dialect === 'postgres') await trx.selectFrom('messages').select('id').where('id', 'in', outcomes.map((o) => o.id).sort()).orderBy('id').forUpdate().execute()
     for (const { outcome: o, ids } of groups.values()) {
       const inFlight = (eb: ExpressionBuilder<Database, 'messages'>) => eb('status', 'in', ['queued', 'sending'])
       await trx.updateTable('messages')
