@@ -248,8 +248,9 @@ describe('POST /contacts/import', () => {
     let subscribed = 0
     let cursor: string | null = null
     do {
-      const page = await ctx.app.inject({ method: 'GET', url: `/contacts?tag=sizes&limit=100${cursor !== null ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, headers: ctx.headers })
-      const body = page.json<{ items: Contact[], nextCursor: string | null }>()
+      const url = `/contacts?tag=sizes&limit=100${cursor !== null ? `&cursor=${encodeURIComponent(cursor)}` : ''}`
+      const page = await ctx.app.inject({ method: 'GET', url, headers: ctx.headers })
+      const body: { items: Contact[], nextCursor: string | null } = page.json()
       for (const contact of body.items) {
         const i = Number(contact.firstName!.slice('First'.length))
         expect(contact).toMatchObject({ phoneNumber: numberOf(i), lastName: `Last${i}`, tags: [`row${i}`, 'sizes'].sort(), timezone: 'America/Denver', subscribed: i % 3 === 0 })
