@@ -173,6 +173,11 @@ function parseImportRow (row: ContactRow, now: Date, phoneNumber: (input: string
   }
 }
 
+/** The opt-in to record for a number, from the subscriber's own evidence (an API call's or a CSV row's). */
+function optInRecord (phoneNumber: string, contactId: string, evidence: Pick<ConsentRecord, 'source' | 'text' | 'ip' | 'userAgent' | 'occurredAt' | 'undated'>): ConsentRecord {
+  return { phoneNumber, contactId, type: 'opt_in', source: evidence.source, text: evidence.text, ip: evidence.ip, userAgent: evidence.userAgent, occurredAt: evidence.occurredAt, undated: evidence.undated }
+}
+
 /** A position in a number's consent trail, as a cursor: occurredAt and id. */
 const TRAIL_CURSOR = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z)\|([0-9a-f-]{36})$/
 
@@ -211,16 +216,7 @@ export function createContactsService ({ db, dialect, clock, ledger, defaultCoun
 
   function optInOf (phoneNumber: string, contactId: string, evidence: ConsentEvidence): ConsentRecord {
     checkEvidence(evidence.ip, evidence.userAgent, { ip: 'consent.ip', userAgent: 'consent.userAgent' })
-    return {
-      phoneNumber,
-      contactId,
-      type: 'opt_in',
-      source: evidence.source,
-      text: evidence.text,
-      ip: evidence.ip,
-      userAgent: evidence.userAgent,
-      occurredAt: instant(evidence.collectedAt, clock.now(), 'consent.collectedAt')
-    }
+    return optInRecord(phoneNumber, contactId, { ...evidence, occurredAt: instant(evidence.collectedAt, clock.now(), 'consent.collectedAt') })
   }
 
   async function create (input: NewContact, recorder: Recorder): Promise<Contact> {
@@ -386,20 +382,7 @@ export function createContactsService ({ db, dialect, clock, ledger, defaultCoun
         fresh.set(item.phoneNumber, { id: contactId, phoneNumber: item.phoneNumber, firstName, lastName, timezone, tags, subscribed: false, at })
         created++
       }
-      const evidence = item.consent
-      if (evidence !== null) {
-        optIns.push({
-          phoneNumber: item.phoneNumber,
-          contactId,
-          type: 'opt_in',
-          source: evidence.source,
-          text: evidence.text,
-          ip: evidence.ip,
-          userAgent: evidence.userAgent,
-          occurredAt: evidence.occurredAt,
-          undated: evidence.undated
-        })
-      }
+      if (item.consent !== null) optIns.push(optInRecord(item.phoneNumber, contactId, item.consent))
     }
 
     const { states } = await ledger.record(trx, optIns, recorder, fresh)
