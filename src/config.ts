@@ -2,6 +2,7 @@ import { Type, type Static } from 'typebox'
 import { Value } from 'typebox/value'
 import { isPhoneCountry } from './domain/phone.js'
 import { isTimeZone, parseWindow, type TimeWindow } from './domain/quiet-hours.js'
+import { SenderId } from './schemas/common.js'
 
 /** The default of BRAND_NAME: a service still using it names no real sender in its replies. */
 export const DEFAULT_BRAND_NAME = 'Our Brand'
@@ -13,7 +14,7 @@ const Env = Type.Object({
   LOG_LEVEL: Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info' }),
   INFOBIP_BASE_URL: Type.Optional(Type.String({ minLength: 1 })),
   INFOBIP_API_KEY: Type.Optional(Type.String({ minLength: 1 })),
-  INFOBIP_SENDER_ID: Type.Optional(Type.String({ minLength: 1, maxLength: 16 })),
+  INFOBIP_SENDER_ID: Type.Optional(SenderId),
   INFOBIP_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 120_000, default: 10_000 }),
   RETRY_ATTEMPTS: Type.Integer({ minimum: 0, maximum: 10, default: 3 }),
   RETRY_MIN_DELAY_MS: Type.Integer({ minimum: 0, maximum: 60_000, default: 1000 }),

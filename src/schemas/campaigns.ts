@@ -1,6 +1,6 @@
 import { Type, type Static } from 'typebox'
 import { CAMPAIGN_STATUSES } from '../domain/campaign-status.js'
-import { Cursor, Id, Limit, Nullable, PhoneNumber } from './common.js'
+import { Cursor, Id, Limit, Nullable, PhoneNumber, SenderId } from './common.js'
 import { Tags } from './contacts.js'
 
 export const CampaignStatus = Type.Enum(CAMPAIGN_STATUSES)
@@ -12,7 +12,6 @@ const Template = Type.String({
   description: 'Liquid template: {{firstName}}, {{lastName}}, {{phoneNumber}}, {{attributes.<name>}}, with fallbacks such as {{ firstName | default: "there" }}',
   examples: ['Hi {{ firstName | default: "there" }}, 20% off in {{ attributes.city }} today!']
 })
-const SenderId = Type.String({ minLength: 1, maxLength: 16, description: 'Alphanumeric (≤11) or numeric sender; defaults to INFOBIP_SENDER_ID' })
 const Instant = Type.String({ format: 'date-time' })
 
 export const Audience = Type.Object({

@@ -46,6 +46,19 @@ export const PhoneNumber = Type.String({
   examples: ['+14155552671', '(415) 555-2671', '+44 7400 123456']
 })
 
+/**
+ * A sender id (Infobip's `from`): alphanumeric, 1–11 characters of letters, digits, space and . _ & ' -, starting
+ * with a letter or digit (the GSM TP-OA alphanumeric address holds 11 GSM-7 characters, 3GPP TS 23.040 §9.1.2.5),
+ * or numeric, up to 15 digits with an optional leading + (an E.164 number or a short code). Anything else is
+ * refused here rather than by Infobip at hand-over.
+ */
+export const SenderId = Type.String({
+  minLength: 1,
+  maxLength: 16,
+  pattern: "^(?:\\+?[0-9]{1,15}|[A-Za-z0-9][A-Za-z0-9 ._&'-]{0,10})$",
+  description: "Alphanumeric (1–11 of A–Z, a–z, 0–9, space, . _ & ' -) or numeric (up to 15 digits, optional +); defaults to INFOBIP_SENDER_ID"
+})
+
 export const Limit = Type.Integer({ minimum: 1, maximum: 100, default: 50 })
 export const Cursor = Type.String({ minLength: 1, maxLength: 200, description: 'nextCursor from the previous page' })
 

@@ -1,10 +1,10 @@
 import { Type, type Static } from 'typebox'
-import { InfobipResponse, PhoneNumber, Purpose } from './common.js'
+import { InfobipResponse, PhoneNumber, Purpose, SenderId } from './common.js'
 
 export const SendSmsBody = Type.Object({
   destinationNumber: PhoneNumber,
   message: Type.String({ minLength: 1, maxLength: 1600, description: 'Text to send; marketing text without an opt-out instruction gets the opt-out footer' }),
-  senderId: Type.Optional(Type.String({ minLength: 1, maxLength: 16, description: 'Alphanumeric (≤11) or numeric sender; defaults to INFOBIP_SENDER_ID' })),
+  senderId: Type.Optional(SenderId),
   purpose: Type.Optional(Purpose)
 }, { additionalProperties: false })
 export type SendSmsBody = Static<typeof SendSmsBody>

@@ -17,6 +17,7 @@ import { AppError } from '../errors.js'
 import type { CampaignView, CreateCampaignBody, UpdateCampaignBody } from '../schemas/campaigns.js'
 import type { Clock } from './clock.js'
 import { compliancePolicy } from './compliance.js'
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises'
 import { decodeCursor, page } from './pagination.js'
 import type { SendingService } from './sending.js'
 
@@ -339,8 +340,8 @@ export function createCampaignsService ({ db, dialect, config, clock, sending, n
 
     /**
      * GET /campaigns/:id/preview: what the campaign would do now, computed with the compliance gate's
-     * own decision (`decide`) and footer on each rendered message, reading the audience page by page,
-     * writing nothing and sending nothing.
+     * own decision (`decide`) and footer on each rendered message, reading the audience page by page
+     * (PREVIEW_PAGE contacts, yielding to other requests between pages), writing nothing and sending nothing.
      */
     async preview (id: string): Promise<Preview> {
       const campaign = await mustFind(id)
@@ -390,6 +391,8 @@ export function createCampaignsService ({ db, dialect, config, clock, sending, n
         }
         if (members.length < PREVIEW_PAGE) break
         after = members[members.length - 1]!.id
+        // SQLite answers without leaving the event loop: let other requests (health checks) in between pages.
+        await yieldToEventLoop()
       }
       return report
     },

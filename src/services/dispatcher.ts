@@ -231,7 +231,7 @@ export function createDispatcher (options: DispatcherOptions) {
       out.push({ ...row, text: decision.text, senderId: row.senderId ?? campaign?.senderId ?? null })
       if (row.dueAt !== null) metrics?.dispatchLag.observe(Math.max(0, now.getTime() - Date.parse(row.dueAt)) / 1000)
     }
-    await outbox.applyClaim(trx, { going, rendered: campaign !== null, deferred, refused, lease: lease(), nowIso: at })
+    await outbox.applyClaim(trx, { dialect, going, rendered: campaign !== null, deferred, refused, lease: lease(), nowIso: at })
     return out
   }
 

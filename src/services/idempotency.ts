@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import stableStringify from 'safe-stable-stringify'
 import { AppError } from '../errors.js'
 import type { Db } from '../db/schema.js'
 import * as keys from '../db/repositories/idempotency.js'
@@ -23,8 +24,13 @@ const IN_FLIGHT_WAIT_MS = 5000
  */
 const ABANDONED_AFTER_MS = 5000
 
+/**
+ * The fingerprint of a request body that an Idempotency-Key is bound to: SHA-256 of its JSON with object keys in a
+ * fixed order (safe-stable-stringify), so a client that re-serialises the same body with its keys in another
+ * order is answered as a repeat, not refused as a different request.
+ */
 export function hashRequest (value: unknown): string {
-  return createHash('sha256').update(JSON.stringify(value)).digest('hex')
+  return createHash('sha256').update(stableStringify(value) ?? '').digest('hex')
 }
 
 /** Scopes a client's key to its API key, so two clients can never see each other's responses. */

@@ -185,6 +185,21 @@ describe('preview and test sends', () => {
     expect(await messageCount()).toBe(before)
   })
 
+  it('a large audience\'s preview lets other requests in between its pages (it does not hold the event loop)', async () => {
+    await seedContacts(side.handle, 3500, { prefix: '+1917', tags: () => ['bulk-preview'] })
+    const campaign = await createCampaign(ctx, { audience: { tags: ['bulk-preview'] } })
+    // Event-loop turns while the preview runs: a preview that never yields leaves none for anything else.
+    let turns = 0
+    let done = false
+    const turn = (): void => { if (!done) { turns++; setImmediate(turn) } }
+    setImmediate(turn)
+    const report = await preview(ctx, campaign.id)
+    done = true
+    expect(report.audience).toBe(3500)
+    // Four pages of 1,000: at least one turn between each.
+    expect(turns).toBeGreaterThanOrEqual(3)
+  })
+
   it('preview and test of an unknown campaign → 404', async () => {
     const unknown = '01900000-0000-7000-8000-000000000000'
     expect((await ctx.app.inject({ method: 'GET', url: `/campaigns/${unknown}/preview`, headers: ctx.headers })).statusCode).toBe(404)

@@ -66,7 +66,12 @@ describe('POST /campaigns', () => {
     ['a sendAt that is not a date', { sendAt: 'tomorrow' }, 'FST_ERR_VALIDATION', 'sendAt'],
     ['validUntil in the past', { validUntil: inHours(-1) }, 'BAD_REQUEST', 'validUntil lies in the past'],
     ['validUntil before sendAt', { sendAt: inHours(5), validUntil: inHours(4) }, 'BAD_REQUEST', 'validUntil must be after sendAt'],
-    ['a sender id over 16 characters', { senderId: 'x'.repeat(17) }, 'FST_ERR_VALIDATION', 'senderId']
+    ['a sender id over 16 characters', { senderId: 'x'.repeat(17) }, 'FST_ERR_VALIDATION', 'senderId'],
+    ['an alphanumeric sender id over 11 characters', { senderId: 'AcmeShopping' }, 'FST_ERR_VALIDATION', 'senderId'],
+    ['a numeric sender id over 15 digits', { senderId: '+1234567890123456' }, 'FST_ERR_VALIDATION', 'senderId'],
+    ['a sender id with characters no handset shows', { senderId: 'Acme<b>' }, 'FST_ERR_VALIDATION', 'senderId'],
+    ['a sender id starting with a space', { senderId: ' Acme' }, 'FST_ERR_VALIDATION', 'senderId'],
+    ['a sender id of letters outside A–Z', { senderId: 'Café' }, 'FST_ERR_VALIDATION', 'senderId']
   ])('refuses %s with 400, creating nothing', async (_name, change, code, message) => {
     const before = await campaignCount()
     const response = await postCampaign(ctx, { name: 'x', message: 'Hi', audience: {}, ...change })

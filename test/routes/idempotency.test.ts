@@ -78,6 +78,18 @@ describe('Idempotency-Key on POST /send-sms', () => {
     expect(sendsTo(to)).toBe(1)
   })
 
+  it('a repeat whose JSON lists the same fields in another order is the same request (one send, replayed)', async () => {
+    const to = nextNumber()
+    const key = newKey()
+    const first = await send({ destinationNumber: to, message: 'Key order', purpose: 'transactional' }, key)
+    expect(first.statusCode).toBe(202)
+    const again = await send({ purpose: 'transactional', message: 'Key order', destinationNumber: to }, key)
+    expect(again.statusCode).toBe(202)
+    expect(again.json()).toEqual(first.json())
+    expect(again.headers['idempotent-replayed']).toBe('true')
+    expect(sendsTo(to)).toBe(1)
+  })
+
   it('the same key with a different body is refused with 422 IDEMPOTENCY_KEY_REUSED', async () => {
     const to = nextNumber()
     const key = newKey()

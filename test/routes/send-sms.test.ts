@@ -129,6 +129,15 @@ describe('POST /send-sms through the fake Infobip', () => {
     expect(await getMessage(ctx, body.id)).toMatchObject({ status: 'rejected', providerStatus: 'REJECTED_NETWORK' })
   })
 
+  it.each([
+    ['AcmeShop', 202], ['Acme & Co', 202], ['A', 202], ['12345', 202], ['+14155550100', 202], ['ACME-Shop_1', 202],
+    ['AcmeShopping', 400], ['Acme<b>', 400], [' Acme', 400], ['Café', 400], ['+1234567890123456', 400], ['', 400]
+  ])('senderId %j → %i', async (senderId, status) => {
+    const response = await postSendSms(ctx, transactional({ senderId }))
+    expect(response.statusCode, response.body).toBe(status)
+    if (status === 400) expect(response.json()).toMatchObject({ code: 'FST_ERR_VALIDATION' })
+  })
+
   it('sends the request\'s senderId as from', async () => {
     const response = await postSendSms(ctx, transactional({ senderId: 'AcmeShop' }))
     expect(response.statusCode).toBe(202)

@@ -3,6 +3,7 @@
  * contact), so dispatcher tests do not depend on the campaign API, and reads what the fake Infobip received.
  */
 import { openDatabase } from '../../src/db/database.js'
+import type { Db } from '../../src/db/schema.js'
 import type { CampaignStatus } from '../../src/domain/campaign-status.js'
 import { newId } from '../../src/domain/ids.js'
 import type { TestContext } from './app.js'
@@ -34,7 +35,14 @@ export async function seedCampaign (ctx: TestContext, options: SeedOptions): Pro
   const contactIds = numbers.map(() => newId())
   const messageIds = numbers.map(() => newId())
   try {
-    const { db } = handle
+    // One transaction: a campaign seen `sending` before its rows exist would be completed by the scheduler's tick.
+    await handle.db.transaction().execute(async (db) => { await seed(db) })
+  } finally {
+    await handle.close()
+  }
+  return { campaignId, numbers, messageIds }
+
+  async function seed (db: Db): Promise<void> {
     await db.insertInto('campaigns').values({
       id: campaignId,
       name: 'Seeded',
@@ -101,10 +109,7 @@ export async function seedCampaign (ctx: TestContext, options: SeedOptions): Pro
     if (suppressed.length > 0) {
       await db.insertInto('suppressions').values(suppressed.map((phone) => ({ phone_number: phone, reason: 'STOP', source: 'keyword', created_at: now }))).execute()
     }
-  } finally {
-    await handle.close()
   }
-  return { campaignId, numbers, messageIds }
 }
 
 /** Sets a campaign's status directly (pause, resume) — the dispatcher only claims rows of `sending` campaigns. */

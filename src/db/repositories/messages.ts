@@ -3,6 +3,7 @@ import type { MessageStatus } from '../../domain/message-status.js'
 import type { Message } from '../../schemas/common.js'
 import type { Dialect } from '../database.js'
 import type { Database, MessageOrigin, MessageRow } from '../schema.js'
+import { jsonList } from './json-rows.js'
 
 type Executor = Kysely<Database>
 
@@ -147,7 +148,7 @@ export async function recordSendOutcomes (db: Executor, dialect: Dialect, outcom
   await db.transaction().execute(async (trx) => {
     // Rows are locked in id order first, the order every multi-row writer of messages uses, so recording a batch
     // cannot deadlock with a delivery report applied to the same messages (PostgreSQL; SQLite has one writer).
-    if (dialect === 'postgres') await trx.selectFrom('messages').select('id').where('id', 'in', outcomes.map((o) => o.id).sort()).orderBy('id').forUpdate().execute()
+    if (dialect === 'postgres') await trx.selectFrom('messages').select('id').where('id', 'in', jsonList(dialect, outcomes.map((o) => o.id))).orderBy('id').forUpdate().execute()
     for (const { outcome: o, ids } of groups.values()) {
       const inFlight = (eb: ExpressionBuilder<Database, 'messages'>) => eb('status', 'in', ['queued', 'sending'])
       await trx.updateTable('messages')
@@ -165,7 +166,7 @@ export async function recordSendOutcomes (db: Executor, dialect: Dialect, outcom
           outcome_unknown_since: null,
           updated_at: o.at
         }))
-        .where('id', 'in', ids)
+        .where('id', 'in', jsonList(dialect, ids))
         // A dispatcher that lost its lease (another settled the row meanwhile) records nothing.
         .where((eb) => eb.or([eb('lease_owner', '=', leaseOwner), eb('lease_owner', 'is', null)]))
         .execute()

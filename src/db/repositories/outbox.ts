@@ -2,6 +2,7 @@ import { sql, type ExpressionBuilder, type Kysely } from 'kysely'
 import type { Message } from '../../schemas/common.js'
 import type { Dialect } from '../database.js'
 import type { Database, MessageOrigin } from '../schema.js'
+import { jsonRows } from './json-rows.js'
 
 /**
  * The outbox's SQL: claiming due rows under a lease kept in the row, recording what a hand-over did, and
@@ -94,9 +95,10 @@ export interface RefusedRow { id: string, status: 'suppressed' | 'expired' | 'fa
 /**
  * Writes a claim's decisions: rows that go are leased to `lease.owner` as `sending` with their final text (campaign
  * rows are rendered per recipient here); deferred rows wait for `dueAt`; refused rows end with their reason. Rows
- * whose text did not change share one statement; rendered rows are written with one `UPDATE … FROM (VALUES …)`.
+ * whose text did not change share one statement; rendered rows are written with one `UPDATE … FROM` a JSON batch
+ * (json-rows.ts).
  */
-export async function applyClaim (trx: Executor, claim: { going: ClaimedRow[], rendered: boolean, deferred: DeferredRow[], refused: RefusedRow[], lease: Lease, nowIso: string }): Promise<void> {
+export async function applyClaim (trx: Executor, claim: { dialect: Dialect, going: ClaimedRow[], rendered: boolean, deferred: DeferredRow[], refused: RefusedRow[], lease: Lease, nowIso: string }): Promise<void> {
   const { lease, nowIso } = claim
   const leased = {
     status: 'sending',
@@ -114,12 +116,11 @@ export async function applyClaim (trx: Executor, claim: { going: ClaimedRow[], r
         .where('id', 'in', chunk.map((r) => r.id)).execute()
       continue
     }
-    // column1..column4 are the names both PostgreSQL and SQLite give a VALUES list's columns.
-    const values = sql.join(chunk.map((r) => sql`(${r.id}, ${r.text}, cast(${r.segments} as integer), ${r.encoding})`))
+    const rendered = jsonRows(claim.dialect, RENDERED_COLUMNS, chunk.map((r) => [r.id, r.text, r.segments, r.encoding]))
     await sql`update messages set status = ${leased.status}, lease_owner = ${lease.owner}, lease_expires_at = ${lease.expiresAt},
         attempted_at = ${nowIso}, sent_at = ${nowIso}, updated_at = ${nowIso}, attempts = attempts + 1,
-        text = v.column2, segments = v.column3, encoding = v.column4
-      from (values ${values}) as v where messages.id = v.column1`.execute(trx)
+        text = v.text, segments = v.segments, encoding = v.encoding
+      from ${rendered} as v where messages.id = v.id`.execute(trx)
   }
   for (const row of claim.deferred) {
     await trx.updateTable('messages')
@@ -139,6 +140,7 @@ export async function applyClaim (trx: Executor, claim: { going: ClaimedRow[], r
 }
 
 const VALUES_CHUNK = 500
+const RENDERED_COLUMNS = [['id', 'text'], ['text', 'text'], ['segments', 'integer'], ['encoding', 'text']] as const
 
 /**
  * Rows whose hand-over outcome must be settled: `sending` with an expired lease (a dispatcher died or stalled
