@@ -62,13 +62,23 @@ export function createApiKeyCheck (apiKeys: readonly string[]): (request: Fastif
   }
 }
 
+/**
+ * Requires a valid x-api-key on every route not marked `public`. The check is each route's last `onRequest`
+ * hook, after the rate limiter's (registered before it, src/plugins/security.ts): a client guessing keys is
+ * counted, per address, like any other, and gets 429 once over RATE_LIMIT_MAX instead of unlimited 401s.
+ * It still runs before the body is read. Unknown paths answer 404 whatever the key.
+ */
 export function registerAuth (app: FastifyInstance, identify: (request: FastifyRequest) => ApiKeyIdentity, enabled: boolean): void {
   if (!enabled) return
-  app.addHook('onRequest', async (request) => {
+  const authenticate = async (request: FastifyRequest): Promise<void> => {
     if (request.routeOptions.config.public === true) return
     const { key, id } = identify(request)
     if (key === undefined) throw new AppError('UNAUTHORIZED', 'A valid x-api-key header is required')
     request.apiKey = key
     if (id !== null) request.apiKeyLabel = `api-key:${id.slice(0, 12)}`
+  }
+  app.addHook('onRoute', (route) => {
+    const hooks = route.onRequest === undefined ? [] : Array.isArray(route.onRequest) ? route.onRequest : [route.onRequest]
+    route.onRequest = [...hooks, authenticate]
   })
 }

@@ -1,26 +1,15 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-import { afterEach, describe, expect, it } from 'vitest'
-import { migrateToLatest, openDatabase, type DatabaseHandle } from '../../src/db/database.js'
+import { describe, expect, it } from 'vitest'
 import { renewLeases } from '../../src/db/repositories/outbox.js'
 import { newId } from '../../src/domain/ids.js'
-import { createTestDatabase, testDialect, type TestDatabase } from '../support/database.js'
+import { migratedDatabasePerTest, testDialect } from '../support/database.js'
 
 // PostgreSQL only: SQLite has one writer at a time, so a heartbeat there never meets another transaction's rows.
 describe.skipIf(testDialect() !== 'postgres')('renewing leases (the dispatcher\'s heartbeat) on PostgreSQL', () => {
-  let database: TestDatabase | null = null
-  let handle: DatabaseHandle | null = null
-  afterEach(async () => {
-    await handle?.close()
-    await database?.drop()
-    handle = null
-    database = null
-  })
+  const databases = migratedDatabasePerTest()
 
   it('skips rows another transaction is writing instead of waiting for them, so it cannot deadlock with the recording of a batch', async () => {
-    database = await createTestDatabase()
-    handle = openDatabase(database.url)
-    const { db } = handle
-    await migrateToLatest(db)
+    const { db } = await databases.open()
     const at = '2026-06-15T16:00:00.000Z'
     const expired = '2026-06-15T16:00:30.000Z'
     const renewedUntil = '2026-06-15T16:01:00.000Z'

@@ -10,7 +10,7 @@ import { act, acted, campaignRows, createCampaign, getCampaign, openSide, startW
 // The dispatcher is not started: the rows stay as the launch wrote them.
 let ctx: TestContext
 let side: Side
-beforeAll(async () => { ({ ctx, side } = await startWithSide({ workers: 'manual', env: { RATE_LIMIT_MAX: '100000', INFOBIP_SENDER_ID: 'DefaultSender' } })) })
+beforeAll(async () => { ({ ctx, side } = await startWithSide({ workers: 'manual', env: { RATE_LIMIT_MAX: '100000', INFOBIP_SENDER_ID: 'DefSender' } })) })
 afterAll(async () => { await closeWithSide(ctx, side) })
 
 const HOUR = 60 * 60 * 1000
@@ -119,7 +119,7 @@ describe('launch', () => {
     // Every contact not tagged m-all: the 3 new ones and the 3 opted-out or other contacts from other tests without that tag.
     expect(rows.map((r) => r.contact_id).sort()).toEqual(expect.arrayContaining(contacts))
     expect(rows).toHaveLength(recipients!)
-    expect(rows.every((r) => r.sender_id === 'DefaultSender' && r.valid_until === at(2 * HOUR))).toBe(true)
+    expect(rows.every((r) => r.sender_id === 'DefSender' && r.valid_until === at(2 * HOUR))).toBe(true)
   })
 
   it('two concurrent launches: one wins, the other gets 409, one set of rows', async () => {
@@ -173,7 +173,7 @@ describe('tick', () => {
     ctx.clock.set(at(HOUR - 1))
     try {
       expect((await side.campaigns.tick()).started).not.toContain(campaign.id)
-      await ctx.restart({ RATE_LIMIT_MAX: '100000', INFOBIP_SENDER_ID: 'DefaultSender' })
+      await ctx.restart({ RATE_LIMIT_MAX: '100000', INFOBIP_SENDER_ID: 'DefSender' })
       ctx.clock.set(at(HOUR + 400))
       expect((await side.campaigns.tick()).started).toEqual([campaign.id])
       // Started once: the next tick (or another instance's) does nothing more.

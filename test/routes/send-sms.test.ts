@@ -555,6 +555,16 @@ describe('POST /send-sms rate limit', () => {
     // Health is never rate limited.
     for (let i = 0; i < 5; i++) expect((await ctx.app.inject({ method: 'GET', url: '/health' })).statusCode).toBe(200)
   })
+
+  it('counts guessed keys too: made-up keys from one address share its bucket and get 429 after RATE_LIMIT_MAX, never reaching the route', async () => {
+    const before = ctx.fake.sendRequests().length
+    const guesses = []
+    for (let i = 0; i < 6; i++) guesses.push((await ctx.app.inject({ method: 'POST', url: '/send-sms', remoteAddress: '198.51.100.7', headers: { 'x-api-key': `guess-${i}-0123456789` }, payload: transactional() })).statusCode)
+    expect(guesses).toEqual([401, 401, 401, 429, 429, 429])
+    // A valid key from the same address keeps its own bucket.
+    expect((await ctx.app.inject({ method: 'POST', url: '/send-sms', remoteAddress: '198.51.100.7', headers: { 'x-api-key': KEY_B }, payload: transactional() })).statusCode).toBe(202)
+    expect(ctx.fake.sendRequests().length).toBe(before + 1)
+  })
 })
 
 describe('POST /send-sms honours Retry-After', () => {

@@ -1,7 +1,6 @@
-import { afterEach, describe, expect, it } from 'vitest'
-import { migrateToLatest, openDatabase, type DatabaseHandle } from '../../src/db/database.js'
+import { describe, expect, it } from 'vitest'
 import { createLocalThrottle, createSharedThrottle } from '../../src/services/throttle.js'
-import { createTestDatabase, testDialect, type TestDatabase } from '../support/database.js'
+import { migratedDatabasePerTest, testDialect } from '../support/database.js'
 
 /** Drains `total` messages through a throttle on a simulated clock, taking at most `batch` at a time. */
 async function drain (total: number, ratePerSecond: number, batch: number, min = 1): Promise<{ lastAtMs: number, grants: Array<{ atMs: number, granted: number }> }> {
@@ -84,22 +83,13 @@ describe('token bucket throttle (SEND_RATE_PER_SECOND)', () => {
 })
 
 describe.skipIf(testDialect() !== 'postgres')('the shared bucket on PostgreSQL (several instances, one SEND_RATE_PER_SECOND)', () => {
-  let database: TestDatabase | null = null
-  let handle: DatabaseHandle | null = null
-  afterEach(async () => {
-    await handle?.close()
-    await database?.drop()
-    handle = null
-    database = null
-  })
+  const databases = migratedDatabasePerTest()
 
   it('grants like the local bucket, minimum included, to two instances drawing from one row', async () => {
-    database = await createTestDatabase()
-    handle = openDatabase(database.url)
-    await migrateToLatest(handle.db)
+    const { db } = await databases.open()
     let now = 1_000_000
-    const a = createSharedThrottle(handle.db, { ratePerSecond: 100, nowMs: () => now })
-    const b = createSharedThrottle(handle.db, { ratePerSecond: 100, nowMs: () => now })
+    const a = createSharedThrottle(db, { ratePerSecond: 100, nowMs: () => now })
+    const b = createSharedThrottle(db, { ratePerSecond: 100, nowMs: () => now })
     expect((await a.take(500, 500)).granted).toBe(10)
     expect(await b.take(500, 500)).toEqual({ granted: 0, waitMs: 100 })
     now += 50

@@ -3,6 +3,8 @@ import { rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import pg from 'pg'
+import { afterEach } from 'vitest'
+import { migrateToLatest, openDatabase, type DatabaseHandle } from '../../src/db/database.js'
 
 /**
  * Each test app gets a database of its own. On SQLite, a real file in the temp folder; on PostgreSQL
@@ -53,6 +55,29 @@ export async function createTestDatabase (): Promise<TestDatabase> {
     dialect: 'sqlite',
     drop: async () => {
       for (const suffix of ['', '-wal', '-shm']) rmSync(file + suffix, { force: true })
+    }
+  }
+}
+
+/**
+ * For a describe block working on a migrated database of its own per test (repository-level tests, no app):
+ * returns `open()`, which creates and migrates one, and closes and drops it after the test.
+ */
+export function migratedDatabasePerTest (): { open: () => Promise<DatabaseHandle> } {
+  let database: TestDatabase | null = null
+  let handle: DatabaseHandle | null = null
+  afterEach(async () => {
+    await handle?.close()
+    await database?.drop()
+    handle = null
+    database = null
+  })
+  return {
+    open: async () => {
+      database = await createTestDatabase()
+      handle = openDatabase(database.url)
+      await migrateToLatest(handle.db)
+      return handle
     }
   }
 }
