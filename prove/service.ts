@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import type { WriteStream } from 'node:fs'
 import { resolve } from 'node:path'
 import { adopt, waitForHealth } from '../bench/processes.js'
+import { serviceNodeFlags } from '../bench/service-command.js'
 
 export interface ServiceOptions {
   name: string
@@ -41,7 +42,7 @@ export class ServiceProcess {
     if (this.child !== null) throw new Error(`${this.name} is already running`)
     const env: Record<string, string> = {}
     for (const [key, value] of Object.entries(process.env)) if (value !== undefined && !DROPPED.includes(key)) env[key] = value
-    const child = adopt(spawn(process.execPath, [resolve('dist/server.js')], {
+    const child = adopt(spawn(process.execPath, [...serviceNodeFlags(), resolve('dist/server.js')], {
       cwd: this.options.cwd,
       env: { ...env, ...this.options.env, NODE_ENV: 'production', HOST: '127.0.0.1', PORT: String(this.options.port) },
       stdio: ['ignore', 'pipe', 'pipe']
