@@ -8,7 +8,7 @@ import * as m001 from './migrations/001_messages.js'
 import * as m002 from './migrations/002_contacts.js'
 import * as m003 from './migrations/003_outbox_campaigns.js'
 import * as m004 from './migrations/004_inbound_consent.js'
-import * as m006 from './migrations/006_consent_event_indexes.js'
+import * as m005 from './migrations/005_consent_event_indexes.js'
 import type { Database, Db } from './schema.js'
 
 /** Forward-only, numbered; the same list runs on SQLite and PostgreSQL. */
@@ -17,7 +17,7 @@ const migrations: Record<string, Migration> = {
   '002_contacts': m002,
   '003_outbox_campaigns': m003,
   '004_inbound_consent': m004,
-  '006_consent_event_indexes': m006
+  '005_consent_event_indexes': m005
 }
 
 export type Dialect = 'sqlite' | 'postgres'
