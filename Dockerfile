@@ -29,4 +29,4 @@ EXPOSE 3000
 HEALTHCHECK --interval=15s --timeout=3s --start-period=10s --retries=3 \
   CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/health').then(r=>process.exit(r.ok?0:1)).catch(()=>process.exit(1))"
 # Run node directly, not through npm, so SIGTERM reaches the graceful shutdown.
-CMD ["node", "dist/server.js"]
+CMD ["node", "--heap-growing-percent=50", "dist/server.js"]

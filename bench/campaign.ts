@@ -15,6 +15,7 @@ import { parseArgs } from 'node:util'
 import autocannon from 'autocannon'
 import { afternoonZone } from '../prove/harness.js'
 import { adopt, freePort, start, waitForHealth } from './processes.js'
+import { serviceNodeFlags } from './service-command.js'
 import pg from 'pg'
 
 const { values } = parseArgs({
@@ -55,7 +56,7 @@ async function runCampaign (database: string, databaseUrl: string, infobipEnv: R
   const apiKey = 'bench-api-key'
   // BENCH_PROFILE_DIR: write a CPU profile of the service (node --cpu-prof) there.
   const profile = process.env.BENCH_PROFILE_DIR !== undefined ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : []
-  const child = spawn(process.execPath, [...profile, 'dist/server.js'], {
+  const child = spawn(process.execPath, [...profile, ...serviceNodeFlags(), 'dist/server.js'], {
     stdio: ['ignore', 'ignore', 'inherit'],
     env: {
       ...process.env,
@@ -99,6 +100,12 @@ async function runCampaign (database: string, databaseUrl: string, infobipEnv: R
     const gauge = (name: string): number => Number(new RegExp(`^${name} (\\S+)`, 'm').exec(metrics)?.[1] ?? 0) / 1024 / 1024
     memory.heapMb = Math.max(memory.heapMb, gauge('nodejs_heap_size_total_bytes'))
     memory.externalMb = Math.max(memory.externalMb, gauge('nodejs_external_memory_bytes'))
+    // BENCH_MEMORY_TRACE: the service's RSS and V8 heap spaces (MB) at every poll, to see where a peak comes from.
+    if (process.env.BENCH_MEMORY_TRACE !== undefined) {
+      const space = (name: string, kind: string): string => (Number(new RegExp(`^nodejs_heap_space_size_${kind}_bytes\\{space="${name}"\\} (\\S+)`, 'm').exec(metrics)?.[1] ?? 0) / 1048576).toFixed(0)
+      const rssMb = Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid!}/status`, 'utf8'))?.[1] ?? 0) / 1024
+      console.log(`${((performance.now() - launchedAt) / 1000).toFixed(1)} s: RSS ${rssMb.toFixed(0)}, new ${space('new', 'total')}, old ${space('old', 'used')}/${space('old', 'total')}, large ${space('large_object', 'total')}, external ${gauge('nodejs_external_memory_bytes').toFixed(0)}`)
+    }
     const campaign = await (await fetch(`${url}/campaigns/${id}`, { headers })).json() as { stats: Record<string, number>, status: string }
     stats = campaign.stats
     if (stats.total! > 0 && stats.accepted! + stats.delivered! >= stats.total!) break

@@ -7,9 +7,12 @@
  * machine noise; the medians are reported as ratios, of wall time and of this process's CPU time
  * (what the import costs the server, whatever else the machine is doing). A last round samples the
  * live heap (after forced collections) while the import runs: it must stay flat, not grow with the file.
+ * Then, for scale, three parts timed alone: number validation, the database writes, and receiving
+ * the upload without doing anything with it.
  * Usage: npm run bench:import [-- --rows 100000 --rounds 3]
  */
 import { spawn } from 'node:child_process'
+import { createServer } from 'node:http'
 import { rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -87,6 +90,37 @@ async function service (round: number, sampleHeap: boolean): Promise<Run> {
   }
 }
 
+/**
+ * The upload alone, for scale: the same client sends the same CSV to a bare node:http server in this
+ * process that only drains the body. The client streams line by line, so the body arrives as tens of
+ * thousands of small HTTP chunks; what receiving them costs is a floor no import can go under.
+ */
+async function receiveOnly (): Promise<Run> {
+  const server = createServer((request, response) => {
+    let bytes = 0
+    request.on('data', (chunk: Buffer) => { bytes += chunk.length })
+    request.on('end', () => {
+      response.setHeader('content-type', 'application/json')
+      response.end(JSON.stringify({ created: rows, updated: 0, rejected: [], bytes }))
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const address = server.address()
+  const url = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}/`
+  try {
+    return await timed(async () => {
+      const child = spawn(process.execPath, ['--import', 'tsx', client, url, 'bench', String(rows)], { stdio: ['ignore', 'pipe', 'inherit'] })
+      let output = ''
+      child.stdout.on('data', (chunk: Buffer) => { output += chunk.toString() })
+      await new Promise((resolve) => child.once('exit', resolve))
+      const { body } = JSON.parse(output) as { body: { bytes: number } }
+      return `${body.bytes} bytes received`
+    })
+  } finally {
+    server.close()
+  }
+}
+
 /** Two parts of the import's work measured alone, for scale: validating the numbers, and the database writes. */
 async function parts (): Promise<{ phone: Run, writes: Run }> {
   const records = [...contactsCsvLines(rows)].slice(1).map((line) => line.split(','))
@@ -128,6 +162,7 @@ for (let round = 0; round < rounds; round++) {
 }
 const memory = await service(rounds, true)
 const alone = await parts()
+const upload = await receiveOnly()
 const ratio = (a: Run[], b: Run[], key: 'wallMs' | 'cpuMs'): string => (median(a.map((r) => r[key])) / median(b.map((r) => r[key]))).toFixed(2)
 console.log(`median baseline (csv-parse only): wall ${fmt(median(base.map((r) => r.wallMs)))}, cpu ${fmt(median(base.map((r) => r.cpuMs)))}`)
 console.log(`median service (POST /contacts/import): wall ${fmt(median(served.map((r) => r.wallMs)))}, cpu ${fmt(median(served.map((r) => r.cpuMs)))}; ${(rows / (median(served.map((r) => r.wallMs)) / 1000)).toFixed(0)} rows/s`)
@@ -135,5 +170,7 @@ console.log(`ratio service/baseline: wall ${ratio(served, base, 'wallMs')}x, cpu
 console.log(`live heap during the import: +${memory.heapMb!.toFixed(1)} MiB peak for a ${(csvBytes / 1024 / 1024).toFixed(1)} MiB file (${memory.detail})`)
 const baseCpu = median(base.map((r) => r.cpuMs))
 console.log(`for scale, alone: number validation (libphonenumber, max metadata) cpu ${fmt(alone.phone.cpuMs)} = ${(alone.phone.cpuMs / baseCpu).toFixed(2)}x baseline; ` +
-  `database writes (SQLite, batches of 1,000) cpu ${fmt(alone.writes.cpuMs)} = ${(alone.writes.cpuMs / baseCpu).toFixed(2)}x baseline`)
+  `database writes (SQLite, batches of 1,000) cpu ${fmt(alone.writes.cpuMs)} = ${(alone.writes.cpuMs / baseCpu).toFixed(2)}x baseline; ` +
+  `receiving the upload (node:http, body drained) cpu ${fmt(upload.cpuMs)} = ${(upload.cpuMs / baseCpu).toFixed(2)}x baseline, ` +
+  `wall ${fmt(upload.wallMs)} = ${(upload.wallMs / median(base.map((r) => r.wallMs))).toFixed(2)}x baseline`)
 process.exit(0)

@@ -12,6 +12,7 @@ import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import autocannon from 'autocannon'
 import { adopt, freePort, start, waitForHealth } from './processes.js'
+import { serviceNodeFlags } from './service-command.js'
 
 const { values } = parseArgs({
   options: {
@@ -67,7 +68,7 @@ const serviceUrl = `http://127.0.0.1:${servicePort}`
 const apiKey = 'bench-api-key'
 // BENCH_PROFILE_DIR: write a CPU profile of the service (node --cpu-prof) there.
 const profile = process.env.BENCH_PROFILE_DIR !== undefined ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : []
-const serviceProcess = adopt(spawn(process.execPath, [...profile, 'dist/server.js'], {
+const serviceProcess = adopt(spawn(process.execPath, [...profile, ...serviceNodeFlags(), 'dist/server.js'], {
   stdio: ['ignore', 'ignore', 'inherit'],
   env: {
     ...process.env,

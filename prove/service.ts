@@ -8,6 +8,7 @@ import type { WriteStream } from 'node:fs'
 import { resolve } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { adopt } from '../bench/processes.js'
+import { serviceNodeFlags } from '../bench/service-command.js'
 
 /** How long a start may take before it counts as failed: generous, for a loaded machine (ms). */
 const START_LIMIT_MS = 90_000
@@ -57,7 +58,7 @@ export class ServiceProcess {
     if (this.child !== null) throw new Error(`${this.name} is already running`)
     const env: Record<string, string> = {}
     for (const [key, value] of Object.entries(process.env)) if (value !== undefined && !DROPPED.includes(key)) env[key] = value
-    const child = adopt(spawn(process.execPath, [resolve('dist/server.js')], {
+    const child = adopt(spawn(process.execPath, [...serviceNodeFlags(), resolve('dist/server.js')], {
       cwd: this.options.cwd,
       env: { ...env, ...this.options.env, NODE_ENV: 'production', HOST: '127.0.0.1', PORT: String(this.options.port) },
       stdio: ['ignore', 'pipe', 'pipe']

@@ -8,6 +8,7 @@ import * as m001 from './migrations/001_messages.js'
 import * as m002 from './migrations/002_contacts.js'
 import * as m003 from './migrations/003_outbox_campaigns.js'
 import * as m004 from './migrations/004_inbound_consent.js'
+import * as m005 from './migrations/005_consent_event_indexes.js'
 import type { Database, Db } from './schema.js'
 
 /** Forward-only, numbered; the same list runs on SQLite and PostgreSQL. */
@@ -15,7 +16,8 @@ const migrations: Record<string, Migration> = {
   '001_messages': m001,
   '002_contacts': m002,
   '003_outbox_campaigns': m003,
-  '004_inbound_consent': m004
+  '004_inbound_consent': m004,
+  '005_consent_event_indexes': m005
 }
 
 export type Dialect = 'sqlite' | 'postgres'
@@ -94,30 +96,39 @@ export function openDatabase (url: string, options: DatabaseOptions = {}): Datab
 const STATEMENT_CACHE_SIZE = 256
 const CHECKPOINT_INTERVAL_MS = 1000
 
-/** Statements longer than this (batch statements with hundreds of parameters) are not kept (characters). */
+/** Statements longer than this (batch statements with hundreds of parameters) are kept apart, fewer of them (characters). */
 const CACHED_STATEMENT_MAX_LENGTH = 2048
+/** How many batch statements stay prepared: the multi-row INSERT shapes of src/db/repositories/bulk.ts and full IN lists. */
+const LONG_STATEMENT_CACHE_SIZE = 48
 
 /**
  * Kysely prepares every query afresh; preparing costs as much as running a small statement, and the
  * service runs the same few statements all day, so keep the most recent ones prepared. Batch statements
- * (an IN list or VALUES list per batch size) are not kept: each length is a statement of its own, large in
- * memory, and preparing one is small beside running it over hundreds of rows.
+ * (an IN list or VALUES list per batch size) are large in memory and each length is a statement of its
+ * own, so fewer of them are kept, most recently used first: the bulk inserts use a dozen shapes per
+ * table (bulk.ts, `statementSizes`), and preparing a 1,000-row INSERT costs about as much as running it.
  */
 function withStatementCache (sqlite: SQLite.Database): SqliteDatabase {
   const cache = new Map<string, SQLite.Statement>()
+  const long = new Map<string, SQLite.Statement>()
   return {
     prepare (sql: string) {
-      if (sql.length > CACHED_STATEMENT_MAX_LENGTH) return sqlite.prepare(sql)
-      let statement = cache.get(sql)
+      const isLong = sql.length > CACHED_STATEMENT_MAX_LENGTH
+      const kept = isLong ? long : cache
+      let statement = kept.get(sql)
       if (statement === undefined) {
         statement = sqlite.prepare(sql)
-        if (cache.size >= STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value!)
-        cache.set(sql, statement)
+        if (kept.size >= (isLong ? LONG_STATEMENT_CACHE_SIZE : STATEMENT_CACHE_SIZE)) kept.delete(kept.keys().next().value!)
+        kept.set(sql, statement)
+      } else if (isLong) {
+        long.delete(sql)
+        long.set(sql, statement)
       }
       return statement
     },
     close () {
       cache.clear()
+      long.clear()
       sqlite.close()
     }
   }

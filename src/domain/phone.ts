@@ -71,6 +71,9 @@ const MIN_DIGITS = 7
 /** NANP numbers are NXX-NXX-XXXX: area code and exchange never start with 0 or 1 (ATIS-0300115). */
 const NANP_FORMAT = /^\+1[2-9]\d\d[2-9]\d{6}$/
 
+/** `+`, a country code (never 0) and 7 to 15 digits in all, nothing else (ITU-T E.164). */
+const E164_FORM = /^\+[1-9]\d{6,14}$/
+
 const EXTENSION = /(?:[,;]\s*|\s*)(?:ext\.?|extn\.?|extension|x|#|;ext=)\s*\d{1,7}\s*$/i
 const LETTERS = /\p{L}+/u
 const ALLOWED = /^\+?[\d\s().\-/]+$/
@@ -145,11 +148,14 @@ function refuseShape (text: string): string | null {
  * throwing form services use.
  */
 export function readPhoneNumber (input: string, options: ReadOptions): PhoneReadResult {
-  const text = clean(input)
-  const shape = refuseShape(text)
+  // Already E.164 (what most files and API callers send): nothing for the clean-up and shape checks
+  // to change or refuse, so straight to the number library's international reading.
+  const e164 = E164_FORM.test(input)
+  const text = e164 ? input : clean(input)
+  const shape = e164 ? null : refuseShape(text)
   if (shape !== null) return invalid(shape)
-  const digits = text.replace(/\D/g, '')
-  const explicit = text.startsWith('+')
+  const digits = e164 ? input.slice(1) : text.replace(/\D/g, '')
+  const explicit = e164 || text.startsWith('+')
   const prefix = explicit ? '' : digits.startsWith('011') ? '011' : digits.startsWith('00') ? '00' : ''
   const international = digits.slice(prefix.length)
   if (international.length > MAX_DIGITS) return invalid(`has ${international.length} digits; E.164 numbers have at most ${MAX_DIGITS}`)
@@ -176,9 +182,12 @@ export function readPhoneNumber (input: string, options: ReadOptions): PhoneRead
     else readings = [{ parsed: nationalReading, how: 'national' }, { parsed: internationalReading, how: 'international' }]
   }
 
+  // One reading that the library finds valid (an E.164 input, most often): that is the answer.
+  const verdicts = readings.map(({ parsed }) => judge(parsed))
+  const only = verdicts.length === 1 ? verdicts[0] : null
+  if (only !== null && only !== undefined && only.basis !== 'possible') return { ok: true, e164: only.phoneNumber, country: only.country, basis: only.basis, note: only.note }
   const judged = new Map<string, Judged>()
-  for (const { parsed } of readings) {
-    const verdict = judge(parsed)
+  for (const verdict of verdicts) {
     if (verdict !== null && !judged.has(verdict.phoneNumber)) judged.set(verdict.phoneNumber, verdict)
   }
   const known = [...judged.values()].filter((j) => j.basis !== 'possible')

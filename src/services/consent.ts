@@ -44,7 +44,11 @@ export interface RecordOutcome {
  * contact's `subscribed` flag equal to what the compliance gate will decide.
  */
 export function createConsentLedger ({ clock }: { clock: Clock }) {
-  async function record (trx: Db, records: ConsentRecord[], recorder: Recorder): Promise<{ outcomes: RecordOutcome[], states: Map<string, LedgerState> }> {
+  /**
+   * `unwritten`: numbers whose contact rows the caller inserts after this call, with the flag the
+   * returned `states` give (an import's new contacts); no UPDATE is run for them.
+   */
+  async function record (trx: Db, records: ConsentRecord[], recorder: Recorder, unwritten?: ReadonlyMap<string, unknown>): Promise<{ outcomes: RecordOutcome[], states: Map<string, LedgerState> }> {
     const now = clock.now().toISOString()
     const numbers = [...new Set(records.map((r) => r.phoneNumber))]
     const states = await consent.ledgerStates(trx, numbers)
@@ -70,7 +74,7 @@ export function createConsentLedger ({ clock }: { clock: Clock }) {
         requestId: recorder.requestId,
         fileName: recorder.fileName
       }
-      const effect = applyConsentEvent(states.get(input.phoneNumber)!, { ...event, undated: input.undated === true })
+      const effect = applyConsentEvent(states.get(input.phoneNumber)!, { type: event.type, occurredAt: event.occurredAt, id: event.id, undated: input.undated === true })
       states.set(input.phoneNumber, effect.state)
       if (!effect.recorded) {
         outcomes.push({ event: null, governs: false, suppressed: false, lifted: false })
@@ -95,7 +99,7 @@ export function createConsentLedger ({ clock }: { clock: Clock }) {
         await messages.suppressPending(trx, number, reply ? 'RECIPIENT_OPTED_OUT: the recipient replied with an opt-out' : 'RECIPIENT_OPTED_OUT: opted out before sending', now)
       }
       if (!is.suppressed && was.suppressed) lifted.push(number)
-      if (isSubscribed(is) !== isSubscribed(was)) (isSubscribed(is) ? subscribedNow : unsubscribedNow).push(number)
+      if (isSubscribed(is) !== isSubscribed(was) && unwritten?.has(number) !== true) (isSubscribed(is) ? subscribedNow : unsubscribedNow).push(number)
     }
     await consent.unsuppressMany(trx, lifted)
     await contacts.setSubscribedMany(trx, subscribedNow, true, now)

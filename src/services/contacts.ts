@@ -16,7 +16,7 @@ import { AppError } from '../errors.js'
 import { maskPhone, maskPhoneNumbers, type Log } from '../logger.js'
 import type { Clock } from './clock.js'
 import type { ConsentLedger, ConsentRecord } from './consent.js'
-import { readContactCsv } from './contact-csv.js'
+import { readContactCsv, type ContactRow } from './contact-csv.js'
 import { decodeCursor, page } from './pagination.js'
 
 export interface ConsentEvidence {
@@ -69,12 +69,24 @@ function checkFields (fields: ContactFields): void {
   }
 }
 
-function instant (value: string | undefined, now: Date, field: string): string {
+/** The last date-time an import read and what it reads as (a file's rows often repeat one): parsed in ms, and as ISO-8601. */
+interface LastInstant { value: string, parsed: number, iso: string }
+
+/** A date-time given in a request or file, as ISO-8601 (UTC); now when not given. `last`: a one-entry cache. */
+function instant (value: string | undefined, now: Date, field: string, last?: LastInstant): string {
   if (value === undefined) return now.toISOString()
-  const parsed = Date.parse(value)
+  const known = last !== undefined && last.value === value
+  const parsed = known ? last.parsed : Date.parse(value)
   if (Number.isNaN(parsed)) throw new AppError('BAD_REQUEST', `${field} is not a valid date-time`)
   if (parsed > now.getTime() + 5 * 60 * 1000) throw new AppError('BAD_REQUEST', `${field} lies in the future`)
-  return new Date(parsed).toISOString()
+  if (known) return last.iso
+  const iso = new Date(parsed).toISOString()
+  if (last !== undefined) {
+    last.value = value
+    last.parsed = parsed
+    last.iso = iso
+  }
+  return iso
 }
 
 /** The subscriber's evidence, as far as given: an IP address and a user agent of sane length. */
@@ -95,24 +107,37 @@ function checkLength (value: string | undefined, max: number, column: string): v
   if (value !== undefined && value.length > max) throw new AppError('BAD_REQUEST', `${column} is longer than ${max} characters`)
 }
 
+/** A value of the row, with an empty one read as absent. */
+function given (value: string | undefined): string | undefined {
+  return value === '' ? undefined : value
+}
+
+/** The tags of a `tags` cell ("vip; spring"): trimmed, empty ones dropped, each once, in order. */
+function readTags (cell: string): string[] {
+  const tags: string[] = []
+  for (const part of cell.split(';')) {
+    const tag = part.trim()
+    if (tag !== '' && !tags.includes(tag)) tags.push(tag)
+  }
+  return tags
+}
+
 /**
  * One CSV row → the contact's fields and, when the row holds a consent, the opt-in with the
  * subscriber's own evidence: consentIp, consentUserAgent and consentAt are the person's, never the
  * uploader's (the upload's API key, request id and file name are recorded as who recorded it).
+ * `seen`: time zones already found valid in this import (checking one costs an Intl lookup), the last consentAt read.
  */
-function parseImportRow (row: Record<string, string>, now: Date, phoneNumber: (input: string) => string): ImportItem {
-  const value = (column: string): string | undefined => row[column] !== undefined && row[column] !== '' ? row[column] : undefined
+function parseImportRow (row: ContactRow, now: Date, phoneNumber: (input: string) => string, seen: { zones: Set<string>, consentAt: LastInstant }): ImportItem {
   const number = phoneNumber(row.phoneNumber ?? '')
-  const tags = value('tags') === undefined ? undefined : [...new Set(value('tags')!.split(';').map((t) => t.trim()).filter((t) => t !== ''))]
-  const fields: ContactFields = {
-    ...(value('firstName') !== undefined ? { firstName: value('firstName') } : {}),
-    ...(value('lastName') !== undefined ? { lastName: value('lastName') } : {}),
-    ...(value('timezone') !== undefined ? { timezone: value('timezone') } : {}),
-    ...(tags !== undefined ? { tags } : {})
-  }
-  checkLength(value('firstName'), 200, 'firstName')
-  checkLength(value('lastName'), 200, 'lastName')
-  checkLength(value('timezone'), 64, 'timezone')
+  const firstName = given(row.firstName)
+  const lastName = given(row.lastName)
+  const timezone = given(row.timezone)
+  const tagCell = given(row.tags)
+  const tags = tagCell === undefined ? undefined : readTags(tagCell)
+  checkLength(firstName, 200, 'firstName')
+  checkLength(lastName, 200, 'lastName')
+  checkLength(timezone, 64, 'timezone')
   if (tags !== undefined) {
     if (tags.length > 50) throw new AppError('BAD_REQUEST', 'tags holds more than 50 tags')
     for (const tag of tags) {
@@ -120,15 +145,20 @@ function parseImportRow (row: Record<string, string>, now: Date, phoneNumber: (i
       if (tag.includes(',')) throw new AppError('BAD_REQUEST', `tag "${tag}" contains a comma`)
     }
   }
-  checkFields(fields)
-  const source = value('consentSource')
-  const text = value('consentText')
-  const ip = value('consentIp')
-  const userAgent = value('consentUserAgent')
-  const at = value('consentAt')
+  if (timezone !== undefined && !seen.zones.has(timezone)) {
+    checkFields({ timezone })
+    seen.zones.add(timezone)
+  }
+  // Only the fields the row gives: an update leaves the others as they are.
+  const fields: ContactFields = { firstName, lastName, timezone, tags }
+  const source = given(row.consentSource)
+  const text = given(row.consentText)
+  const ip = given(row.consentIp)
+  const userAgent = given(row.consentUserAgent)
+  const at = given(row.consentAt)
   if (source === undefined) {
-    const stray = [['consentIp', ip], ['consentUserAgent', userAgent], ['consentAt', at]].find(([, v]) => v !== undefined)
-    if (stray !== undefined) throw new AppError('BAD_REQUEST', `${stray[0]} is evidence of a consent: give consentSource and consentText with it`)
+    const stray = ip !== undefined ? 'consentIp' : userAgent !== undefined ? 'consentUserAgent' : at !== undefined ? 'consentAt' : null
+    if (stray !== null) throw new AppError('BAD_REQUEST', `${stray} is evidence of a consent: give consentSource and consentText with it`)
     return { phoneNumber: number, fields, consent: null }
   }
   if (text === undefined) throw new AppError('BAD_REQUEST', 'consentText is required with consentSource: the exact disclosure the person agreed to')
@@ -139,8 +169,13 @@ function parseImportRow (row: Record<string, string>, now: Date, phoneNumber: (i
     phoneNumber: number,
     fields,
     // No consentAt: the evidence cannot be shown to be newer than anything already in the ledger.
-    consent: { source, text, ip: ip ?? null, userAgent: userAgent ?? null, occurredAt: instant(at, now, 'consentAt'), undated: at === undefined }
+    consent: { source, text, ip: ip ?? null, userAgent: userAgent ?? null, occurredAt: instant(at, now, 'consentAt', seen.consentAt), undated: at === undefined }
   }
+}
+
+/** The opt-in to record for a number, from the subscriber's own evidence (an API call's or a CSV row's). */
+function optInRecord (phoneNumber: string, contactId: string, evidence: Pick<ConsentRecord, 'source' | 'text' | 'ip' | 'userAgent' | 'occurredAt' | 'undated'>): ConsentRecord {
+  return { phoneNumber, contactId, type: 'opt_in', source: evidence.source, text: evidence.text, ip: evidence.ip, userAgent: evidence.userAgent, occurredAt: evidence.occurredAt, undated: evidence.undated }
 }
 
 /** A position in a number's consent trail, as a cursor: occurredAt and id. */
@@ -181,16 +216,7 @@ export function createContactsService ({ db, dialect, clock, ledger, defaultCoun
 
   function optInOf (phoneNumber: string, contactId: string, evidence: ConsentEvidence): ConsentRecord {
     checkEvidence(evidence.ip, evidence.userAgent, { ip: 'consent.ip', userAgent: 'consent.userAgent' })
-    return {
-      phoneNumber,
-      contactId,
-      type: 'opt_in',
-      source: evidence.source,
-      text: evidence.text,
-      ip: evidence.ip,
-      userAgent: evidence.userAgent,
-      occurredAt: instant(evidence.collectedAt, clock.now(), 'consent.collectedAt')
-    }
+    return optInRecord(phoneNumber, contactId, { ...evidence, occurredAt: instant(evidence.collectedAt, clock.now(), 'consent.collectedAt') })
   }
 
   async function create (input: NewContact, recorder: Recorder): Promise<Contact> {
@@ -229,6 +255,8 @@ export function createContactsService ({ db, dialect, clock, ledger, defaultCoun
     let writing: { batch: ImportBatch, done: Promise<void> } | null = null
     let headerRead = false
     let lastLine = 0
+    const seen = { zones: new Set<string>(), consentAt: { value: '', parsed: Number.NaN, iso: '' } }
+    const readRecipient = (input: string): string => readNumber(input, 'phoneNumber', 'recipient')
 
     const write = async (written: ImportBatch): Promise<void> => {
       if (written.items.length > 0) {
@@ -275,7 +303,7 @@ export function createContactsService ({ db, dialect, clock, ledger, defaultCoun
           }
           let item: ImportItem
           try {
-            item = parseImportRow(entry.row, batch.now, (input) => readNumber(input, 'phoneNumber', 'recipient'))
+            item = parseImportRow(entry.row, batch.now, readRecipient, seen)
           } catch (error) {
             if (!(error instanceof AppError)) throw error
             batch.rejected.push({ line: entry.line, error: maskPhoneNumbers(error.message) })
@@ -341,18 +369,23 @@ export function createContactsService ({ db, dialect, clock, ledger, defaultCoun
         await contacts.updateContact(trx, contactId, item.fields, at)
         updated++
       } else if (pending !== undefined) {
-        Object.assign(pending, item.fields)
+        const { firstName, lastName, timezone, tags } = item.fields
+        if (firstName !== undefined) pending.firstName = firstName
+        if (lastName !== undefined) pending.lastName = lastName
+        if (timezone !== undefined) pending.timezone = timezone
+        if (tags !== undefined) pending.tags = tags
         contactId = pending.id
         updated++
       } else {
         contactId = newId()
-        fresh.set(item.phoneNumber, { ...item.fields, id: contactId, phoneNumber: item.phoneNumber, subscribed: false, at })
+        const { firstName, lastName, timezone, tags } = item.fields
+        fresh.set(item.phoneNumber, { id: contactId, phoneNumber: item.phoneNumber, firstName, lastName, timezone, tags, subscribed: false, at })
         created++
       }
-      if (item.consent !== null) optIns.push({ ...item.consent, phoneNumber: item.phoneNumber, contactId, type: 'opt_in' })
+      if (item.consent !== null) optIns.push(optInRecord(item.phoneNumber, contactId, item.consent))
     }
 
-    const { states } = await ledger.record(trx, optIns, recorder)
+    const { states } = await ledger.record(trx, optIns, recorder, fresh)
     const unrecorded = [...fresh.keys()].filter((number) => !states.has(number))
     for (const [number, state] of await consent.ledgerStates(trx, unrecorded)) states.set(number, state)
     for (const contact of fresh.values()) contact.subscribed = isSubscribed(states.get(contact.phoneNumber)!)

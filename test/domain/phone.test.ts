@@ -127,3 +127,28 @@ describe('mustReadPhoneNumber', () => {
     }))
   })
 })
+
+describe('readPhoneNumber: a number already in E.164 reads as the same number written any other way', () => {
+  // E.164 input skips the clean-up and shape checks; the reading must be the one the full rule gives.
+  it.each<[string, string, NumberUse]>([
+    ['+12125550123', ' +1 (212) 555-0123 ', 'recipient'],
+    ['+442079460018', '+44 20 7946 0018', 'recipient'],
+    ['+16245550123', '+1 624 555 0123', 'recipient'],
+    ['+12125550123', '+1\u00A0212\u2011555\u20110123', 'opt_out'],
+    ['+19995550123', '+1 999 555 0123', 'opt_out'],
+    ['+999123456789', '+999 123 456 789', 'lookup'],
+    ['+1234567', '+1 234 567', 'recipient'],
+    ['+123456789012345', '+1 234 567 890 123 45', 'lookup']
+  ])('%s reads as %j does (%s)', (e164, written, use) => {
+    expect(readPhoneNumber(e164, { defaultCountry: 'US', use })).toEqual(readPhoneNumber(written, { defaultCountry: 'US', use }))
+  })
+
+  it.each<[string, PhoneReadResult | ReturnType<typeof invalid>]>([
+    ['+1234567890123456', invalid('has 16 digits; E.164 numbers have at most 15')],
+    ['+123456', invalid('has only 6 digits, too few for an international number')],
+    ['+0123456789', invalid(/./)],
+    ['+12125550123 ', valid('+12125550123', 'US')]
+  ])('%j is refused or read as the full rule says', (input, expected) => {
+    expect(readPhoneNumber(input, { defaultCountry: 'US', use: 'recipient' })).toEqual(expected)
+  })
+})

@@ -4,11 +4,13 @@
  * files, and failures in the middle of a large upload.
  */
 import { readFileSync } from 'node:fs'
+import { request as httpRequest } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { Readable } from 'node:stream'
 import iconv from 'iconv-lite'
 import { sql } from 'kysely'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { openDatabase } from '../../src/db/database.js'
 import type { Contact } from '../../src/db/repositories/contacts.js'
 import { startTestApp, type TestContext } from '../support/app.js'
@@ -304,6 +306,26 @@ describe('POST /contacts/import: a failure in the middle of a large file', () =>
     const rest = await importBody(ctx, [header, ...rows.slice(2004 - 2)].join('\n') + '\n', 'text/csv')
     expect(rest.json()).toEqual({ created: 1498, updated: 0, rejected: [], warnings: [] })
     expect(await countNumbers(ctx, '+16463')).toBe(3498)
+  }, 60_000)
+
+  it('an upload cut off after many small pieces: the lines that arrived are read, full batches written, nothing after', async () => {
+    // 1,500 lines sent over real HTTP in 100-byte pieces, then the client drops the connection: the
+    // first 1,000 rows (lines 2..1001) make a full batch, which is written; the 500 after it are not.
+    const lines = ['phoneNumber,firstName']
+    for (let i = 0; i < 1500; i++) lines.push(`${nycNumber(6, i)},Piece${i}`)
+    const text = lines.join('\n') + '\n'
+    await ctx.app.listen({ host: '127.0.0.1', port: 0 })
+    const { port } = ctx.app.server.address() as AddressInfo
+    const request = httpRequest({ host: '127.0.0.1', port, method: 'POST', path: '/contacts/import', headers: { ...ctx.headers, 'content-type': 'text/csv', 'transfer-encoding': 'chunked' } })
+    request.on('error', () => {})
+    for (let i = 0; i < text.length; i += 100) request.write(text.slice(i, i + 100))
+    await new Promise<void>((resolve) => { request.write('', () => { resolve() }) })
+    request.destroy()
+
+    await vi.waitFor(() => { expect(ctx.logs.join('\n')).toContain('Stopped at line 1002: the upload was cut off') }, { timeout: 20_000, interval: 50 })
+    expect(await countNumbers(ctx, '+16466')).toBe(1000)
+    expect(await contactByNumber(ctx, nycNumber(6, 999))).toMatchObject({ firstName: 'Piece999' })
+    expect(await contactByNumber(ctx, nycNumber(6, 1000))).toBeUndefined()
   }, 60_000)
 
   it('the upload growing past IMPORT_LIMIT_BYTES after a batch was written: 413 with the report', async () => {

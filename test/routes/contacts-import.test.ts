@@ -230,6 +230,46 @@ describe('POST /contacts/import', () => {
     expect(await contactByNumber('+12122346801')).toBeUndefined()
   })
 
+  it('writes every row, tag and consent of batches that take INSERT statements of several sizes', async () => {
+    ctx.clock.set(NOW)
+    // 1,437 rows: a full batch of 1,000 then 437 (written as 256 + 128 + 32 + 16 + 4 + 1 rows); tags
+    // listed twice are stored once; every third row holds a consent.
+    const rows = 1437
+    const numberOf = (i: number): string => `+1718${String(2_300_000 + i)}`
+    const lines = [HEADER]
+    for (let i = 0; i < rows; i++) {
+      const consent = i % 3 === 0 ? `web_form,"${DISCLOSURE}",2026-06-0${1 + (i % 9)}T08:00:00Z` : ',,'
+      lines.push(`${numberOf(i)},First${i},Last${i},sizes;row${i};sizes,America/Denver,${consent}`)
+    }
+    const response = await importCsv(lines.join('\n') + '\n')
+    expect(response.json()).toEqual({ created: rows, updated: 0, rejected: [], warnings: [] })
+
+    let listed = 0
+    let subscribed = 0
+    let cursor: string | null = null
+    do {
+      const url = `/contacts?tag=sizes&limit=100${cursor !== null ? `&cursor=${encodeURIComponent(cursor)}` : ''}`
+      const page = await ctx.app.inject({ method: 'GET', url, headers: ctx.headers })
+      const body: { items: Contact[], nextCursor: string | null } = page.json()
+      for (const contact of body.items) {
+        const i = Number(contact.firstName!.slice('First'.length))
+        expect(contact).toMatchObject({ phoneNumber: numberOf(i), lastName: `Last${i}`, tags: [`row${i}`, 'sizes'].sort(), timezone: 'America/Denver', subscribed: i % 3 === 0 })
+        listed++
+        if (contact.subscribed) subscribed++
+      }
+      cursor = body.nextCursor
+    } while (cursor !== null)
+    expect(listed).toBe(rows)
+    expect(subscribed).toBe(Math.ceil(rows / 3))
+    for (const i of [0, 999, 1002, 1434, 1435, 1436]) {
+      const contact = await contactByNumber(numberOf(i))
+      const events = await consentEvents(ctx, contact!.id)
+      expect(events.map((e) => [e.type, e.source, e.text, e.occurredAt, e.phoneNumber])).toEqual(i % 3 === 0
+        ? [['opt_in', 'web_form', DISCLOSURE, `2026-06-0${1 + (i % 9)}T08:00:00.000Z`, numberOf(i)]]
+        : [])
+    }
+  })
+
   it('imports a large file in reasonable time', async () => {
     const postgres = process.env.TEST_DIALECT === 'postgres'
     const rows = postgres ? 5_000 : 20_000

@@ -1,39 +1,74 @@
 import { CompiledQuery, type Kysely } from 'kysely'
 import type { Database } from '../schema.js'
 
-/** Rows per INSERT statement: well under the bound-parameter limits of SQLite (32,766) and PostgreSQL (65,535). */
+/** Values per IN list and rows per UPDATE … IN: well under the bound-parameter limits of SQLite (32,766) and PostgreSQL (65,535). */
 export const INSERT_CHUNK = 500
 
+/** Most rows one INSERT statement carries (imports write a thousand rows a table per transaction). */
+const MAX_ROWS_PER_INSERT = 1000
+/** SQLite's limit on bound parameters per statement (SQLITE_MAX_VARIABLE_NUMBER, 32,766 since 3.32); PostgreSQL allows 65,535. */
+const MAX_PARAMETERS = 32766
+
 /**
- * Inserts `rows` (values in `columns` order) with one statement per INSERT_CHUNK rows.
+ * The row counts of the INSERT statements that carry `rows` rows: full statements of `perStatement`
+ * rows, then the rest as powers of two (437 → 256, 128, 32, 16, 4, 1). So a table is only ever
+ * written with a dozen statement shapes, which the connection keeps prepared (src/db/database.ts),
+ * instead of a new statement to prepare for every remainder.
+ */
+export function statementSizes (rows: number, perStatement: number): number[] {
+  const sizes: number[] = []
+  let left = rows
+  while (left >= perStatement) {
+    sizes.push(perStatement)
+    left -= perStatement
+  }
+  for (let size = 2 ** Math.floor(Math.log2(perStatement)); left > 0; size /= 2) {
+    if (left >= size) {
+      sizes.push(size)
+      left -= size
+    }
+  }
+  return sizes
+}
+
+/**
+ * Inserts rows given as one flat list of values (`values.length` is a multiple of `columns.length`,
+ * each row's values in `columns` order), as multi-row INSERT statements of at most
+ * MAX_ROWS_PER_INSERT rows and MAX_PARAMETERS values (see `statementSizes`).
  *
  * Kysely builds an operation node per value, so a 500-row insert costs about a millisecond to build
  * — as long as SQLite takes to run it. Here Kysely compiles a one-row statement (the dialect's own
  * quoting and placeholders) and its VALUES group is repeated, renumbered for PostgreSQL's `$n`.
  * Every value is a bound parameter, as in the one-row statement.
  */
-export async function insertRows<T extends keyof Database & string> (db: Kysely<Database>, table: T, columns: ReadonlyArray<keyof Database[T] & string>, rows: unknown[][]): Promise<void> {
-  if (rows.length === 0) return
+export async function insertRows<T extends keyof Database & string> (db: Kysely<Database>, table: T, columns: ReadonlyArray<keyof Database[T] & string>, values: unknown[]): Promise<void> {
+  if (values.length === 0) return
+  const width = columns.length
+  if (values.length % width !== 0) throw new Error(`insertRows: ${values.length} values for ${width} columns of ${table}`)
   const template = db.insertInto(table)
-    .values(Object.fromEntries(columns.map((column, i) => [column, rows[0]![i]])) as never)
+    .values(Object.fromEntries(columns.map((column, i) => [column, values[i]])) as never)
     .compile()
   const at = template.sql.lastIndexOf(' values (')
-  if (at === -1 || template.parameters.length !== columns.length) throw new Error(`insertRows: unexpected statement for ${table}`)
+  if (at === -1 || template.parameters.length !== width) throw new Error(`insertRows: unexpected statement for ${table}`)
   const head = template.sql.slice(0, at + ' values '.length)
   const numbered = template.sql.includes('$1')
-  for (let start = 0; start < rows.length; start += INSERT_CHUNK) {
-    const chunk = rows.slice(start, start + INSERT_CHUNK)
-    const groups: string[] = []
-    const parameters: unknown[] = []
-    for (const row of chunk) {
-      if (row.length !== columns.length) throw new Error(`insertRows: a ${table} row has ${row.length} values for ${columns.length} columns`)
-      let group = '('
-      for (let i = 0; i < row.length; i++) {
-        parameters.push(row[i])
-        group += (i === 0 ? '' : ', ') + (numbered ? `$${parameters.length}` : '?')
+  const group = `(${new Array<string>(width).fill('?').join(', ')})`
+  let offset = 0
+  for (const rows of statementSizes(values.length / width, Math.min(MAX_ROWS_PER_INSERT, Math.floor(MAX_PARAMETERS / width)))) {
+    const parameters = values.slice(offset, offset + rows * width)
+    offset += rows * width
+    let text: string
+    if (numbered) {
+      const groups: string[] = []
+      for (let row = 0; row < rows; row++) {
+        const placeholders: string[] = []
+        for (let i = 1; i <= width; i++) placeholders.push(`$${row * width + i}`)
+        groups.push(`(${placeholders.join(', ')})`)
       }
-      groups.push(group + ')')
+      text = head + groups.join(', ')
+    } else {
+      text = head + new Array<string>(rows).fill(group).join(', ')
     }
-    await db.executeQuery(CompiledQuery.raw(head + groups.join(', '), parameters))
+    await db.executeQuery(CompiledQuery.raw(text, parameters))
   }
 }

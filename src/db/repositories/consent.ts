@@ -35,23 +35,12 @@ export async function appendConsentEvent (db: Executor, event: ConsentEvent): Pr
 
 /** Appends many events in a few statements (imports). */
 export async function appendConsentEvents (db: Executor, events: ConsentEvent[]): Promise<void> {
-  await insertRows(db, 'consent_events', ['id', 'phone_number', 'contact_id', 'type', 'source', 'text', 'ip', 'user_agent', 'keyword', 'occurred_at', 'recorded_at', 'recorded_by', 'request_id', 'file_name'],
-    events.map((event) => [
-      event.id,
-      event.phoneNumber,
-      event.contactId,
-      event.type,
-      event.source,
-      event.text,
-      event.ip,
-      event.userAgent,
-      event.keyword,
-      event.occurredAt,
-      event.recordedAt,
-      event.recordedBy,
-      event.requestId,
-      event.fileName
-    ]))
+  const values: unknown[] = []
+  for (const event of events) {
+    values.push(event.id, event.phoneNumber, event.contactId, event.type, event.source, event.text, event.ip, event.userAgent,
+      event.keyword, event.occurredAt, event.recordedAt, event.recordedBy, event.requestId, event.fileName)
+  }
+  await insertRows(db, 'consent_events', ['id', 'phone_number', 'contact_id', 'type', 'source', 'text', 'ip', 'user_agent', 'keyword', 'occurred_at', 'recorded_at', 'recorded_by', 'request_id', 'file_name'], values)
 }
 
 /** Latest consent decision and suppression of numbers, in two queries however many. */
