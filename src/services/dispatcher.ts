@@ -84,6 +84,8 @@ const LOOKUP_INTERVAL_MS = 1000
 const RESOLVE_BATCH = 500
 const RETRY_BACKOFF_MS = 30_000
 const MAX_ATTEMPTS = 10
+/** The longest an opt-out's answer waits for a request in progress to its number (ms): a request's own timeouts end it sooner. */
+const HAND_OVER_SETTLE_WAIT_MS = 10_000
 
 interface Waiter { resolve: (result: HandoverResult) => void, reject: (error: unknown) => void }
 
@@ -95,6 +97,9 @@ export function createDispatcher (options: DispatcherOptions) {
   const readySince = new Map<string, number>()
   const waiters = new Map<string, Waiter>()
   const held = new Set<string>()
+  /** Numbers with a request to Infobip in progress (how many), and who waits for them to settle. */
+  const onTheWay = new Map<string, number>()
+  const settledWaiters = new Map<string, Array<() => void>>()
   /** Rows whose unknown outcome this process is settling (looked up, waiting for the settle delay). */
   const resolving = new Set<string>()
   let inFlight = 0
@@ -276,12 +281,15 @@ export function createDispatcher (options: DispatcherOptions) {
     try {
       faults?.at('claimed', ids)
       let response: ProviderSendResponse
+      for (const row of batch) onTheWay.set(row.to, (onTheWay.get(row.to) ?? 0) + 1)
       try {
         response = await provider.send(batch.map(toProviderMessage), { waitOutHold: false })
       } catch (error) {
+        leftTheWay(batch)
         await handOverFailed(batch, error)
         return
       }
+      leftTheWay(batch)
       metrics?.messagesSent.inc(batch.length)
       faults?.at('handed-over', ids)
       const byId = new Map(response.messages.map((entry) => [entry.messageId, entry]))
@@ -307,6 +315,17 @@ export function createDispatcher (options: DispatcherOptions) {
       log.error({ err: error, count: batch.length }, 'Recording a hand-over failed; the lease will expire and the outcome be looked up')
     } finally {
       for (const id of ids) held.delete(id)
+    }
+  }
+
+  /** The batch's request is over (answered or failed): wakes whoever waits for those numbers to settle. */
+  function leftTheWay (batch: OutboxRow[]): void {
+    for (const row of batch) {
+      const left = (onTheWay.get(row.to) ?? 1) - 1
+      if (left > 0) { onTheWay.set(row.to, left); continue }
+      onTheWay.delete(row.to)
+      for (const settled of settledWaiters.get(row.to) ?? []) settled()
+      settledWaiters.delete(row.to)
     }
   }
 
@@ -560,6 +579,21 @@ export function createDispatcher (options: DispatcherOptions) {
         ready.push(row)
         readySince.set(row.id, Date.now())
         signal()
+      })
+    },
+
+    /**
+     * Resolves once no request to Infobip carrying a message to `phoneNumber` (E.164) is in progress in this
+     * process, or after HAND_OVER_SETTLE_WAIT_MS (ms) at the most. The inbound webhook answers an opt-out only
+     * then (src/services/inbound.ts).
+     */
+    handOversSettled (phoneNumber: string): Promise<void> {
+      if (!onTheWay.has(phoneNumber)) return Promise.resolve()
+      return new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, HAND_OVER_SETTLE_WAIT_MS)
+        const list = settledWaiters.get(phoneNumber) ?? []
+        list.push(() => { clearTimeout(timer); resolve() })
+        settledWaiters.set(phoneNumber, list)
       })
     },
 

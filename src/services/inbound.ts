@@ -34,6 +34,13 @@ export interface InboundOptions {
   ledger: ConsentLedger
   replies: SystemReplies
   log: Log
+  /**
+   * Resolves once no hand-over to this number is on its way to Infobip in this process (the dispatcher's
+   * `handOversSettled`). An opt-out is answered only after that, so no message reaches the number after its
+   * STOP was answered: what was claimed before the opt-out either reached Infobip before the answer, or sees the
+   * suppression at its last look.
+   */
+  handOversSettled?: (phoneNumber: string) => Promise<void>
 }
 
 /** The language of a reply: French for a French keyword (CWTA), English otherwise. */
@@ -73,7 +80,7 @@ export interface InboundResult { messageId: string | null, intent: KeywordIntent
  * transaction, so an opt-out takes effect (queued messages to the number are suppressed too) before
  * the webhook answers. A message Infobip delivers twice (same messageId) is handled once.
  */
-export function createInbound ({ db, dialect, config, clock, ledger, replies, log }: InboundOptions) {
+export function createInbound ({ db, dialect, config, clock, ledger, replies, log, handOversSettled }: InboundOptions) {
   const context = { ownText: [config.optOutFooter] }
 
   /** The reply owed for a keyword, or null: one confirmation per opt-out; an opt-in only when it took effect. */
@@ -149,6 +156,7 @@ export function createInbound ({ db, dialect, config, clock, ledger, replies, lo
     if (phone.note !== null) log.info({ from: maskPhone(phone.e164), basis: phone.basis, why: phone.note }, 'Inbound sender accepted although the number library does not list it')
     log.info({ from: maskPhone(phone.e164), intent: match.intent, keyword: match.keyword, language: match.language ?? 'en' }, match.intent === 'none' ? 'Inbound reply stored' : 'Inbound keyword handled')
     if (handled.reply !== null) await replies.send({ to: phone.e164, text: handled.reply, from: message.to, reason: `${match.intent.toUpperCase()}_REPLY` })
+    if (match.intent === 'opt_out') await handOversSettled?.(phone.e164)
     return result(match)
   }
 

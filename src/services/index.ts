@@ -80,7 +80,7 @@ export function createServices (config: Config, database: DatabaseHandle, deps: 
   const idempotency = createIdempotency({ db, clock })
   const replies = createSystemReplies({ db, clock, wake: dispatcher.wake, defaultFrom: config.senderId })
   const ledger = createConsentLedger({ clock })
-  const inbound = createInbound({ db, dialect, config, clock, ledger, replies, log })
+  const inbound = createInbound({ db, dialect, config, clock, ledger, replies, log, handOversSettled: dispatcher.handOversSettled })
   const contacts = createContactsService({ db, dialect, clock, ledger, defaultCountry: config.defaultCountry, log })
   const messages = createMessageQueries(db, { defaultCountry: config.defaultCountry })
   const campaigns = createCampaignsService({ db, dialect, config, clock, sending, wake: dispatcher.wake })

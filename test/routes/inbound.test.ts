@@ -63,6 +63,22 @@ describe('POST /webhooks/infobip/inbound', () => {
     await waitFor(() => receivedBy(number).length === 1, `the HELP reply to ${number}`)
   }
 
+  it('answers a STOP only once a request to Infobip already carrying a message to that number is over', async () => {
+    const number = '+12125550177'
+    await addConsentingContact(ctx, number)
+    const before = ctx.fake.sendRequests().length
+    ctx.fake.enqueue({ kind: 'slow', ms: 700 })
+    const sending = send(number, 'On its way', 'transactional')
+    // The message is at Infobip, whose answer takes 700 ms.
+    const request = await waitFor(() => ctx.fake.sendRequests()[before], 'the send at the fake')
+    const stop = await inbound(number, 'STOP')
+    const answeredAt = Date.now()
+    expect(stop.statusCode).toBe(200)
+    // Answered after Infobip's answer to the request in progress, not while it could still be on its way.
+    expect(answeredAt - request.receivedAt).toBeGreaterThanOrEqual(650)
+    expect((await sending).statusCode).toBe(202)
+  })
+
   describe('authentication', () => {
     it('answers 401 without the token or with a wrong one, and records nothing', async () => {
       const contact = await addConsentingContact(ctx, '+12125550101')
