@@ -37,12 +37,16 @@ function needed (max: number, min: number, capacity: number): number {
   return Math.max(1, Math.min(min, max, Math.floor(capacity)))
 }
 
+/** How long until a bucket holding `tokens` holds `need` at `ratePerSecond` (ms; 0 when it already does). */
+function msUntil (tokens: number, need: number, ratePerSecond: number): number {
+  return tokens >= need ? 0 : Math.max(1, Math.ceil(((need - tokens) / ratePerSecond) * 1000))
+}
+
 function grant (tokens: number, max: number, need: number, ratePerSecond: number): { granted: number, waitMs: number, left: number } {
-  if (Math.floor(tokens) < need) return { granted: 0, waitMs: Math.max(1, Math.ceil(((need - tokens) / ratePerSecond) * 1000)), left: tokens }
+  if (Math.floor(tokens) < need) return { granted: 0, waitMs: msUntil(tokens, need, ratePerSecond), left: tokens }
   const granted = Math.max(0, Math.min(max, Math.floor(tokens)))
   const left = tokens - granted
-  const waitMs = left >= need ? 0 : Math.ceil(((need - left) / ratePerSecond) * 1000)
-  return { granted, waitMs, left }
+  return { granted, waitMs: msUntil(left, need, ratePerSecond), left }
 }
 
 /** An in-process bucket: exact for one dispatcher (SQLite, where one dispatcher serves a database file). */
@@ -117,7 +121,7 @@ export function createSharedThrottle (db: Db, options: ThrottleOptions & { name?
       if (row === undefined) return { granted: 0, waitMs: 1000 / rate }
       const left = Number(row.left)
       const paused = Math.max(0, Number(row.resume_at) - now)
-      return { granted: Number(row.granted), waitMs: Math.max(paused, left >= need ? 0 : Math.max(1, Math.ceil(((need - left) / rate) * 1000))) }
+      return { granted: Number(row.granted), waitMs: Math.max(paused, msUntil(left, need, rate)) }
     },
     async pauseUntil (untilMs) {
       await ensureRow()

@@ -2,7 +2,7 @@ import { sql, type ExpressionBuilder, type Kysely } from 'kysely'
 import type { Message } from '../../schemas/common.js'
 import type { Dialect } from '../database.js'
 import type { Database, MessageOrigin } from '../schema.js'
-import { jsonRows } from './json-rows.js'
+import { jsonList, jsonRows } from './json-rows.js'
 
 /**
  * The outbox's SQL: claiming due rows under a lease kept in the row, recording what a hand-over did, and
@@ -185,27 +185,20 @@ export async function extendLeases (db: Executor, ids: string[], owner: string, 
 /**
  * The dispatcher's heartbeat: extends `owner`'s lease on the rows it holds (`ids`: in flight, waiting for tokens,
  * being settled) and returns how many it renewed. On PostgreSQL, rows another transaction is writing at that moment
- * are skipped (`FOR UPDATE SKIP LOCKED`), never waited for: they are being recorded or settled, and a heartbeat
- * waiting for one while holding others deadlocks with the recording of a batch that wants those. A skipped row is
- * renewed by the next heartbeat, a third of a lease later. Ids go in sorted chunks of 5,000 (parameter limits).
+ * are skipped (`FOR UPDATE SKIP LOCKED`, in id order), never waited for: they are being recorded or settled, and a
+ * heartbeat waiting for one while holding others deadlocks with the recording of a batch that wants those. A
+ * skipped row is renewed by the next heartbeat, a third of a lease later. The ids go as one JSON parameter.
  */
 export async function renewLeases (db: Executor, dialect: Dialect, ids: string[], owner: string, expiresAt: string): Promise<number> {
-  let renewed = 0
-  const sorted = [...ids].sort()
-  for (let i = 0; i < sorted.length; i += RENEW_CHUNK) {
-    const chunk = sorted.slice(i, i + RENEW_CHUNK)
-    const held = (eb: ExpressionBuilder<Database, 'messages'>) => eb.and([eb('id', 'in', chunk), eb('lease_owner', '=', owner), eb('status', '=', 'sending')])
-    let query = db.updateTable('messages').set({ lease_expires_at: expiresAt })
-    query = dialect === 'postgres'
-      ? query.where('id', 'in', (eb) => eb.selectFrom('messages').select('id').where(held).orderBy('id').forUpdate().skipLocked())
-      : query.where(held)
-    const result = await query.executeTakeFirst()
-    renewed += Number(result.numUpdatedRows)
-  }
-  return renewed
+  if (ids.length === 0) return 0
+  const held = (eb: ExpressionBuilder<Database, 'messages'>) => eb.and([eb('id', 'in', jsonList(dialect, ids)), eb('lease_owner', '=', owner), eb('status', '=', 'sending')])
+  let query = db.updateTable('messages').set({ lease_expires_at: expiresAt })
+  query = dialect === 'postgres'
+    ? query.where('id', 'in', (eb) => eb.selectFrom('messages').select('id').where(held).orderBy('id').forUpdate().skipLocked())
+    : query.where(held)
+  const result = await query.executeTakeFirst()
+  return Number(result.numUpdatedRows)
 }
-
-const RENEW_CHUNK = 5000
 
 /**
  * Expires every lease at once. Only for SQLite at startup, where one dispatcher serves a database file: any
