@@ -48,14 +48,14 @@ export const PhoneNumber = Type.String({
 
 /**
  * A sender id (Infobip's `from`): alphanumeric, 1–11 characters of letters, digits, space and . _ & ' -, starting
- * with a letter or digit (the GSM TP-OA alphanumeric address holds 11 GSM-7 characters, 3GPP TS 23.040 §9.1.2.5),
+ * with a letter or digit and not ending with a space ("Shop " would be another sender than "Shop") (the GSM TP-OA alphanumeric address holds 11 GSM-7 characters, 3GPP TS 23.040 §9.1.2.5),
  * or numeric, up to 15 digits with an optional leading + (an E.164 number or a short code). Anything else is
  * refused here rather than by Infobip at hand-over.
  */
 export const SenderId = Type.String({
   minLength: 1,
   maxLength: 16,
-  pattern: "^(?:\\+?[0-9]{1,15}|[A-Za-z0-9][A-Za-z0-9 ._&'-]{0,10})$",
+  pattern: "^(?:\\+?[0-9]{1,15}|[A-Za-z0-9](?:[A-Za-z0-9 ._&'-]{0,9}[A-Za-z0-9._&'-])?)$",
   description: "Alphanumeric (1–11 of A–Z, a–z, 0–9, space, . _ & ' -) or numeric (up to 15 digits, optional +); defaults to INFOBIP_SENDER_ID"
 })
 

@@ -131,7 +131,7 @@ describe('POST /send-sms through the fake Infobip', () => {
 
   it.each([
     ['AcmeShop', 202], ['Acme & Co', 202], ['A', 202], ['12345', 202], ['+14155550100', 202], ['ACME-Shop_1', 202],
-    ['AcmeShopping', 400], ['Acme<b>', 400], [' Acme', 400], ['Café', 400], ['+1234567890123456', 400], ['', 400]
+    ['AcmeShopping', 400], ['Acme<b>', 400], [' Acme', 400], ['Acme ', 400], ['Café', 400], ['+1234567890123456', 400], ['', 400]
   ])('senderId %j → %i', async (senderId, status) => {
     const response = await postSendSms(ctx, transactional({ senderId }))
     expect(response.statusCode, response.body).toBe(status)
