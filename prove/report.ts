@@ -107,7 +107,7 @@ export function renderSummary (input: ReportInput): string {
   const missed = rows.flatMap((r) => r.missed.map((m) => `${r.scenario.replace(/\.$/, '')} (${r.database}): ${m.split('. ')[0]!}`))
   const databases = [...new Set(campaigns.map((r) => r.database))].join(' and ')
   return [
-    `The latest full run (commit \`${input.commit}\`, ${input.date.toISOString().slice(0, 10)}, seed ${input.seed}) took`,
+    `The latest ${input.quick ? 'quick run (`PROVE_QUICK=1`)' : 'full run'} (commit \`${input.commit}\`, ${input.date.toISOString().slice(0, 10)}, seed ${input.seed}) took`,
     `${(input.durationMs / 60_000).toFixed(1)} min on ${cpus().length} shared cores: ${campaigns.length} scenario rows on ${databases},`,
     `${count(sum((r) => r.runs, campaigns))} runs, ${count(sum((r) => r.tally.messages, campaigns))} messages —`,
     `**${sum((r) => r.tally.lost)} lost, ${sum((r) => r.tally.duplicated)} duplicated, ${sum((r) => r.tally.wrongStatus)} in a wrong final status**,`,

@@ -133,7 +133,9 @@ const table = report.split('\n').filter((line) => line.startsWith('|')).join('\n
 process.stdout.write(`\n${table}\n\n`)
 const output = process.env.PROVE_OUTPUT ?? (quick ? join(runDir, 'reliability.md') : 'docs/reliability.md')
 writeFileSync(output, report)
-log(`report written to ${output}; logs in ${logDir}`)
+// A passing run's scratch directory (its logs, and a quick run's report) is removed at the end unless PROVE_KEEP_LOGS=1.
+const kept = failed.length > 0 || process.env.PROVE_KEEP_LOGS === '1' || !output.startsWith(runDir)
+log(`report written to ${output}${kept ? '' : ' (removed with the scratch directory at the end; PROVE_KEEP_LOGS=1 keeps it)'}; logs in ${logDir}`)
 const summary = renderSummary(reportInput)
 process.stdout.write(`${summary}\n\n`)
 // Only a full run of every scenario, written to docs/reliability.md, speaks for the README.
