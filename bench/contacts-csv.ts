@@ -12,3 +12,14 @@ export function * contactsCsvLines (rows: number): Generator<string> {
     yield `${number},First${i},Last${i},vip;spring,America/New_York${consent}\n`
   }
 }
+
+/** How `curl --data-binary @file` and browsers send a file: with a Content-Length, in pieces of 64 KiB. */
+export const FILE_PIECE_BYTES = 64 * 1024
+
+/** The same CSV as one file's bytes, cut into the pieces a file upload sends (FILE_PIECE_BYTES each, the last shorter). */
+export function contactsCsvFilePieces (rows: number): Buffer[] {
+  const file = Buffer.from([...contactsCsvLines(rows)].join(''), 'utf8')
+  const pieces: Buffer[] = []
+  for (let offset = 0; offset < file.length; offset += FILE_PIECE_BYTES) pieces.push(file.subarray(offset, offset + FILE_PIECE_BYTES))
+  return pieces
+}
