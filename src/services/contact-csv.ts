@@ -1,5 +1,4 @@
 import { isAscii } from 'node:buffer'
-import type { Readable } from 'node:stream'
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises'
 import iconv from 'iconv-lite'
 import { charsetFromBom, charsetFromLabel, utf16WithoutBom, utf8OrWindows1252, type SupportedCharset } from '../domain/charset.js'
@@ -20,8 +19,6 @@ import { maskPhoneNumbers } from '../logger.js'
 export const MAX_RECORD_CHARS = 64 * 1024
 /** Decoded and tokenized at most this much at a time, yielding to other requests in between. */
 const SLICE_BYTES = 1024 * 1024
-/** Chunks are read together until they add up to this much (see readContactCsv). */
-const COALESCE_BYTES = 64 * 1024
 
 /** A row's values by contact field (IMPORT_COLUMNS); fields the file has no column for are undefined. */
 export type ContactRow = { [column in ImportColumn]: string | undefined }
@@ -49,7 +46,8 @@ export type ContactCsvEvent =
   | { kind: 'rows', items: ContactCsvItem[] }
 
 export interface ContactCsvUpload {
-  stream: Readable
+  /** The upload's bytes as they arrive (chunks of any size; strings are UTF-8). */
+  stream: AsyncIterable<Buffer | string>
   /** The charset parameter of the request's Content-Type, if any. */
   charset?: string | undefined
   /** Largest upload accepted, in bytes. */
@@ -249,45 +247,18 @@ export async function * readContactCsv (upload: ContactCsvUpload): AsyncGenerato
 
   const feed = (text: string, final: boolean): ContactCsvEvent[] => tokenizer === null ? start(text, final) : tokenize(text, final)
 
-  // Chunks smaller than COALESCE_BYTES (a client streaming line by line sends a few hundred bytes
-  // each) are held and read together: decoding and tokenizing cost per chunk, not only per byte.
-  // Held bytes are counted against maxBytes as they arrive and are always read before anything that
-  // comes after them (a chunk past the limit, the end, or the upload failing).
-  let held: Buffer[] = []
-  let heldBytes = 0
-  const release = (): ContactCsvEvent[] => {
-    if (heldBytes === 0) return []
-    const text = decoder.write(held.length === 1 ? held[0]! : Buffer.concat(held, heldBytes))
-    held = []
-    heldBytes = 0
-    return feed(text, false)
-  }
-  try {
-    for await (const chunk of upload.stream.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer | string>) {
-      const buffer = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk
-      if (heldBytes + buffer.length < COALESCE_BYTES && bytes + buffer.length <= upload.maxBytes) {
-        held.push(buffer)
-        heldBytes += buffer.length
-        bytes += buffer.length
-        continue
+  for await (const chunk of upload.stream) {
+    const buffer = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk
+    for (let offset = 0; offset < buffer.length; offset += SLICE_BYTES) {
+      const slice = buffer.subarray(offset, offset + SLICE_BYTES)
+      bytes += slice.length
+      if (bytes > upload.maxBytes) {
+        throw new AppError('FST_ERR_CTP_BODY_TOO_LARGE', `The file is larger than ${upload.maxBytes} bytes: split it into several imports`)
       }
-      yield * release()
-      for (let offset = 0; offset < buffer.length; offset += SLICE_BYTES) {
-        const slice = buffer.subarray(offset, offset + SLICE_BYTES)
-        bytes += slice.length
-        if (bytes > upload.maxBytes) {
-          throw new AppError('FST_ERR_CTP_BODY_TOO_LARGE', `The file is larger than ${upload.maxBytes} bytes: split it into several imports`)
-        }
-        yield * feed(decoder.write(slice), false)
-        if (offset + SLICE_BYTES < buffer.length) await yieldToEventLoop()
-      }
+      yield * feed(decoder.write(slice), false)
+      if (offset + SLICE_BYTES < buffer.length) await yieldToEventLoop()
     }
-  } catch (error) {
-    // What arrived before the failure is read first, as if it had been read as it came.
-    yield * release()
-    throw error
   }
-  yield * release()
   yield * feed(decoder.end(), true)
   if (header === null) throw headerError(`The CSV is empty: it needs a header row naming its columns (${FIELDS}); phoneNumber is required`)
 }

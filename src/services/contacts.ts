@@ -1,4 +1,3 @@
-import { isIP } from 'node:net'
 import type { Readable } from 'node:stream'
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises'
 import type { Dialect } from '../db/database.js'
@@ -11,12 +10,13 @@ import { lockPhoneNumber, lockPhoneNumbers } from '../db/repositories/locks.js'
 import { isSubscribed, type ConsentEvent, type Recorder } from '../domain/consent.js'
 import { newId, isId } from '../domain/ids.js'
 import { mustReadPhoneNumber, type NumberUse } from '../domain/phone.js'
-import { isTimeZone } from '../domain/quiet-hours.js'
 import { AppError } from '../errors.js'
-import { maskPhone, maskPhoneNumbers, type Log } from '../logger.js'
+import { maskPhone, type Log } from '../logger.js'
 import type { Clock } from './clock.js'
 import type { ConsentLedger, ConsentRecord } from './consent.js'
-import { readContactCsv, type ContactRow } from './contact-csv.js'
+import { checkEvidence, checkFields, instant } from './contact-fields.js'
+import type { ImportReader } from './contact-import-reader.js'
+import { ImportReadStopped, type ImportBatch, type ImportItem } from './contact-import-rows.js'
 import { decodeCursor, page } from './pagination.js'
 
 export interface ConsentEvidence {
@@ -49,129 +49,9 @@ export interface ImportUpload {
   maxBytes: number
 }
 
-/** Rows read but not yet written, and the rejections that go with them (reported once the batch is written). */
-interface ImportBatch {
-  firstLine: number | null
-  items: ImportItem[]
-  rejected: Array<{ line: number, error: string }>
-  now: Date
-  at: string
-}
-
-const IMPORT_BATCH = 1000
 /** Errors of a request body that stopped arriving (the client went away). */
 const UPLOAD_FAILURES = new Set(['ECONNRESET', 'ECONNABORTED', 'ERR_STREAM_PREMATURE_CLOSE', 'ERR_STREAM_DESTROYED'])
 const MAX_REJECTIONS_REPORTED = 1000
-
-function checkFields (fields: ContactFields): void {
-  if (fields.timezone !== undefined && fields.timezone !== null && !isTimeZone(fields.timezone)) {
-    throw new AppError('INVALID_TIME_ZONE', `timezone ${fields.timezone} is not an IANA time zone (e.g. America/New_York)`)
-  }
-}
-
-/** The last date-time an import read and what it reads as (a file's rows often repeat one): parsed in ms, and as ISO-8601. */
-interface LastInstant { value: string, parsed: number, iso: string }
-
-/** A date-time given in a request or file, as ISO-8601 (UTC); now when not given. `last`: a one-entry cache. */
-function instant (value: string | undefined, now: Date, field: string, last?: LastInstant): string {
-  if (value === undefined) return now.toISOString()
-  const known = last !== undefined && last.value === value
-  const parsed = known ? last.parsed : Date.parse(value)
-  if (Number.isNaN(parsed)) throw new AppError('BAD_REQUEST', `${field} is not a valid date-time`)
-  if (parsed > now.getTime() + 5 * 60 * 1000) throw new AppError('BAD_REQUEST', `${field} lies in the future`)
-  if (known) return last.iso
-  const iso = new Date(parsed).toISOString()
-  if (last !== undefined) {
-    last.value = value
-    last.parsed = parsed
-    last.iso = iso
-  }
-  return iso
-}
-
-/** The subscriber's evidence, as far as given: an IP address and a user agent of sane length. */
-function checkEvidence (ip: string | undefined, userAgent: string | undefined, names: { ip: string, userAgent: string }): void {
-  if (ip !== undefined && (ip.length > 64 || isIP(ip) === 0)) throw new AppError('BAD_REQUEST', `${names.ip} is not an IP address`)
-  if (userAgent !== undefined && userAgent.length > 1000) throw new AppError('BAD_REQUEST', `${names.userAgent} is longer than 1000 characters`)
-}
-
-interface ImportItem {
-  phoneNumber: string
-  fields: ContactFields
-  /** The row's opt-in with the subscriber's own evidence (consentIp, consentUserAgent, consentAt). */
-  consent: Pick<ConsentRecord, 'source' | 'text' | 'ip' | 'userAgent' | 'occurredAt' | 'undated'> | null
-}
-
-/** The limits POST /contacts applies, so an imported row can hold nothing the API would refuse. */
-function checkLength (value: string | undefined, max: number, column: string): void {
-  if (value !== undefined && value.length > max) throw new AppError('BAD_REQUEST', `${column} is longer than ${max} characters`)
-}
-
-/** A value of the row, with an empty one read as absent. */
-function given (value: string | undefined): string | undefined {
-  return value === '' ? undefined : value
-}
-
-/** The tags of a `tags` cell ("vip; spring"): trimmed, empty ones dropped, each once, in order. */
-function readTags (cell: string): string[] {
-  const tags: string[] = []
-  for (const part of cell.split(';')) {
-    const tag = part.trim()
-    if (tag !== '' && !tags.includes(tag)) tags.push(tag)
-  }
-  return tags
-}
-
-/**
- * One CSV row → the contact's fields and, when the row holds a consent, the opt-in with the
- * subscriber's own evidence: consentIp, consentUserAgent and consentAt are the person's, never the
- * uploader's (the upload's API key, request id and file name are recorded as who recorded it).
- * `seen`: time zones already found valid in this import (checking one costs an Intl lookup), the last consentAt read.
- */
-function parseImportRow (row: ContactRow, now: Date, phoneNumber: (input: string) => string, seen: { zones: Set<string>, consentAt: LastInstant }): ImportItem {
-  const number = phoneNumber(row.phoneNumber ?? '')
-  const firstName = given(row.firstName)
-  const lastName = given(row.lastName)
-  const timezone = given(row.timezone)
-  const tagCell = given(row.tags)
-  const tags = tagCell === undefined ? undefined : readTags(tagCell)
-  checkLength(firstName, 200, 'firstName')
-  checkLength(lastName, 200, 'lastName')
-  checkLength(timezone, 64, 'timezone')
-  if (tags !== undefined) {
-    if (tags.length > 50) throw new AppError('BAD_REQUEST', 'tags holds more than 50 tags')
-    for (const tag of tags) {
-      checkLength(tag, 100, 'a tag')
-      if (tag.includes(',')) throw new AppError('BAD_REQUEST', `tag "${tag}" contains a comma`)
-    }
-  }
-  if (timezone !== undefined && !seen.zones.has(timezone)) {
-    checkFields({ timezone })
-    seen.zones.add(timezone)
-  }
-  // Only the fields the row gives: an update leaves the others as they are.
-  const fields: ContactFields = { firstName, lastName, timezone, tags }
-  const source = given(row.consentSource)
-  const text = given(row.consentText)
-  const ip = given(row.consentIp)
-  const userAgent = given(row.consentUserAgent)
-  const at = given(row.consentAt)
-  if (source === undefined) {
-    const stray = ip !== undefined ? 'consentIp' : userAgent !== undefined ? 'consentUserAgent' : at !== undefined ? 'consentAt' : null
-    if (stray !== null) throw new AppError('BAD_REQUEST', `${stray} is evidence of a consent: give consentSource and consentText with it`)
-    return { phoneNumber: number, fields, consent: null }
-  }
-  if (text === undefined) throw new AppError('BAD_REQUEST', 'consentText is required with consentSource: the exact disclosure the person agreed to')
-  checkLength(source, 32, 'consentSource')
-  checkLength(text, 4000, 'consentText')
-  checkEvidence(ip, userAgent, { ip: 'consentIp', userAgent: 'consentUserAgent' })
-  return {
-    phoneNumber: number,
-    fields,
-    // No consentAt: the evidence cannot be shown to be newer than anything already in the ledger.
-    consent: { source, text, ip: ip ?? null, userAgent: userAgent ?? null, occurredAt: instant(at, now, 'consentAt', seen.consentAt), undated: at === undefined }
-  }
-}
 
 /** The opt-in to record for a number, from the subscriber's own evidence (an API call's or a CSV row's). */
 function optInRecord (phoneNumber: string, contactId: string, evidence: Pick<ConsentRecord, 'source' | 'text' | 'ip' | 'userAgent' | 'occurredAt' | 'undated'>): ConsentRecord {
@@ -187,13 +67,15 @@ const TRAIL_CURSOR = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z)\|([0-9a-
  * suppression list in the same transaction, so the ledger and the gate can never disagree.
  * `defaultCountry` (DEFAULT_COUNTRY) is how numbers written without + are read.
  */
-export function createContactsService ({ db, dialect, clock, ledger, defaultCountry, log }: {
+export function createContactsService ({ db, dialect, clock, ledger, defaultCountry, log, importReader }: {
   db: Db
   dialect: Dialect
   clock: Clock
   ledger: ConsentLedger
   defaultCountry: string
   log: Log
+  /** Where imports are read and checked (a thread of their own: src/services/contact-import-reader.ts). */
+  importReader: ImportReader
 }) {
   /** A number as the one reader reads it; a number accepted on the NANP table alone is logged with why. */
   function readNumber (input: string, field: string, use: NumberUse): string {
@@ -238,27 +120,22 @@ export function createContactsService ({ db, dialect, clock, ledger, defaultCoun
   }
 
   /**
-   * POST /contacts/import: reads the upload as it streams (src/services/contact-csv.ts) and writes
-   * its valid rows in batches of IMPORT_BATCH, one transaction each, while the next batch is read.
-   * A line is rejected with its number when it is malformed, invalid, or repeats a phone number an
-   * earlier line of the file holds (the first one is imported). If the upload or the database fails
-   * after a batch was written, the error carries the report so far and `resumeFromLine`: every line
-   * before it was imported or rejected as reported, nothing at or after it was written.
+   * POST /contacts/import: the upload is read and checked as it streams, in the import reader's
+   * thread (src/services/contact-import-rows.ts, in batches of IMPORT_BATCH rows), and each batch is
+   * written in one transaction here while the next is read. A line is rejected with its number when
+   * it is malformed, invalid, or repeats a phone number an earlier line of the file holds (the first
+   * one is imported). If the upload or the database fails after a batch was written, the error
+   * carries the report so far and `resumeFromLine`: every line before it was imported or rejected as
+   * reported, nothing at or after it was written.
    * `recorder`: the upload's API key label, request id and file name — who recorded the rows, not their evidence.
    */
   async function importCsv (upload: ImportUpload, recorder: Recorder): Promise<ImportReport> {
     const report: ImportReport = { created: 0, updated: 0, rejected: [], warnings: [] }
     let rejectedTotal = 0
-    // Phone numbers seen so far (keyed by their E.164 digits as a number: no string kept per row), with the line that holds each.
-    const firstLineOf = new Map<number, number>()
-    let batch = newBatch()
     let writing: { batch: ImportBatch, done: Promise<void> } | null = null
-    let headerRead = false
-    let lastLine = 0
-    const seen = { zones: new Set<string>(), consentAt: { value: '', parsed: Number.NaN, iso: '' } }
-    const readRecipient = (input: string): string => readNumber(input, 'phoneNumber', 'recipient')
 
     const write = async (written: ImportBatch): Promise<void> => {
+      for (const { phoneNumber, basis, why } of written.notes) log.info({ phoneNumber, basis, why }, 'Number accepted although the number library does not list it')
       if (written.items.length > 0) {
         const outcome = await db.transaction().execute(async (trx) => await importItems(trx, written.items, written.at, recorder))
         report.created += outcome.created
@@ -271,6 +148,12 @@ export function createContactsService ({ db, dialect, clock, ledger, defaultCoun
       // SQLite commits without leaving the event loop: let other requests in between batches.
       await yieldToEventLoop()
     }
+    const interrupted = (resumeFromLine: number, cause: unknown, code: 'IMPORT_INTERRUPTED' | 'FST_ERR_CTP_BODY_TOO_LARGE' = 'IMPORT_INTERRUPTED', reason = 'the import could not be completed'): AppError => {
+      const error = new AppError(code, `Stopped at line ${resumeFromLine}: ${reason}. Lines before it were imported or rejected as reported; send the file again from line ${resumeFromLine}`, { ...report, resumeFromLine })
+      error.cause = cause
+      return error
+    }
+    /** Waits for the batch being written; its failure stops the import at the batch's first line. */
     const settle = async (): Promise<void> => {
       const previous = writing
       writing = null
@@ -278,78 +161,35 @@ export function createContactsService ({ db, dialect, clock, ledger, defaultCoun
       try {
         await previous.done
       } catch (error) {
-        throw interrupted(previous.batch.firstLine ?? lastLine + 1, error)
+        throw interrupted(previous.batch.firstLine, error)
       }
-    }
-    const interrupted = (resumeFromLine: number, cause: unknown, code: 'IMPORT_INTERRUPTED' | 'FST_ERR_CTP_BODY_TOO_LARGE' = 'IMPORT_INTERRUPTED', reason = 'the import could not be completed'): AppError => {
-      const error = new AppError(code, `Stopped at line ${resumeFromLine}: ${reason}. Lines before it were imported or rejected as reported; send the file again from line ${resumeFromLine}`, { ...report, resumeFromLine })
-      error.cause = cause
-      return error
     }
 
     try {
-      for await (const event of readContactCsv(upload)) {
+      for await (const event of importReader.read(upload, { defaultCountry, now: () => clock.now() })) {
         if (event.kind === 'header') {
-          headerRead = true
           report.warnings.push(...event.warnings)
           continue
         }
-        for (const entry of event.items) {
-          lastLine = entry.line
-          batch.firstLine ??= entry.line
-          if ('error' in entry) {
-            batch.rejected.push({ line: entry.line, error: entry.error })
-            continue
-          }
-          let item: ImportItem
-          try {
-            item = parseImportRow(entry.row, batch.now, readRecipient, seen)
-          } catch (error) {
-            if (!(error instanceof AppError)) throw error
-            batch.rejected.push({ line: entry.line, error: maskPhoneNumbers(error.message) })
-            continue
-          }
-          const key = Number(item.phoneNumber.slice(1))
-          const first = firstLineOf.get(key)
-          if (first !== undefined) {
-            batch.rejected.push({ line: entry.line, error: `phoneNumber ${maskPhone(item.phoneNumber)} repeats line ${first} of this file, which is the one imported` })
-            continue
-          }
-          firstLineOf.set(key, entry.line)
-          batch.items.push(item)
-          if (batch.items.length >= IMPORT_BATCH) {
-            await settle()
-            const full = batch
-            writing = { batch: full, done: write(full) }
-            // Awaited by settle(); a failure must not count as unhandled before then.
-            writing.done.catch(() => {})
-            batch = newBatch()
-          }
-        }
+        // One transaction at a time, in line order; the reader goes on with the next batch meanwhile.
+        await settle()
+        writing = { batch: event.batch, done: write(event.batch) }
+        // Awaited by settle(); a failure must not count as unhandled before then.
+        writing.done.catch(() => {})
       }
     } catch (error) {
-      if (!headerRead) throw error
+      if (!(error instanceof ImportReadStopped)) throw error
       await settle()
-      if (error instanceof AppError && error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-        throw interrupted(batch.firstLine ?? lastLine + 1, error, error.code, error.message.charAt(0).toLowerCase() + error.message.slice(1))
+      const cause = error.cause
+      if (cause instanceof AppError && cause.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+        throw interrupted(error.resumeFromLine, cause, cause.code, cause.message.charAt(0).toLowerCase() + cause.message.slice(1))
       }
-      if (error instanceof AppError && error.code === 'IMPORT_INTERRUPTED') throw error
-      const cutOff = UPLOAD_FAILURES.has(String((error as { code?: unknown }).code))
-      throw interrupted(batch.firstLine ?? lastLine + 1, error, 'IMPORT_INTERRUPTED', cutOff ? 'the upload was cut off' : undefined)
+      const cutOff = UPLOAD_FAILURES.has(String((cause as { code?: unknown } | null)?.code))
+      throw interrupted(error.resumeFromLine, cause, 'IMPORT_INTERRUPTED', cutOff ? 'the upload was cut off' : undefined)
     }
     await settle()
-    try {
-      await write(batch)
-    } catch (error) {
-      throw interrupted(batch.firstLine ?? lastLine + 1, error)
-    }
     if (rejectedTotal > report.rejected.length) report.warnings.push(`${rejectedTotal - report.rejected.length} more rejected lines are not listed`)
     return report
-  }
-
-  function newBatch (): ImportBatch {
-    const now = clock.now()
-    return { firstLine: null, items: [], rejected: [], now, at: now.toISOString() }
   }
 
   /** Writes a batch of checked rows; rows for the same number apply in file order, as if imported one by one. */

@@ -7,6 +7,7 @@ import { createCampaignRenderer, createCampaignsService } from './campaigns.js'
 import type { Clock } from './clock.js'
 import { compliancePolicy, createCompliance } from './compliance.js'
 import { createConsentLedger } from './consent.js'
+import { createImportReader } from './contact-import-reader.js'
 import { createContactsService } from './contacts.js'
 import { createDeliveryReports } from './delivery-reports.js'
 import { createDispatcher, type FaultInjector } from './dispatcher.js'
@@ -81,7 +82,8 @@ export function createServices (config: Config, database: DatabaseHandle, deps: 
   const replies = createSystemReplies({ db, clock, wake: dispatcher.wake, defaultFrom: config.senderId })
   const ledger = createConsentLedger({ clock })
   const inbound = createInbound({ db, dialect, config, clock, ledger, replies, log, handOversSettled: dispatcher.handOversSettled })
-  const contacts = createContactsService({ db, dialect, clock, ledger, defaultCountry: config.defaultCountry, log })
+  const importReader = createImportReader()
+  const contacts = createContactsService({ db, dialect, clock, ledger, defaultCountry: config.defaultCountry, log, importReader })
   const messages = createMessageQueries(db, { defaultCountry: config.defaultCountry })
   const campaigns = createCampaignsService({ db, dialect, config, clock, sending, wake: dispatcher.wake })
 
@@ -130,6 +132,7 @@ export function createServices (config: Config, database: DatabaseHandle, deps: 
     async close (): Promise<void> {
       await workers.stop()
       await provider.close()
+      await importReader.close()
     }
   }
 }

@@ -14,7 +14,7 @@ async function databaseAt005 (): Promise<{ database: TestDatabase, handle: Datab
   const handle = openDatabase(database.url)
   const migrations: Record<string, Migration> = { '001_messages': m001, '002_contacts': m002, '003_outbox_campaigns': m003, '004_inbound_consent': m004, '005_consent_event_indexes': m005 }
   const { error } = await new Migrator({ db: handle.db, provider: { getMigrations: async () => migrations } }).migrateToLatest()
-  if (error !== undefined) throw error as Error
+  expect(error).toBeUndefined()
   const at = '2026-06-01T12:00:00.000Z'
   await handle.db.insertInto('contacts').values([
     { id: 'c1', phone_number: '+12125550101', first_name: null, last_name: null, timezone: null, attributes: '{}', subscribed: 1, created_at: at, updated_at: at },
