@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads'
 import type { Readable } from 'node:stream'
-import type { ImportReadEvent, ImportReadOptions } from './contact-import-rows.js'
+import { ImportReadStopped, type ImportReadEvent, type ImportReadOptions } from './contact-import-rows.js'
 import { fromWire, type FromReader, type ToReader, type WireError } from './contact-import-wire.js'
 
 /**
@@ -19,14 +19,15 @@ import { fromWire, type FromReader, type ToReader, type WireError } from './cont
  * written — so an import holds a few hundred KiB however large its file, and the socket is read no
  * faster than the rows are written. If the upload fails, what arrived before is read first.
  *
- * One thread serves every import of the service, started with the first one and ended by `close`;
- * if it dies, the imports it was reading fail and the next import starts another.
+ * One thread serves every import of the service, started with the service's background workers
+ * (or by the first import, if that comes first) and ended by `close`; if it dies, the imports it was
+ * reading fail and the next import starts another.
  */
 
 /** Upload bytes are forwarded in pieces of at least this much (the end of the upload excepted). */
 const FORWARD_BYTES = 64 * 1024
 /** Pieces sent that the reader has not started on. */
-const CHUNKS_AHEAD = 2
+const CHUNKS_AHEAD = 4
 /** Batches read that the service has not taken yet. */
 const BATCHES_AHEAD = 2
 
@@ -104,6 +105,8 @@ export interface ImportReader {
    * cause when the upload failed). Stopping early (return or throw) stops the reading.
    */
   read: (upload: ImportReaderUpload, options: ImportReadOptions) => AsyncGenerator<ImportReadEvent>
+  /** Starts the thread now (it loads the CSV and number modules), so the first import does not wait for it. */
+  start: () => void
   /** Ends the thread; readings still under way fail. */
   close: () => Promise<void>
 }
@@ -185,17 +188,26 @@ export function createImportReader (): ImportReader {
       const { name, message, stack } = error instanceof Error ? error : new Error(String(error))
       session.fail({ kind: 'other', name, message, stack })
     })
+    // Where the reading stands: after the header, a failure leaves every line from `nextLine` on unread.
+    let headerSeen = false
+    let nextLine = 1
     try {
       for (;;) {
         const event = session.queue.shift()
         if (event === null) return
         if (event !== undefined) {
           session.wake()
+          if (event.kind === 'header') headerSeen = true
+          else nextLine = event.batch.lastLine + 1
           yield event
           continue
         }
-        // The reader reports an upload's failure after reading what came before it, which is after the forwarder kept the upload's error.
-        if (session.failure !== null) throw fromWire(session.failure, session.uploadError)
+        if (session.failure !== null) {
+          // The reader reports an upload's failure after reading what came before it, which is after the forwarder kept the upload's error.
+          const error = fromWire(session.failure, session.uploadError)
+          // The thread itself failing (it ended, or the forwarding broke) stops the reading like any other failure after the header.
+          throw headerSeen && !(error instanceof ImportReadStopped) ? new ImportReadStopped(error, nextLine) : error
+        }
         await session.untilReceived()
       }
     } finally {
@@ -208,6 +220,7 @@ export function createImportReader (): ImportReader {
 
   return {
     read,
+    start: () => { thread() },
     async close (): Promise<void> {
       const running = worker
       if (running === null) return

@@ -30,8 +30,9 @@ export interface NumberNote { phoneNumber: string, basis: PhoneBasis, why: strin
 
 /** Rows read and checked but not yet written, and the rejections that go with them (reported once the batch is written). */
 export interface ImportBatch {
-  /** The first line the batch holds, a row or a rejection. */
+  /** The first and the last line the batch holds, rows or rejections. */
   firstLine: number
+  lastLine: number
   items: ImportItem[]
   rejected: Array<{ line: number, error: string }>
   /** When the batch was read, ISO-8601: the contacts' created_at / updated_at. */
@@ -142,9 +143,9 @@ export async function * readImportBatches (upload: ContactCsvUpload, options: Im
   const seen = { zones: new Set<string>(), consentAt: { value: '', parsed: Number.NaN, iso: '' } }
   const newBatch = (): Omit<ImportBatch, 'firstLine'> & { firstLine: number | null, now: Date } => {
     const now = options.now()
-    return { firstLine: null, items: [], rejected: [], at: now.toISOString(), notes: [], now }
+    return { firstLine: null, lastLine: 0, items: [], rejected: [], at: now.toISOString(), notes: [], now }
   }
-  const finished = ({ items, rejected, at, notes }: ReturnType<typeof newBatch>, firstLine: number): ImportBatch => ({ firstLine, items, rejected, at, notes })
+  const finished = ({ lastLine, items, rejected, at, notes }: ReturnType<typeof newBatch>, firstLine: number): ImportBatch => ({ firstLine, lastLine, items, rejected, at, notes })
   let batch = newBatch()
   let headerRead = false
   let lastLine = 0
@@ -158,6 +159,7 @@ export async function * readImportBatches (upload: ContactCsvUpload, options: Im
       for (const entry of event.items) {
         lastLine = entry.line
         batch.firstLine ??= entry.line
+        batch.lastLine = entry.line
         if ('error' in entry) {
           batch.rejected.push({ line: entry.line, error: entry.error })
           continue

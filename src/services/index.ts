@@ -34,7 +34,7 @@ export interface ServiceDeps {
 
 /**
  * The one place the service is wired: config + database → the services the controllers call and the background
- * workers (the outbox dispatcher, its orphan settler, key purging). Nothing here listens or starts: `workers.start()`
+ * workers (the outbox dispatcher, its orphan settler, key purging, the import reader thread). Nothing here listens or starts: `workers.start()`
  * is called by `server.ts` after listen (and by tests, or tests drive `dispatcher.tick()` step by step).
  */
 export function createServices (config: Config, database: DatabaseHandle, deps: ServiceDeps) {
@@ -93,6 +93,7 @@ export function createServices (config: Config, database: DatabaseHandle, deps: 
   let campaignTick: Promise<unknown> | null = null
   const workers = {
     async start (): Promise<void> {
+      importReader.start()
       await dispatcher.start()
       purgeTimer = setInterval(() => {
         idempotency.purgeExpired().catch((error: unknown) => log.warn({ err: error }, 'Could not purge expired idempotency keys'))

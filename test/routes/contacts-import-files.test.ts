@@ -214,7 +214,7 @@ describe('POST /contacts/import: one huge line', () => {
 
   beforeAll(async () => {
     ctx = await startTestApp({ env: { RATE_LIMIT_MAX: '100000' } })
-    // The import reader thread starts with the service's first import; the line's cost is measured without that start.
+    // The line's cost is measured once the import reader thread has started (it loads its modules when the service starts).
     expect((await importBody(ctx, 'phoneNumber\n+12122346050\n')).json()).toMatchObject({ created: 1 })
     await ctx.app.listen({ host: '127.0.0.1', port: 0 })
     const address = ctx.app.server.address()
