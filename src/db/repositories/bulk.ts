@@ -32,43 +32,59 @@ export function statementSizes (rows: number, perStatement: number): number[] {
 }
 
 /**
+ * Texts of multi-row INSERTs already built, by one-row statement and row count: derived from their
+ * key alone, so keeping them changes no result (a few dozen texts, the largest ~50 KB).
+ */
+const insertTexts = new Map<string, string>()
+
+/**
+ * The text of an INSERT of `rows` rows, from the one-row statement Kysely compiled (the dialect's
+ * quoting and placeholders): its VALUES group repeated, renumbered for PostgreSQL's `$n`.
+ */
+function insertText (oneRow: string, width: number, rows: number): string {
+  const key = `${rows}×${oneRow}`
+  const known = insertTexts.get(key)
+  if (known !== undefined) return known
+  const head = oneRow.slice(0, oneRow.lastIndexOf(' values (') + ' values '.length)
+  let text: string
+  if (oneRow.includes('$1')) {
+    const groups: string[] = []
+    for (let row = 0; row < rows; row++) {
+      const placeholders: string[] = []
+      for (let i = 1; i <= width; i++) placeholders.push(`$${row * width + i}`)
+      groups.push(`(${placeholders.join(', ')})`)
+    }
+    text = head + groups.join(', ')
+  } else {
+    text = head + new Array<string>(rows).fill(`(${new Array<string>(width).fill('?').join(', ')})`).join(', ')
+  }
+  insertTexts.set(key, text)
+  return text
+}
+
+/**
  * Inserts rows given as one flat list of values (`values.length` is a multiple of `columns.length`,
  * each row's values in `columns` order), as multi-row INSERT statements of at most
  * MAX_ROWS_PER_INSERT rows and MAX_PARAMETERS values (see `statementSizes`).
  *
  * Kysely builds an operation node per value, so a 500-row insert costs about a millisecond to build
- * — as long as SQLite takes to run it. Here Kysely compiles a one-row statement (the dialect's own
- * quoting and placeholders) and its VALUES group is repeated, renumbered for PostgreSQL's `$n`.
- * Every value is a bound parameter, as in the one-row statement.
+ * — as long as SQLite takes to run it. Here Kysely compiles a one-row statement, and the text of each
+ * multi-row statement is built from it once (a dozen shapes per table: `statementSizes`) and kept:
+ * the same string every time, which the connection's prepared-statement cache (src/db/database.ts)
+ * finds without hashing 30 KB of SQL again. Every value is a bound parameter, as in the one-row statement.
  */
 export async function insertRows<T extends keyof Database & string> (db: Kysely<Database>, table: T, columns: ReadonlyArray<keyof Database[T] & string>, values: unknown[]): Promise<void> {
   if (values.length === 0) return
   const width = columns.length
   if (values.length % width !== 0) throw new Error(`insertRows: ${values.length} values for ${width} columns of ${table}`)
-  const template = db.insertInto(table)
+  const oneRow = db.insertInto(table)
     .values(Object.fromEntries(columns.map((column, i) => [column, values[i]])) as never)
     .compile()
-  const at = template.sql.lastIndexOf(' values (')
-  if (at === -1 || template.parameters.length !== width) throw new Error(`insertRows: unexpected statement for ${table}`)
-  const head = template.sql.slice(0, at + ' values '.length)
-  const numbered = template.sql.includes('$1')
-  const group = `(${new Array<string>(width).fill('?').join(', ')})`
+  if (!oneRow.sql.includes(' values (') || oneRow.parameters.length !== width) throw new Error(`insertRows: unexpected statement for ${table}`)
   let offset = 0
   for (const rows of statementSizes(values.length / width, Math.min(MAX_ROWS_PER_INSERT, Math.floor(MAX_PARAMETERS / width)))) {
     const parameters = values.slice(offset, offset + rows * width)
     offset += rows * width
-    let text: string
-    if (numbered) {
-      const groups: string[] = []
-      for (let row = 0; row < rows; row++) {
-        const placeholders: string[] = []
-        for (let i = 1; i <= width; i++) placeholders.push(`$${row * width + i}`)
-        groups.push(`(${placeholders.join(', ')})`)
-      }
-      text = head + groups.join(', ')
-    } else {
-      text = head + new Array<string>(rows).fill(group).join(', ')
-    }
-    await db.executeQuery(CompiledQuery.raw(text, parameters))
+    await db.executeQuery(CompiledQuery.raw(insertText(oneRow.sql, width, rows), parameters))
   }
 }
