@@ -41,10 +41,8 @@ export interface ImportReaderUpload {
 
 /** One import's side of the conversation with the reader thread. */
 class Session {
-  /** Events (as JSON) and the end (null) not yet taken, and the error if reading failed. */
-  readonly queue: Array<string | null> = []
-  /** Batches among them. */
-  batchesQueued = 0
+  /** Events and the end (null) not yet taken, and the error if reading failed. */
+  readonly queue: Array<ImportReadEvent | null> = []
   failure: WireError | null = null
   /** Pieces sent that the reader has not taken. */
   inFlight = 0
@@ -59,23 +57,20 @@ class Session {
 
   constructor (readonly id: number, readonly worker: Worker) {}
 
+  get batchesQueued (): number {
+    return this.queue.filter((event) => event !== null && event.kind === 'batch').length
+  }
+
   roomToSend (): boolean {
     return this.closed || this.failure !== null || (this.inFlight < CHUNKS_AHEAD && this.batchesQueued < BATCHES_AHEAD)
   }
 
   receive (message: FromReader): void {
-    switch (message.type) {
-      case 'taken': this.inFlight--; break
-      case 'event':
-        this.queue.push(message.event)
-        if (message.batch) this.batchesQueued++
-        break
-      case 'done':
-        this.queue.push(null)
-        this.finished = true
-        break
-      case 'error': this.fail(message.error); break
-    }
+    if (message.type === 'taken') this.inFlight--
+    else if (message.type === 'event') this.queue.push(message.event)
+    else if (message.type === 'done') this.queue.push(null)
+    else this.fail(message.error)
+    if (message.type === 'done') this.finished = true
     this.wake()
   }
 
@@ -198,11 +193,9 @@ export function createImportReader (): ImportReader {
     let nextLine = 1
     try {
       for (;;) {
-        const json = session.queue.shift()
-        if (json === null) return
-        if (json !== undefined) {
-          const event = JSON.parse(json) as ImportReadEvent
-          if (event.kind === 'batch') session.batchesQueued--
+        const event = session.queue.shift()
+        if (event === null) return
+        if (event !== undefined) {
           session.wake()
           if (event.kind === 'header') headerSeen = true
           else nextLine = event.batch.lastLine + 1

@@ -1,5 +1,5 @@
 import { AppError, type ErrorCode } from '../errors.js'
-import { ImportReadStopped } from './contact-import-rows.js'
+import { ImportReadStopped, type ImportReadEvent } from './contact-import-rows.js'
 
 /**
  * The messages between the service and an import's reader thread (src/services/contact-import-reader.ts
@@ -20,11 +20,7 @@ export type ToReader =
 export type FromReader =
   /** One chunk was taken for reading: room for another. */
   | { type: 'taken', id: number }
-  /**
-   * An ImportReadEvent as JSON: one string crosses instead of a thousand rows' objects, and the
-   * service builds those only when it takes the batch to write it (short-lived, cheap to collect).
-   */
-  | { type: 'event', id: number, event: string, batch: boolean }
+  | { type: 'event', id: number, event: ImportReadEvent }
   | { type: 'done', id: number }
   | { type: 'error', id: number, error: WireError }
 

@@ -79,7 +79,7 @@ async function read (reading: Reading, start: Extract<ToReader, { type: 'start' 
     const upload = { stream: reading, charset: start.charset, maxBytes: start.maxBytes }
     for await (const event of readImportBatches(upload, { defaultCountry: start.defaultCountry, now: () => new Date(reading.now) })) {
       if (reading.cancelled) return
-      post({ type: 'event', id: reading.id, event: JSON.stringify(event), batch: event.kind === 'batch' })
+      post({ type: 'event', id: reading.id, event })
     }
     post({ type: 'done', id: reading.id })
   } catch (error) {
