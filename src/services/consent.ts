@@ -47,12 +47,15 @@ export function createConsentLedger ({ clock }: { clock: Clock }) {
   /**
    * `unwritten`: numbers whose contact rows the caller inserts after this call, with the flag the
    * returned `states` give (an import's new contacts); no UPDATE is run for them.
+   * `known`: the ledger states of (at least) the records' numbers, when the caller read them in this
+   * transaction after locking the numbers (an import reads a batch's numbers at once); they are
+   * updated in place and returned as `states`.
    */
-  async function record (trx: Db, records: ConsentRecord[], recorder: Recorder, unwritten?: ReadonlyMap<string, unknown>): Promise<{ outcomes: RecordOutcome[], states: Map<string, LedgerState> }> {
+  async function record (trx: Db, records: ConsentRecord[], recorder: Recorder, unwritten?: ReadonlyMap<string, unknown>, known?: Map<string, LedgerState>): Promise<{ outcomes: RecordOutcome[], states: Map<string, LedgerState> }> {
     const now = clock.now().toISOString()
     const numbers = [...new Set(records.map((r) => r.phoneNumber))]
-    const states = await consent.ledgerStates(trx, numbers)
-    const before = new Map([...states].map(([number, state]) => [number, state]))
+    const states = known ?? await consent.ledgerStates(trx, numbers)
+    const before = new Map(numbers.map((number) => [number, states.get(number)!]))
     const lastOptOut = new Map<string, ConsentRecord>()
     const events: ConsentEvent[] = []
     const outcomes: RecordOutcome[] = []

@@ -225,9 +225,9 @@ export function createContactsService ({ db, dialect, clock, ledger, defaultCoun
       if (item.consent !== null) optIns.push(optInRecord(item.phoneNumber, contactId, item.consent))
     }
 
-    const { states } = await ledger.record(trx, optIns, recorder, fresh)
-    const unrecorded = [...fresh.keys()].filter((number) => !states.has(number))
-    for (const [number, state] of await consent.ledgerStates(trx, unrecorded)) states.set(number, state)
+    // The ledger of every number in the batch, read once: the opt-ins are decided on it, and a new profile's flag says what the gate will decide.
+    const known = await consent.ledgerStates(trx, numbers)
+    const { states } = await ledger.record(trx, optIns, recorder, fresh, known)
     for (const contact of fresh.values()) contact.subscribed = isSubscribed(states.get(contact.phoneNumber)!)
     await contacts.insertContacts(trx, [...fresh.values()])
     return { created, updated }

@@ -26,7 +26,8 @@ function toEvent (row: ConsentEventRow): ConsentEvent {
   }
 }
 
-const CHUNK = 500
+/** Numbers per IN list: an import batch's 1,000 in one query (bound-parameter limits: src/db/repositories/bulk.ts). */
+const CHUNK = 1000
 
 /** The ledger is append-only: this module has no update and no delete. */
 export async function appendConsentEvent (db: Executor, event: ConsentEvent): Promise<void> {
