@@ -1,4 +1,4 @@
-import { CompiledQuery, type Kysely } from 'kysely'
+import { RawNode, createQueryId, type CompiledQuery, type Kysely } from 'kysely'
 import type { Database } from '../schema.js'
 
 /**
@@ -84,10 +84,14 @@ export async function insertRows<T extends keyof Database & string> (db: Kysely<
     .values(Object.fromEntries(columns.map((column, i) => [column, values[i]])) as never)
     .compile()
   if (!oneRow.sql.includes(' values (') || oneRow.parameters.length !== width) throw new Error(`insertRows: unexpected statement for ${table}`)
+  const sizes = statementSizes(values.length / width, Math.min(MAX_ROWS_PER_INSERT, Math.floor(MAX_PARAMETERS / width)))
   let offset = 0
-  for (const rows of statementSizes(values.length / width, Math.min(MAX_ROWS_PER_INSERT, Math.floor(MAX_PARAMETERS / width)))) {
-    const parameters = values.slice(offset, offset + rows * width)
+  for (const rows of sizes) {
+    const parameters = sizes.length === 1 ? values : values.slice(offset, offset + rows * width)
     offset += rows * width
-    await db.executeQuery(CompiledQuery.raw(insertText(oneRow.sql, width, rows), parameters))
+    const sql = insertText(oneRow.sql, width, rows)
+    // Not CompiledQuery.raw, which freezes the list of values (a walk of thousands of them per statement).
+    const statement: CompiledQuery = { sql, query: RawNode.createWithSql(sql), parameters, queryId: createQueryId() }
+    await db.executeQuery(statement)
   }
 }
