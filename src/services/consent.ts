@@ -34,6 +34,8 @@ export interface RecordOutcome {
   suppressed: boolean
   /** This event lifted the number's suppression. */
   lifted: boolean
+  /** An opt-out by text took effect over an opt-in recorded while it was on its way (src/domain/consent.ts, rule 2). */
+  overridesNewer: boolean
 }
 
 /**
@@ -74,15 +76,15 @@ export function createConsentLedger ({ clock }: { clock: Clock }) {
         requestId: recorder.requestId,
         fileName: recorder.fileName
       }
-      const effect = applyConsentEvent(states.get(input.phoneNumber)!, { type: event.type, occurredAt: event.occurredAt, id: event.id, undated: input.undated === true })
+      const effect = applyConsentEvent(states.get(input.phoneNumber)!, { ...event, undated: input.undated === true })
       states.set(input.phoneNumber, effect.state)
       if (!effect.recorded) {
-        outcomes.push({ event: null, governs: false, suppressed: false, lifted: false })
+        outcomes.push({ event: null, governs: false, suppressed: false, lifted: false, overridesNewer: false })
         continue
       }
       events.push(event)
       if (effect.suppress) lastOptOut.set(input.phoneNumber, input)
-      outcomes.push({ event, governs: effect.governs, suppressed: effect.suppress, lifted: effect.lift })
+      outcomes.push({ event, governs: effect.governs, suppressed: effect.suppress, lifted: effect.lift, overridesNewer: effect.overridesNewer })
     }
 
     await consent.appendConsentEvents(trx, events)
