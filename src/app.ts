@@ -20,7 +20,7 @@ import { createMetrics } from './metrics.js'
 import { ErrorResponse } from './schemas/common.js'
 import { createApiKeyCheck, registerAuth } from './plugins/auth.js'
 import { registerDocs } from './plugins/docs.js'
-import { registerErrorHandler } from './plugins/error-handler.js'
+import { registerErrorHandler, registerNotFound } from './plugins/error-handler.js'
 import { registerMetrics } from './plugins/metrics.js'
 import { registerSecurity } from './plugins/security.js'
 import { registerTextGuard } from './plugins/text-guard.js'
@@ -107,6 +107,7 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<App
   registerErrorHandler(app, { exposeDetails: !config.isProduction })
   const identify = createApiKeyCheck(config.apiKeys)
   await registerSecurity(app, config, identify)
+  registerNotFound(app, app.rateLimit())
   registerAuth(app, identify, config.apiKeys.length > 0)
   registerTextGuard(app)
   await registerDocs(app)

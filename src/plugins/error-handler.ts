@@ -1,4 +1,4 @@
-import type { FastifyError, FastifyInstance } from 'fastify'
+import type { FastifyError, FastifyInstance, preHandlerHookHandler } from 'fastify'
 import { AppError, appErrorResponse, errorBody as body } from '../errors.js'
 import { maskPhoneNumbers } from '../logger.js'
 
@@ -50,8 +50,14 @@ export function registerErrorHandler (app: FastifyInstance, options: { exposeDet
     const message = options.exposeDetails ? maskPhoneNumbers(error.message) : 'An unexpected error occurred'
     return reply.code(500).send(body(500, 'INTERNAL_ERROR', message))
   })
+}
 
-  app.setNotFoundHandler((request, reply) => {
+/**
+ * Unknown paths answer 404 NOT_FOUND, counted by `limit` (the rate limiter, app.rateLimit()) first, so that
+ * paths cannot be probed faster than API keys can be guessed (@fastify/rate-limit's setNotFoundHandler recipe).
+ */
+export function registerNotFound (app: FastifyInstance, limit: preHandlerHookHandler): void {
+  app.setNotFoundHandler({ preHandler: limit }, (request, reply) => {
     return reply.code(404).send(body(404, 'NOT_FOUND', `Route ${request.method} ${maskPhoneNumbers(request.url.split('?')[0]!.slice(0, 200))} not found`))
   })
 }

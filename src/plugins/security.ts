@@ -4,6 +4,11 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { Config } from '../config.js'
 import type { ApiKeyIdentity } from './auth.js'
 
+/**
+ * Helmet's headers and the per-client rate limit: RATE_LIMIT_MAX requests per RATE_LIMIT_WINDOW per API key, or
+ * per address without a valid one — API calls, guessed keys, wrong webhook secrets and unknown paths (404s, see
+ * `limitNotFound`) alike. Health, metrics, docs and webhooks presenting the secret are not limited.
+ */
 export async function registerSecurity (app: FastifyInstance, config: Config, identify: (request: FastifyRequest) => ApiKeyIdentity): Promise<void> {
   await app.register(helmet, {
     // Every response is JSON except the docs UI, which sets its own policy (swagger-ui staticCSP);
@@ -13,8 +18,9 @@ export async function registerSecurity (app: FastifyInstance, config: Config, id
   await app.register(rateLimit, {
     max: config.rateLimit.max,
     timeWindow: config.rateLimit.timeWindow,
-    // Routes marked rateLimit: false after this plugin saw them (the docs UI's routes) are exempt too.
-    allowList: (request) => request.routeOptions.config.rateLimit === false,
+    // Routes marked rateLimit: false after this plugin saw them (the docs UI's routes) are exempt too, and so
+    // is a webhook that presents the secret (Infobip); a wrong secret is counted (src/plugins/auth.ts).
+    allowList: (request) => request.routeOptions.config.rateLimit === false || request.routeOptions.config.webhookSecret?.(request) === true,
     // Per API key when the key is valid; otherwise per client address, so made-up keys share one bucket.
     keyGenerator: (request) => {
       const { id } = identify(request)
