@@ -1,4 +1,4 @@
-import type { ExpressionBuilder, Kysely } from 'kysely'
+import { sql, type ExpressionBuilder, type Kysely } from 'kysely'
 import type { MessageStatus } from '../../domain/message-status.js'
 import type { Message } from '../../schemas/common.js'
 import type { Dialect } from '../database.js'
@@ -187,20 +187,30 @@ export interface ReportUpdate {
 
 export interface RecordedStatusRow { id: string, status: MessageStatus, providerStatus: string | null, errorCode: string | null }
 
-/** Current status (and stored error code) of the messages a batch of reports refers to, by our id or Infobip's. */
+/**
+ * Current status (and stored error code) of the messages a batch of reports refers to, by our id or Infobip's.
+ * Infobip echoes our id as its message id, so reports are found by primary key; only ids not found that way are
+ * looked up among the messages Infobip gave an id of its own (a partial index holds just those, migration 007).
+ */
 export async function findStatuses (db: Executor, ids: string[]): Promise<Map<string, RecordedStatusRow>> {
   const found = new Map<string, RecordedStatusRow>()
   if (ids.length === 0) return found
-  const rows = await db.selectFrom('messages')
-    .select(['id', 'status', 'provider_status', 'infobip_message_id', 'error'])
-    .where((eb) => eb.or([eb('id', 'in', ids), eb('infobip_message_id', 'in', ids)]))
-    .execute()
-  for (const row of rows) {
+  const columns = ['id', 'status', 'provider_status', 'infobip_message_id', 'error'] as const
+  const keep = (row: Pick<MessageRow, typeof columns[number]>): void => {
     const error = row.error === null ? null : JSON.parse(row.error) as { code?: unknown }
     const entry = { id: row.id, status: row.status as MessageStatus, providerStatus: row.provider_status, errorCode: typeof error?.code === 'string' ? error.code : null }
     found.set(row.id, entry)
     if (row.infobip_message_id !== null) found.set(row.infobip_message_id, entry)
   }
+  for (const row of await db.selectFrom('messages').select(columns).where('id', 'in', ids).execute()) keep(row)
+  const rest = ids.filter((id) => !found.has(id))
+  if (rest.length === 0) return found
+  const byProviderId = await db.selectFrom('messages').select(columns)
+    .where('infobip_message_id', 'in', rest)
+    .where('infobip_message_id', 'is not', null)
+    .where(sql<boolean>`infobip_message_id <> id`)
+    .execute()
+  for (const row of byProviderId) keep(row)
   return found
 }
 
