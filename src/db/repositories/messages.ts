@@ -3,6 +3,7 @@ import type { MessageStatus } from '../../domain/message-status.js'
 import type { Message } from '../../schemas/common.js'
 import type { Dialect } from '../database.js'
 import type { Database, MessageOrigin, MessageRow } from '../schema.js'
+import { insertRows } from './bulk.js'
 import { jsonList } from './json-rows.js'
 
 type Executor = Kysely<Database>
@@ -49,35 +50,32 @@ function toMessage (row: MessageRow): Message {
   }
 }
 
+const MESSAGE_COLUMNS = [
+  'id', 'to_number', 'text', 'sender_id', 'purpose', 'status', 'campaign_id', 'contact_id', 'segments', 'encoding',
+  'decision_reason', 'error', 'created_at', 'updated_at', 'due_at', 'priority', 'origin', 'valid_until',
+  'lease_owner', 'lease_expires_at', 'attempted_at', 'sent_at', 'attempts'
+] as const
+
+/**
+ * Inserts messages as multi-row statements the connection keeps prepared (`insertRows`): a batch of admissions
+ * costs a few statements and no per-value query building. Every row names every column, so a batch mixing a
+ * leased send and a refused one gets each column's value, never a NULL in place of a default.
+ */
 export async function insertMessages (db: Executor, messages: NewMessage[]): Promise<void> {
   if (messages.length === 0) return
-  await db.insertInto('messages').values(messages.map((m) => ({
-    id: m.id,
-    to_number: m.to,
-    text: m.text,
-    sender_id: m.senderId,
-    purpose: m.purpose,
-    status: m.status,
-    campaign_id: m.campaignId ?? null,
-    contact_id: m.contactId ?? null,
-    segments: m.segments,
-    encoding: m.encoding,
-    decision_reason: m.decisionReason ?? null,
-    error: m.error === undefined || m.error === null ? null : JSON.stringify(m.error),
-    created_at: m.createdAt,
-    updated_at: m.createdAt,
-    due_at: m.dueAt ?? m.createdAt,
-    // Every row names every column: in a multi-row insert SQLite fills a column one row leaves out with NULL,
-    // not its default (a batch mixing a leased send and a refused one would break NOT NULL).
-    priority: m.priority ?? 1,
-    origin: m.origin ?? 'api',
-    valid_until: m.validUntil ?? null,
-    lease_owner: m.lease?.owner ?? null,
-    lease_expires_at: m.lease?.expiresAt ?? null,
-    attempted_at: m.lease !== undefined ? m.createdAt : null,
-    sent_at: m.lease !== undefined ? m.createdAt : null,
-    attempts: m.lease !== undefined ? 1 : 0
-  }))).execute()
+  const values: unknown[] = []
+  for (const m of messages) {
+    const leased = m.lease !== undefined
+    values.push(
+      m.id, m.to, m.text, m.senderId, m.purpose, m.status, m.campaignId ?? null, m.contactId ?? null, m.segments, m.encoding,
+      m.decisionReason ?? null, m.error === undefined || m.error === null ? null : JSON.stringify(m.error),
+      m.createdAt, m.createdAt, m.dueAt ?? m.createdAt, m.priority ?? 1, m.origin ?? 'api', m.validUntil ?? null,
+      m.lease?.owner ?? null, m.lease?.expiresAt ?? null,
+      // A leased row is handed over now: attempted and counted as sent (for frequency caps) from this instant.
+      leased ? m.createdAt : null, leased ? m.createdAt : null, leased ? 1 : 0
+    )
+  }
+  await insertRows(db, 'messages', MESSAGE_COLUMNS, values)
 }
 
 export async function findMessage (db: Executor, id: string): Promise<Message | null> {
