@@ -9,6 +9,7 @@ import * as m002 from './migrations/002_contacts.js'
 import * as m003 from './migrations/003_outbox_campaigns.js'
 import * as m004 from './migrations/004_inbound_consent.js'
 import * as m005 from './migrations/005_consent_event_indexes.js'
+import * as m007 from './migrations/007_message_indexes.js'
 import type { Database, Db } from './schema.js'
 
 /** Forward-only, numbered; the same list runs on SQLite and PostgreSQL. */
@@ -17,7 +18,8 @@ const migrations: Record<string, Migration> = {
   '002_contacts': m002,
   '003_outbox_campaigns': m003,
   '004_inbound_consent': m004,
-  '005_consent_event_indexes': m005
+  '005_consent_event_indexes': m005,
+  '007_message_indexes': m007
 }
 
 export type Dialect = 'sqlite' | 'postgres'

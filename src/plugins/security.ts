@@ -1,4 +1,4 @@
-import helmet from '@fastify/helmet'
+import helmet from 'helmet'
 import rateLimit from '@fastify/rate-limit'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { Config } from '../config.js'
@@ -10,11 +10,11 @@ import type { ApiKeyIdentity } from './auth.js'
  * `limitNotFound`) alike. Health, metrics, docs and webhooks presenting the secret are not limited.
  */
 export async function registerSecurity (app: FastifyInstance, config: Config, identify: (request: FastifyRequest) => ApiKeyIdentity): Promise<void> {
-  await app.register(helmet, {
-    // Every response is JSON except the docs UI, which sets its own policy (swagger-ui staticCSP);
-    // a per-response policy here would only be parsed again on every request.
-    contentSecurityPolicy: false
-  })
+  // helmet's headers, decided once at start and applied to every response (the Fastify plugin builds the
+  // middleware again on every request). Every response is JSON except the docs UI, which sets its own policy
+  // (swagger-ui staticCSP), so there is no Content-Security-Policy here.
+  const securityHeaders = helmet({ contentSecurityPolicy: false })
+  app.addHook('onRequest', (request, reply, done) => { securityHeaders(request.raw, reply.raw, (error?: unknown) => { done(error as Error | undefined) }) })
   await app.register(rateLimit, {
     max: config.rateLimit.max,
     timeWindow: config.rateLimit.timeWindow,
