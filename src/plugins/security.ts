@@ -6,8 +6,8 @@ import type { ApiKeyIdentity } from './auth.js'
 
 /**
  * Helmet's headers and the per-client rate limit: RATE_LIMIT_MAX requests per RATE_LIMIT_WINDOW per API key, or
- * per address without a valid one — API calls, guessed keys, wrong webhook secrets and unknown paths (404s, see
- * `limitNotFound`) alike. Health, metrics, docs and webhooks presenting the secret are not limited.
+ * per address without a valid one — API calls, guessed keys, wrong webhook secrets and unknown paths (404s,
+ * registerNotFound in ./error-handler.ts) alike. Health, metrics, docs and webhooks presenting the secret are not limited.
  */
 export async function registerSecurity (app: FastifyInstance, config: Config, identify: (request: FastifyRequest) => ApiKeyIdentity): Promise<void> {
   // helmet's headers, decided once at start and applied to every response (the Fastify plugin builds the
