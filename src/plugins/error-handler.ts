@@ -32,9 +32,9 @@ export function registerErrorHandler (app: FastifyInstance, options: { exposeDet
         request.log.warn({ code: error.code, reason: maskPhoneNumbers(error.message), ...(error.cause !== undefined ? { err: error.cause } : {}) }, 'Request failed')
       }
       // `retryAfterMs` (a busy Idempotency-Key, an Infobip hold) becomes the Retry-After header, in seconds (RFC 9110 §10.2.3).
-      const { body: errorBody, retryAfterMs } = appErrorResponse(error)
+      const { body: answer, retryAfterMs } = appErrorResponse(error)
       if (retryAfterMs !== null) reply.header('retry-after', String(Math.max(1, Math.ceil(retryAfterMs / 1000))))
-      return reply.code(error.statusCode).send(errorBody)
+      return reply.code(error.statusCode).send(answer)
     }
     const fastifyError = error as FastifyError
     if (fastifyError.validation !== undefined) {

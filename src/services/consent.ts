@@ -2,7 +2,7 @@ import * as consent from '../db/repositories/consent.js'
 import * as contacts from '../db/repositories/contacts.js'
 import * as messages from '../db/repositories/messages.js'
 import type { Db } from '../db/schema.js'
-import { applyConsentEvent, isSubscribed, occurredAtMost, type ConsentEvent, type ConsentEventType, type LedgerState, type Recorder } from '../domain/consent.js'
+import { applyConsentEvent, isSubscribed, occurredAtMost, TEXT_SOURCE, type ConsentEvent, type ConsentEventType, type LedgerState, type Recorder } from '../domain/consent.js'
 import { newId } from '../domain/ids.js'
 import type { Clock } from './clock.js'
 
@@ -96,7 +96,7 @@ export function createConsentLedger ({ clock }: { clock: Clock }) {
       const is = states.get(number)!
       if (is.suppressed && !was.suppressed) {
         const cause = lastOptOut.get(number)!
-        const reply = cause.source === 'keyword'
+        const reply = cause.source === TEXT_SOURCE
         await consent.suppress(trx, number, cause.source, reply ? `Replied "${(cause.text ?? '').slice(0, 160)}"` : cause.text ?? null, now)
         await messages.suppressPending(trx, number, reply ? 'RECIPIENT_OPTED_OUT: the recipient replied with an opt-out' : 'RECIPIENT_OPTED_OUT: opted out before sending', now)
       }

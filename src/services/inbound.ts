@@ -6,7 +6,7 @@ import * as inbound from '../db/repositories/inbound-messages.js'
 import type { InboundMessage as StoredInbound } from '../db/repositories/inbound-messages.js'
 import { lockPhoneNumber } from '../db/repositories/locks.js'
 import * as messages from '../db/repositories/messages.js'
-import type { Recorder } from '../domain/consent.js'
+import { TEXT_SOURCE, type Recorder } from '../domain/consent.js'
 import { isId, newId } from '../domain/ids.js'
 import { classifyInbound, type KeywordIntent, type KeywordMatch } from '../domain/keywords.js'
 import { mustReadPhoneNumber, readPhoneNumber } from '../domain/phone.js'
@@ -137,7 +137,7 @@ export function createInbound ({ db, dialect, config, clock, ledger, replies, lo
           phoneNumber: phone.e164,
           contactId: contact?.id ?? null,
           type: match.intent,
-          source: 'keyword',
+          source: TEXT_SOURCE,
           text,
           keyword: match.keyword,
           occurredAt: receivedAt

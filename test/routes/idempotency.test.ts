@@ -212,6 +212,15 @@ describe('Idempotency-Key on POST /send-sms', () => {
   })
 
   describe('a compliance refusal is remembered like a success', () => {
+    /** The repeat got the first refusal again, marked replayed; nothing was sent and the first's suppressed record is the only one. */
+    async function expectRefusalReplayed (again: LightMyRequestResponse, first: LightMyRequestResponse, to: string): Promise<void> {
+      expect(again.statusCode).toBe(422)
+      expect(again.json()).toEqual(first.json())
+      expect(again.headers['idempotent-replayed']).toBe('true')
+      expect(sendsTo(to)).toBe(0)
+      expect((await messagesTo(ctx, to)).map((m) => [m.id, m.status])).toEqual([[first.json<{ messageId: string }>().messageId, 'suppressed']])
+    }
+
     it('NO_CONSENT: once the recipient consents, the repeat still gets the first 422 and nothing is sent', async () => {
       const to = nextNumber()
       const key = newKey()
@@ -228,12 +237,7 @@ describe('Idempotency-Key on POST /send-sms', () => {
       expect(first.headers['idempotent-replayed']).toBeUndefined()
 
       await addConsentingContact(ctx, to)
-      const again = await send(payload, key)
-      expect(again.statusCode).toBe(422)
-      expect(again.json()).toEqual(first.json())
-      expect(again.headers['idempotent-replayed']).toBe('true')
-      expect(sendsTo(to)).toBe(0)
-      expect((await messagesTo(ctx, to)).map((m) => [m.id, m.status])).toEqual([[first.json<{ messageId: string }>().messageId, 'suppressed']])
+      await expectRefusalReplayed(await send(payload, key), first, to)
 
       // A new key is a new request, decided now: the recipient has consented since.
       expect((await send(payload, newKey())).statusCode).toBe(202)
@@ -251,12 +255,7 @@ describe('Idempotency-Key on POST /send-sms', () => {
       expect(first.json()).toMatchObject({ code: 'QUIET_HOURS', nextAllowedAt: '2026-06-16T15:00:00.000Z' })
 
       ctx.clock.set('2026-06-16T16:00:00Z')
-      const again = await send(payload, key)
-      expect(again.statusCode).toBe(422)
-      expect(again.json()).toEqual(first.json())
-      expect(again.headers['idempotent-replayed']).toBe('true')
-      expect(sendsTo(to)).toBe(0)
-      expect(await messagesTo(ctx, to)).toHaveLength(1)
+      await expectRefusalReplayed(await send(payload, key), first, to)
     })
 
     it('the same key with a different body after a refusal is 422 IDEMPOTENCY_KEY_REUSED, and the refusal is still replayed', async () => {
@@ -289,12 +288,7 @@ describe('Idempotency-Key on POST /send-sms', () => {
       await addConsentingContact(ctx, to)
       ctx.clock.advance(MINUTE) // long after the first request: it is abandoned, not in flight
 
-      const again = await send(payload, key)
-      expect(again.statusCode).toBe(422)
-      expect(again.json()).toEqual(first.json())
-      expect(again.headers['idempotent-replayed']).toBe('true')
-      expect(sendsTo(to)).toBe(0)
-      expect(await messagesTo(ctx, to)).toHaveLength(1)
+      await expectRefusalReplayed(await send(payload, key), first, to)
     })
   })
 
