@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { AppError } from '../errors.js'
 
 declare module 'fastify' {
@@ -70,12 +70,13 @@ export function createApiKeyCheck (apiKeys: readonly string[]): (request: Fastif
  */
 export function registerAuth (app: FastifyInstance, identify: (request: FastifyRequest) => ApiKeyIdentity, enabled: boolean): void {
   if (!enabled) return
-  const authenticate = async (request: FastifyRequest): Promise<void> => {
-    if (request.routeOptions.config.public === true) return
+  const authenticate = (request: FastifyRequest, _reply: FastifyReply, done: (error?: Error) => void): void => {
+    if (request.routeOptions.config.public === true) { done(); return }
     const { key, id } = identify(request)
-    if (key === undefined) throw new AppError('UNAUTHORIZED', 'A valid x-api-key header is required')
+    if (key === undefined) { done(new AppError('UNAUTHORIZED', 'A valid x-api-key header is required')); return }
     request.apiKey = key
     if (id !== null) request.apiKeyLabel = `api-key:${id.slice(0, 12)}`
+    done()
   }
   app.addHook('onRoute', (route) => {
     const hooks = route.onRequest === undefined ? [] : Array.isArray(route.onRequest) ? route.onRequest : [route.onRequest]
