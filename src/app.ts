@@ -93,10 +93,12 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<App
   })
   // Responses finishing during shutdown close their connection: a client's idle keep-alive socket
   // would otherwise hold the server open until its keep-alive timeout.
-  app.addHook('onSend', async (request, reply) => {
+  // Hooks that run on every request take a callback, not a promise: no promise and microtask each.
+  app.addHook('onSend', (request, reply, payload, done) => {
     // The id every log line of this request carries, so a client's report can be matched to the logs.
     reply.header('x-request-id', request.id)
     if (shuttingDown) reply.header('connection', 'close')
+    done(null, payload)
   })
   app.addHook('onClose', async () => {
     // In-flight sends finish and are recorded before the database goes away.

@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { AppError } from '../errors.js'
 
 declare module 'fastify' {
@@ -78,17 +78,18 @@ export function createApiKeyCheck (apiKeys: readonly string[]): (request: Fastif
  * @throws AppError UNAUTHORIZED
  */
 export function registerAuth (app: FastifyInstance, identify: (request: FastifyRequest) => ApiKeyIdentity, apiKeysRequired: boolean): void {
-  const authenticate = async (request: FastifyRequest): Promise<void> => {
+  const authenticate = (request: FastifyRequest, _reply: FastifyReply, done: (error?: Error) => void): void => {
     const { webhookSecret, public: open } = request.routeOptions.config
     if (webhookSecret !== undefined) {
-      if (!webhookSecret(request)) throw new AppError('UNAUTHORIZED', 'Webhook secret missing or wrong')
+      done(webhookSecret(request) ? undefined : new AppError('UNAUTHORIZED', 'Webhook secret missing or wrong'))
       return
     }
-    if (open === true || !apiKeysRequired) return
+    if (open === true || !apiKeysRequired) { done(); return }
     const { key, id } = identify(request)
-    if (key === undefined) throw new AppError('UNAUTHORIZED', 'A valid x-api-key header is required')
+    if (key === undefined) { done(new AppError('UNAUTHORIZED', 'A valid x-api-key header is required')); return }
     request.apiKey = key
     if (id !== null) request.apiKeyLabel = `api-key:${id.slice(0, 12)}`
+    done()
   }
   app.addHook('onRoute', (route) => {
     if (!apiKeysRequired && route.config?.webhookSecret === undefined) return

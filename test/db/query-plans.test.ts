@@ -54,7 +54,8 @@ describe('query plans on messages', () => {
     ['an opt-out stopping what is not yet handed over', async (db) => await messages.suppressPending(db, to, 'STOP', since)],
     ['a campaign\'s stats', async (db) => await campaigns.countByStatusFor(db, [campaignId])],
     ['a campaign\'s messages (GET /messages?campaignId=)', async (db) => await messages.listMessages(db, { campaignId, limit: 50 })],
-    ['cancelling a campaign', async (db) => await campaigns.cancelPendingMessages(db, campaignId, 'cancelled', since)]
+    ['cancelling a campaign', async (db) => await campaigns.cancelPendingMessages(db, campaignId, 'cancelled', since)],
+    ['finding campaigns with nothing left to send', async (db) => await campaigns.completeFinishedCampaigns(db, since)]
   ]
 
   it.each(cases)('%s is an index search', async (_name, run) => {
