@@ -20,7 +20,7 @@ import { createMetrics } from './metrics.js'
 import { ErrorResponse } from './schemas/common.js'
 import { createApiKeyCheck, registerAuth } from './plugins/auth.js'
 import { registerDocs } from './plugins/docs.js'
-import { registerErrorHandler } from './plugins/error-handler.js'
+import { registerErrorHandler, registerNotFound } from './plugins/error-handler.js'
 import { registerMetrics } from './plugins/metrics.js'
 import { registerSecurity } from './plugins/security.js'
 import { registerTextGuard } from './plugins/text-guard.js'
@@ -93,10 +93,12 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<App
   })
   // Responses finishing during shutdown close their connection: a client's idle keep-alive socket
   // would otherwise hold the server open until its keep-alive timeout.
-  app.addHook('onSend', async (request, reply) => {
+  // Hooks that run on every request take a callback, not a promise: no promise and microtask each.
+  app.addHook('onSend', (request, reply, payload, done) => {
     // The id every log line of this request carries, so a client's report can be matched to the logs.
     reply.header('x-request-id', request.id)
     if (shuttingDown) reply.header('connection', 'close')
+    done(null, payload)
   })
   app.addHook('onClose', async () => {
     // In-flight sends finish and are recorded before the database goes away.
@@ -107,6 +109,7 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<App
   registerErrorHandler(app, { exposeDetails: !config.isProduction })
   const identify = createApiKeyCheck(config.apiKeys)
   await registerSecurity(app, config, identify)
+  registerNotFound(app, app.rateLimit())
   registerAuth(app, identify, config.apiKeys.length > 0)
   registerTextGuard(app)
   await registerDocs(app)

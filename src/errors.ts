@@ -1,3 +1,5 @@
+import { STATUS_CODES } from 'node:http'
+
 /** Every error a service may raise, with its HTTP status. The one error handler maps these; nothing else does. */
 export const errorStatus = {
   INVALID_PHONE_NUMBER: 400,
@@ -49,3 +51,32 @@ export class AppError extends Error {
 }
 
 export const notFound = (what: string): AppError => new AppError('NOT_FOUND', `${what} not found`)
+
+/** The body every error leaves with: `{ statusCode, error, message, code, ...extra }` (README "Errors"). */
+export interface ErrorBody {
+  statusCode: number
+  error: string
+  message: string
+  code: string
+  [key: string]: unknown
+}
+
+export function errorBody (statusCode: number, code: string, message: string, extra?: Record<string, unknown>): ErrorBody {
+  return { statusCode, error: STATUS_CODES[statusCode] ?? 'Error', message, code, ...extra }
+}
+
+/**
+ * The body an AppError is answered with, and its Retry-After in ms when it names one (`details.retryAfterMs`,
+ * sent as a header, never in the body).
+ */
+export function appErrorResponse (error: AppError): { body: ErrorBody, retryAfterMs: number | null } {
+  const { retryAfterMs, ...details } = error.details ?? {}
+  return { body: errorBody(error.statusCode, error.code, error.message, details), retryAfterMs: typeof retryAfterMs === 'number' ? retryAfterMs : null }
+}
+
+/** The AppError an error body was made from (appErrorResponse's inverse): a remembered answer, given again. */
+export function appErrorFromBody (body: ErrorBody): AppError {
+  const { statusCode, error, message, code, ...details } = body
+  if (!(code in errorStatus) || errorStatus[code as ErrorCode] !== statusCode) throw new Error(`Not an error body of this service: ${error} ${code}`)
+  return new AppError(code as ErrorCode, message, details)
+}

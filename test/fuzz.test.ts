@@ -41,7 +41,8 @@ describe('every route under hostile input', () => {
   beforeAll(async () => {
     ctx = await startTestApp({ env: { LOG_LEVEL: 'debug', RATE_LIMIT_MAX: '1000000000' } })
     // Bookkeeping compared by row count: an Idempotency-Key is claimed before the send is checked and
-    // released when it is refused; the dispatcher's shared throttle bucket refills in the background.
+    // released when the request is refused as malformed (a compliance refusal keeps it, with the suppressed
+    // message it recorded); the dispatcher's shared throttle bucket refills in the background.
     changes = await changeCounter(ctx.database, ['idempotency_keys', 'throttle_buckets'])
     const docs = await ctx.app.inject({ method: 'GET', url: '/docs/json' })
     expect(docs.statusCode).toBe(200)

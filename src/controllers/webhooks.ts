@@ -1,5 +1,4 @@
 import type { FastifyRequest } from 'fastify'
-import { AppError } from '../errors.js'
 import { createSecretMatcher } from '../plugins/auth.js'
 import type { DeliveryReportBody, InboundBody } from '../schemas/webhooks.js'
 import type { DeliveryReports } from '../services/delivery-reports.js'
@@ -21,9 +20,8 @@ function presentedSecret (request: FastifyRequest): string | undefined {
 export function createWebhooksController ({ webhookSecret, deliveryReports, inbound }: { webhookSecret: string | undefined, deliveryReports: DeliveryReports, inbound: Inbound }) {
   const matches = createSecretMatcher(webhookSecret === undefined ? [] : [webhookSecret])
   return {
-    async authenticate (request: FastifyRequest): Promise<void> {
-      if (!matches(presentedSecret(request))) throw new AppError('UNAUTHORIZED', 'Webhook secret missing or wrong')
-    },
+    /** Whether the request presents WEBHOOK_SECRET (constant-time); never true when none is configured. */
+    hasSecret: (request: FastifyRequest): boolean => matches(presentedSecret(request)),
     deliveryReports: async (body: DeliveryReportBody) => await deliveryReports.apply(body.results),
     inbound: async (body: InboundBody, requestId: string) => await inbound.receive(body.results, requestId)
   }

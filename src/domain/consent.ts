@@ -5,10 +5,16 @@
  *
  * 1. The ledger is append-only: every opt-in, opt-out and HELP is an event, kept for at least four
  *    years (the TCPA's limitation period, 28 U.S.C. 1658) and never edited.
- * 2. The latest decision by the time it *happened* (`occurredAt`; ties by id, which is time-ordered)
- *    governs: an opt-in or opt-out that arrives late (a delayed webhook, a back-dated form) is
- *    recorded, but changes nothing when a newer decision is on record. So an out-of-order START never
- *    lifts a newer opt-out, and a late STOP never undoes a newer opt-in.
+ * 2. The latest decision governs, by its `decisionTime` (ties by id, which is time-ordered): when it
+ *    *happened* (`occurredAt`), so an opt-in or START that arrives late (a delayed webhook, a
+ *    back-dated form) is recorded but lifts nothing when a newer decision is on record. An opt-out by
+ *    text (an inbound STOP) counts from when it *reached the service* (`recordedAt`) instead: revocation
+ *    by any reasonable means must be honoured (47 CFR 64.1200(a)(10); FCC 24-18), the person has just
+ *    sent it, and a decision recorded while it was on its way (an opt-in dated after the STOP was sent)
+ *    could not take it into account. So a delayed STOP suppresses over such an opt-in (the one
+ *    confirmation tells the person, and how to START again); only a decision made after it reached the
+ *    service (a later START, an opt-in recorded since) lifts it. This is the ledger's own order (the
+ *    order events were appended), which is also what replaying the ledger gives.
  * 3. Nothing happens after it was recorded: `occurredAt` is never later than `recordedAt`.
  * 4. An opt-in whose time is unknown (a CSV row without consentAt, re-sent every night by a CRM)
  *    cannot be shown to be newer than an opt-out, so it is not recorded over one.
@@ -46,17 +52,25 @@ export interface ConsentEvent extends Recorder {
   recordedAt: string
 }
 
-/** The decision that counts for a number: its latest opt-in or opt-out. */
-export interface LatestDecision { type: 'opt_in' | 'opt_out', occurredAt: string, id: string }
+/** The decision that counts for a number: its latest opt-in or opt-out, `at` its decisionTime. */
+export interface LatestDecision { type: 'opt_in' | 'opt_out', at: string, id: string }
+
+/** The source of consent events that come by text (inbound keywords). */
+export const TEXT_SOURCE = 'keyword'
+
+/** What a decision is ordered by (rule 2): `recordedAt` for an opt-out by text, `occurredAt` otherwise. */
+export function decisionTime (event: { type: ConsentEventType, source: string, occurredAt: string, recordedAt: string }): string {
+  return event.type === 'opt_out' && event.source === TEXT_SOURCE ? event.recordedAt : event.occurredAt
+}
 
 export interface LedgerState {
   latest: LatestDecision | null
   suppressed: boolean
 }
 
-/** Whether `a` happened after `b` (by occurredAt, then by id). */
-export function isLater (a: { occurredAt: string, id: string }, b: { occurredAt: string, id: string } | null): boolean {
-  return b === null || a.occurredAt > b.occurredAt || (a.occurredAt === b.occurredAt && a.id > b.id)
+/** Whether decision `a` comes after `b` (by decisionTime `at`, then by id). */
+export function isLater (a: { at: string, id: string }, b: { at: string, id: string } | null): boolean {
+  return b === null || a.at > b.at || (a.at === b.at && a.id > b.id)
 }
 
 /** What a contact's `subscribed` flag says: the governing decision is an opt-in and nothing suppresses the number. */
@@ -80,23 +94,30 @@ export interface ConsentEffect {
   suppress: boolean
   /** A suppression was lifted by this event. */
   lift: boolean
+  /**
+   * An opt-out by text took effect over an opt-in dated after the STOP was sent, recorded while the STOP was
+   * on its way (rule 2): worth a word in the log, since the trail lists the opt-in last.
+   */
+  overridesNewer: boolean
 }
 
 /**
- * Applies one event to a number's ledger state (rules 2, 4 and 5). `undated`: the opt-in's time is
- * unknown (rule 4). The caller writes the event when `recorded`, and the suppression changes.
+ * Applies one event to a number's ledger state (rules 2, 4 and 5). `source` and `recordedAt` place it in the
+ * ledger's order (decisionTime); `undated`: the opt-in's time is unknown (rule 4). The caller writes the
+ * event when `recorded`, and the suppression changes.
  */
 export function applyConsentEvent (
   state: LedgerState,
-  event: { type: ConsentEventType, occurredAt: string, id: string, undated?: boolean }
+  event: { type: ConsentEventType, source: string, occurredAt: string, recordedAt: string, id: string, undated?: boolean }
 ): ConsentEffect {
-  const unchanged = { state, recorded: true, governs: false, suppress: false, lift: false }
+  const unchanged = { state, recorded: true, governs: false, suppress: false, lift: false, overridesNewer: false }
   if (event.type === 'help') return unchanged
   if (event.type === 'opt_in' && event.undated === true && state.latest?.type === 'opt_out') return { ...unchanged, recorded: false }
-  if (!isLater(event, state.latest)) return unchanged
-  const latest: LatestDecision = { type: event.type, occurredAt: event.occurredAt, id: event.id }
+  const latest: LatestDecision = { type: event.type, at: decisionTime(event), id: event.id }
+  if (!isLater(latest, state.latest)) return unchanged
   if (event.type === 'opt_out') {
-    return { state: { latest, suppressed: true }, recorded: true, governs: true, suppress: !state.suppressed, lift: false }
+    const overridesNewer = state.latest?.type === 'opt_in' && state.latest.at > event.occurredAt
+    return { state: { latest, suppressed: true }, recorded: true, governs: true, suppress: !state.suppressed, lift: false, overridesNewer }
   }
-  return { state: { latest, suppressed: false }, recorded: true, governs: true, suppress: false, lift: state.suppressed }
+  return { state: { latest, suppressed: false }, recorded: true, governs: true, suppress: false, lift: state.suppressed, overridesNewer: false }
 }

@@ -1,11 +1,18 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { AppError } from '../errors.js'
 
 declare module 'fastify' {
   interface FastifyContextConfig {
     /** Open routes skip the API key: health, metrics, docs, and webhooks (which check their own secret). */
     public?: boolean
+    /**
+     * The route authenticates with the webhook secret instead of an API key: true when the request presents it.
+     * Checked after the rate limiter like an API key (a wrong secret is counted per address, so it cannot be
+     * guessed faster than RATE_LIMIT_MAX per RATE_LIMIT_WINDOW); a request presenting it is exempt from that
+     * limit (src/plugins/security.ts), since Infobip posts reports in bursts from a few addresses.
+     */
+    webhookSecret?: (request: FastifyRequest) => boolean
   }
   interface FastifyRequest {
     apiKey?: string
@@ -63,21 +70,29 @@ export function createApiKeyCheck (apiKeys: readonly string[]): (request: Fastif
 }
 
 /**
- * Requires a valid x-api-key on every route not marked `public`. The check is each route's last `onRequest`
- * hook, after the rate limiter's (registered before it, src/plugins/security.ts): a client guessing keys is
- * counted, per address, like any other, and gets 429 once over RATE_LIMIT_MAX instead of unlimited 401s.
- * It still runs before the body is read. Unknown paths answer 404 whatever the key.
+ * Requires a valid x-api-key on every route not marked `public` (when API_KEYS is set), and the webhook secret
+ * on routes that name one (`config.webhookSecret`, whatever API_KEYS says). The check is each route's last
+ * `onRequest` hook, after the rate limiter's (registered before it, src/plugins/security.ts): a client guessing
+ * keys or the secret is counted, per address, like any other, and gets 429 once over RATE_LIMIT_MAX instead of
+ * unlimited 401s. It still runs before the body is read. Unknown paths answer 404 whatever the key (counted too).
+ * @throws AppError UNAUTHORIZED
  */
-export function registerAuth (app: FastifyInstance, identify: (request: FastifyRequest) => ApiKeyIdentity, enabled: boolean): void {
-  if (!enabled) return
-  const authenticate = async (request: FastifyRequest): Promise<void> => {
-    if (request.routeOptions.config.public === true) return
+export function registerAuth (app: FastifyInstance, identify: (request: FastifyRequest) => ApiKeyIdentity, apiKeysRequired: boolean): void {
+  const authenticate = (request: FastifyRequest, _reply: FastifyReply, done: (error?: Error) => void): void => {
+    const { webhookSecret, public: open } = request.routeOptions.config
+    if (webhookSecret !== undefined) {
+      done(webhookSecret(request) ? undefined : new AppError('UNAUTHORIZED', 'Webhook secret missing or wrong'))
+      return
+    }
+    if (open === true || !apiKeysRequired) { done(); return }
     const { key, id } = identify(request)
-    if (key === undefined) throw new AppError('UNAUTHORIZED', 'A valid x-api-key header is required')
+    if (key === undefined) { done(new AppError('UNAUTHORIZED', 'A valid x-api-key header is required')); return }
     request.apiKey = key
     if (id !== null) request.apiKeyLabel = `api-key:${id.slice(0, 12)}`
+    done()
   }
   app.addHook('onRoute', (route) => {
+    if (!apiKeysRequired && route.config?.webhookSecret === undefined) return
     const hooks = route.onRequest === undefined ? [] : Array.isArray(route.onRequest) ? route.onRequest : [route.onRequest]
     route.onRequest = [...hooks, authenticate]
   })

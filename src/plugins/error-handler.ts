@@ -1,15 +1,6 @@
-import { STATUS_CODES } from 'node:http'
-import type { FastifyError, FastifyInstance } from 'fastify'
-import { AppError } from '../errors.js'
+import type { FastifyError, FastifyInstance, preHandlerHookHandler } from 'fastify'
+import { AppError, appErrorResponse, errorBody as body } from '../errors.js'
 import { maskPhoneNumbers } from '../logger.js'
-
-interface ErrorBody {
-  statusCode: number
-  error: string
-  message: string
-  code: string
-  [key: string]: unknown
-}
 
 /** Fastify's own 4xx codes the API documents (README "Errors"), some under a name of ours. */
 const FASTIFY_CODES: Record<string, string> = {
@@ -32,10 +23,6 @@ const CODE_BY_STATUS: Record<number, string> = {
   429: 'RATE_LIMITED'
 }
 
-function body (statusCode: number, code: string, message: string, extra?: Record<string, unknown>): ErrorBody {
-  return { statusCode, error: STATUS_CODES[statusCode] ?? 'Error', message, code, ...extra }
-}
-
 /** The one error boundary: every error leaves as { statusCode, error, message, code }, without stack or secrets. */
 export function registerErrorHandler (app: FastifyInstance, options: { exposeDetails: boolean }): void {
   app.setErrorHandler((error: FastifyError | AppError | Error, request, reply) => {
@@ -45,9 +32,9 @@ export function registerErrorHandler (app: FastifyInstance, options: { exposeDet
         request.log.warn({ code: error.code, reason: maskPhoneNumbers(error.message), ...(error.cause !== undefined ? { err: error.cause } : {}) }, 'Request failed')
       }
       // `retryAfterMs` (a busy Idempotency-Key, an Infobip hold) becomes the Retry-After header, in seconds (RFC 9110 §10.2.3).
-      const { retryAfterMs, ...details } = error.details ?? {}
-      if (typeof retryAfterMs === 'number') reply.header('retry-after', String(Math.max(1, Math.ceil(retryAfterMs / 1000))))
-      return reply.code(error.statusCode).send(body(error.statusCode, error.code, error.message, details))
+      const { body: answer, retryAfterMs } = appErrorResponse(error)
+      if (retryAfterMs !== null) reply.header('retry-after', String(Math.max(1, Math.ceil(retryAfterMs / 1000))))
+      return reply.code(error.statusCode).send(answer)
     }
     const fastifyError = error as FastifyError
     if (fastifyError.validation !== undefined) {
@@ -63,8 +50,14 @@ export function registerErrorHandler (app: FastifyInstance, options: { exposeDet
     const message = options.exposeDetails ? maskPhoneNumbers(error.message) : 'An unexpected error occurred'
     return reply.code(500).send(body(500, 'INTERNAL_ERROR', message))
   })
+}
 
-  app.setNotFoundHandler((request, reply) => {
+/**
+ * Unknown paths answer 404 NOT_FOUND, counted by `limit` (the rate limiter, app.rateLimit()) first, so that
+ * paths cannot be probed faster than API keys can be guessed (@fastify/rate-limit's setNotFoundHandler recipe).
+ */
+export function registerNotFound (app: FastifyInstance, limit: preHandlerHookHandler): void {
+  app.setNotFoundHandler({ preHandler: limit }, (request, reply) => {
     return reply.code(404).send(body(404, 'NOT_FOUND', `Route ${request.method} ${maskPhoneNumbers(request.url.split('?')[0]!.slice(0, 200))} not found`))
   })
 }

@@ -8,9 +8,10 @@ export interface MetricsSources {
 }
 
 export function registerMetrics (app: FastifyInstance, { metrics, refresh }: MetricsSources): void {
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched'
     metrics.httpDuration.observe({ method: request.method, route, status_code: String(reply.statusCode) }, reply.elapsedTime / 1000)
+    done()
   })
 
   app.get('/metrics', {

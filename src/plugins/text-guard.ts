@@ -52,14 +52,16 @@ function findInValue (root: unknown, rootName: string, rule: TextRule): { path: 
  * database error can surface as a 500.
  */
 export function registerTextGuard (app: FastifyInstance): void {
-  app.addHook('preValidation', async (request) => {
+  app.addHook('preValidation', (request, _reply, done) => {
     const rule = request.routeOptions.config.textRule ?? 'message'
     for (const [part, value] of [['params', request.params], ['querystring', request.query], ['body', request.body]] as const) {
       if (typeof value !== 'string' && !Array.isArray(value) && !isPlainObject(value)) continue
       const found = findInValue(value, part, rule)
       if (found !== null) {
-        throw new AppError('INVALID_TEXT', describeTextFault(found.path, found.fault, rule), { position: found.fault.position })
+        done(new AppError('INVALID_TEXT', describeTextFault(found.path, found.fault, rule), { position: found.fault.position }))
+        return
       }
     }
+    done()
   })
 }

@@ -15,6 +15,7 @@ export function smsRoutes (app: App, controller: SmsController): void {
   }, async (request, reply) => {
     const result = await controller.send(request.body, request.headers['idempotency-key'], request.apiKey)
     if (result.replayed) reply.header('idempotent-replayed', 'true')
+    if ('failure' in result) throw result.failure
     return reply.code(result.statusCode).send(result.body)
   })
 

@@ -6,10 +6,10 @@ import { DeliveryReportBody, InboundBody, WebhookQuery } from '../schemas/webhoo
 
 export function webhookRoutes (app: App, controller: WebhooksController): void {
   // Infobip's text is recorded as the phone sent it: only characters no database can hold are refused.
-  const config = { public: true, rateLimit: false as const, textRule: 'storable' as const }
+  // Authenticated by the secret, not an API key; rate limited only when the secret is wrong (src/plugins/auth.ts).
+  const config = { public: true, webhookSecret: controller.hasSecret, textRule: 'storable' as const }
   app.post('/webhooks/infobip/delivery-reports', {
     config,
-    onRequest: controller.authenticate,
     schema: {
       tags: ['webhooks'],
       summary: "Infobip's delivery reports (secret as ?token= or Basic password)",
@@ -22,7 +22,6 @@ export function webhookRoutes (app: App, controller: WebhooksController): void {
 
   app.post('/webhooks/infobip/inbound', {
     config,
-    onRequest: controller.authenticate,
     schema: {
       tags: ['webhooks'],
       summary: "Infobip's inbound SMS: every reply stored; STOP/ARRÊT, START, HELP/AIDE handled",

@@ -66,7 +66,8 @@ export function createCompliance ({ db, dialect, config, metrics }: ComplianceOp
       const numbers = [...new Set(batch.map((a) => a.to))]
       const marketing = [...new Set(batch.filter((a) => a.purpose === 'marketing').map((a) => a.to))]
       await lockPhoneNumbers(trx, dialect, numbers)
-      const ledger = await consent.ledgerStates(trx, numbers)
+      // Consent decides only marketing; every message is checked against suppression.
+      const ledger = await consent.ledgerStates(trx, numbers, new Set(marketing))
       const routing = await contacts.findRoutingAmong(trx, marketing)
       const recent = await recentMarketing(trx, batch)
 

@@ -2,7 +2,7 @@ import * as consent from '../db/repositories/consent.js'
 import * as contacts from '../db/repositories/contacts.js'
 import * as messages from '../db/repositories/messages.js'
 import type { Db } from '../db/schema.js'
-import { applyConsentEvent, isSubscribed, occurredAtMost, type ConsentEvent, type ConsentEventType, type LedgerState, type Recorder } from '../domain/consent.js'
+import { applyConsentEvent, isSubscribed, occurredAtMost, TEXT_SOURCE, type ConsentEvent, type ConsentEventType, type LedgerState, type Recorder } from '../domain/consent.js'
 import { newId } from '../domain/ids.js'
 import type { Clock } from './clock.js'
 
@@ -34,6 +34,8 @@ export interface RecordOutcome {
   suppressed: boolean
   /** This event lifted the number's suppression. */
   lifted: boolean
+  /** An opt-out by text took effect over an opt-in recorded while it was on its way (src/domain/consent.ts, rule 2). */
+  overridesNewer: boolean
 }
 
 /**
@@ -77,15 +79,15 @@ export function createConsentLedger ({ clock }: { clock: Clock }) {
         requestId: recorder.requestId,
         fileName: recorder.fileName
       }
-      const effect = applyConsentEvent(states.get(input.phoneNumber)!, { type: event.type, occurredAt: event.occurredAt, id: event.id, undated: input.undated === true })
+      const effect = applyConsentEvent(states.get(input.phoneNumber)!, { ...event, undated: input.undated === true })
       states.set(input.phoneNumber, effect.state)
       if (!effect.recorded) {
-        outcomes.push({ event: null, governs: false, suppressed: false, lifted: false })
+        outcomes.push({ event: null, governs: false, suppressed: false, lifted: false, overridesNewer: false })
         continue
       }
       events.push(event)
       if (effect.suppress) lastOptOut.set(input.phoneNumber, input)
-      outcomes.push({ event, governs: effect.governs, suppressed: effect.suppress, lifted: effect.lift })
+      outcomes.push({ event, governs: effect.governs, suppressed: effect.suppress, lifted: effect.lift, overridesNewer: effect.overridesNewer })
     }
 
     await consent.appendConsentEvents(trx, events)
@@ -97,7 +99,7 @@ export function createConsentLedger ({ clock }: { clock: Clock }) {
       const is = states.get(number)!
       if (is.suppressed && !was.suppressed) {
         const cause = lastOptOut.get(number)!
-        const reply = cause.source === 'keyword'
+        const reply = cause.source === TEXT_SOURCE
         await consent.suppress(trx, number, cause.source, reply ? `Replied "${(cause.text ?? '').slice(0, 160)}"` : cause.text ?? null, now)
         await messages.suppressPending(trx, number, reply ? 'RECIPIENT_OPTED_OUT: the recipient replied with an opt-out' : 'RECIPIENT_OPTED_OUT: opted out before sending', now)
       }

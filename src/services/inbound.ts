@@ -6,7 +6,7 @@ import * as inbound from '../db/repositories/inbound-messages.js'
 import type { InboundMessage as StoredInbound } from '../db/repositories/inbound-messages.js'
 import { lockPhoneNumber } from '../db/repositories/locks.js'
 import * as messages from '../db/repositories/messages.js'
-import type { Recorder } from '../domain/consent.js'
+import { TEXT_SOURCE, type Recorder } from '../domain/consent.js'
 import { isId, newId } from '../domain/ids.js'
 import { classifyInbound, type KeywordIntent, type KeywordMatch } from '../domain/keywords.js'
 import { mustReadPhoneNumber, readPhoneNumber } from '../domain/phone.js'
@@ -117,6 +117,7 @@ export function createInbound ({ db, dialect, config, clock, ledger, replies, lo
     }
     const result = (m: { intent: KeywordIntent, keyword: string | null }): InboundResult => ({ messageId: stored.messageId, intent: m.intent, keyword: m.keyword })
 
+    let overridesNewer = false
     const handled = await db.transaction().execute(async (trx) => {
       // The admission of a send to this number holds the same lock until it commits, so an opt-out
       // either sees that message (and suppresses it) or is seen by it.
@@ -136,13 +137,14 @@ export function createInbound ({ db, dialect, config, clock, ledger, replies, lo
           phoneNumber: phone.e164,
           contactId: contact?.id ?? null,
           type: match.intent,
-          source: 'keyword',
+          source: TEXT_SOURCE,
           text,
           keyword: match.keyword,
           occurredAt: receivedAt
         }], recorder)
         stored.consentEventId = outcome?.event?.id ?? null
         reply = outcome === undefined ? null : replyFor(match, outcome)
+        overridesNewer = outcome?.overridesNewer === true
       }
       await inbound.insertInboundMessage(trx, stored)
       return { duplicate: null, reply }
@@ -155,6 +157,7 @@ export function createInbound ({ db, dialect, config, clock, ledger, replies, lo
     if (!phone.ok) return result(match)
     if (phone.note !== null) log.info({ from: maskPhone(phone.e164), basis: phone.basis, why: phone.note }, 'Inbound sender accepted although the number library does not list it')
     log.info({ from: maskPhone(phone.e164), intent: match.intent, keyword: match.keyword, language: match.language ?? 'en' }, match.intent === 'none' ? 'Inbound reply stored' : 'Inbound keyword handled')
+    if (overridesNewer) log.warn({ from: maskPhone(phone.e164), receivedAt }, 'Opt-out by text honoured over an opt-in recorded while it was on its way')
     if (handled.reply !== null) await replies.send({ to: phone.e164, text: handled.reply, from: message.to, reason: `${match.intent.toUpperCase()}_REPLY` })
     if (match.intent === 'opt_out') await handOversSettled?.(phone.e164)
     return result(match)

@@ -1,4 +1,4 @@
-import { AppError } from '../errors.js'
+import { AppError, appErrorResponse, type ErrorCode } from '../errors.js'
 import type { Config } from '../config.js'
 import type { Purpose } from '../db/repositories/messages.js'
 import { newId } from '../domain/ids.js'
@@ -110,14 +110,16 @@ export function createSendingService ({ config, clock, compliance, dispatcher, d
 
   /**
    * The answer a repeated Idempotency-Key gets when its first request did not live to answer (a crash): built
-   * from the message's record — in flight, never handed over, or settled (Infobip's status as recorded).
+   * from the message's record — in flight, never handed over, or settled (Infobip's status as recorded, or the
+   * compliance refusal recorded with it: its 422 without `nextAllowedAt`, which the record does not keep).
    */
   async function answerFor (id: string): Promise<MessageAnswer> {
     const message = await messages.findMessage(db, id)
     if (message === null) return null
     switch (message.status) {
       case 'queued': case 'deferred': case 'sending': return 'in-flight'
-      case 'suppressed': case 'cancelled': return 'not-sent'
+      case 'suppressed': return refusalFrom(id, message.decisionReason)
+      case 'cancelled': return 'not-sent'
       case 'failed':
         if (message.error?.code !== 'PROVIDER_ERROR') return 'not-sent'
         return { statusCode: 502, body: { statusCode: 502, error: 'Bad Gateway', code: 'PROVIDER_ERROR', message: message.error.description ?? 'Infobip refused the message', messageId: id } }
@@ -132,6 +134,17 @@ export function createSendingService ({ config, clock, compliance, dispatcher, d
   }
 
   return { sendSingle, answerFor }
+}
+
+/** Compliance refusals a single send is answered with (422), as recorded on a suppressed message ("CODE: reason"). */
+const REFUSALS = new Set<ErrorCode>(['RECIPIENT_OPTED_OUT', 'NO_CONSENT', 'QUIET_HOURS', 'FREQUENCY_CAP'])
+
+function refusalFrom (id: string, decisionReason: string | null): MessageAnswer {
+  const separator = decisionReason?.indexOf(': ') ?? -1
+  const code = decisionReason?.slice(0, separator) as ErrorCode | undefined
+  if (decisionReason === null || separator < 0 || code === undefined || !REFUSALS.has(code)) return 'not-sent'
+  const refusal = new AppError(code, decisionReason.slice(separator + 2), { messageId: id })
+  return { statusCode: refusal.statusCode, body: appErrorResponse(refusal).body }
 }
 
 function responseFor (id: string, to: string, segments: number, encoding: string, result: HandoverResult): SendResponse {

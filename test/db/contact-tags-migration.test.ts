@@ -6,13 +6,14 @@ import * as m002 from '../../src/db/migrations/002_contacts.js'
 import * as m003 from '../../src/db/migrations/003_outbox_campaigns.js'
 import * as m004 from '../../src/db/migrations/004_inbound_consent.js'
 import * as m005 from '../../src/db/migrations/005_consent_event_indexes.js'
+import * as m007 from '../../src/db/migrations/007_message_indexes.js'
 import { createTestDatabase, type TestDatabase } from '../support/database.js'
 
-/** A database as migration 005 left it, holding two contacts with tags. */
-async function databaseAt005 (): Promise<{ database: TestDatabase, handle: DatabaseHandle }> {
+/** A database migrated before 006 landed (through 007, which landed first), holding two contacts with tags. */
+async function databaseWithout006 (): Promise<{ database: TestDatabase, handle: DatabaseHandle }> {
   const database = await createTestDatabase()
   const handle = openDatabase(database.url)
-  const migrations: Record<string, Migration> = { '001_messages': m001, '002_contacts': m002, '003_outbox_campaigns': m003, '004_inbound_consent': m004, '005_consent_event_indexes': m005 }
+  const migrations: Record<string, Migration> = { '001_messages': m001, '002_contacts': m002, '003_outbox_campaigns': m003, '004_inbound_consent': m004, '005_consent_event_indexes': m005, '007_message_indexes': m007 }
   const { error } = await new Migrator({ db: handle.db, provider: { getMigrations: async () => migrations } }).migrateToLatest()
   expect(error).toBeUndefined()
   const at = '2026-06-01T12:00:00.000Z'
@@ -32,10 +33,12 @@ describe('migration 006: contact_tags keyed (contact_id, tag)', () => {
     opened = null
   })
 
-  it('keeps every tag, one row per contact and tag, and the rows go with their contact', async () => {
-    opened = await databaseAt005()
+  it('runs on a database that already ran 007; keeps every tag, one row per contact and tag, and the rows go with their contact', async () => {
+    opened = await databaseWithout006()
     const { db, dialect } = opened.handle
     await migrateToLatest(db)
+    const applied = await sql<{ name: string }>`select name from kysely_migration order by name`.execute(db)
+    expect(applied.rows.map((r) => r.name)).toContain('006_contact_tags_without_rowid')
 
     const tags = await db.selectFrom('contact_tags').select(['contact_id', 'tag']).orderBy('contact_id').orderBy('tag').execute()
     expect(tags).toEqual([{ contact_id: 'c1', tag: 'spring' }, { contact_id: 'c1', tag: 'vip' }, { contact_id: 'c2', tag: 'vip' }])

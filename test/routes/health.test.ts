@@ -168,6 +168,33 @@ describe('health, readiness, metrics and docs', () => {
     })
   })
 
+  it('every response carries the security headers, refusals and the docs UI included; only the docs UI has a content security policy', async () => {
+    const responses = [
+      await ctx.app.inject({ method: 'GET', url: '/health' }),
+      await ctx.app.inject({ method: 'GET', url: '/messages' }),
+      await ctx.app.inject({ method: 'GET', url: '/messages', headers: { 'x-api-key': API_KEY } }),
+      await ctx.app.inject({ method: 'GET', url: '/no-such-route' })
+    ]
+    const docs = await ctx.app.inject({ method: 'GET', url: '/docs/static/index.html' })
+    for (const response of [...responses, docs]) {
+      expect(response.headers).toMatchObject({
+        'x-content-type-options': 'nosniff',
+        'x-frame-options': 'SAMEORIGIN',
+        'strict-transport-security': 'max-age=31536000; includeSubDomains',
+        'cross-origin-opener-policy': 'same-origin',
+        'cross-origin-resource-policy': 'same-origin',
+        'referrer-policy': 'no-referrer',
+        'x-dns-prefetch-control': 'off',
+        'x-download-options': 'noopen',
+        'x-permitted-cross-domain-policies': 'none',
+        'origin-agent-cluster': '?1'
+      })
+      expect(response.headers['x-powered-by']).toBeUndefined()
+    }
+    for (const response of responses) expect(response.headers['content-security-policy']).toBeUndefined()
+    expect(docs.headers['content-security-policy']).toMatch(/default-src 'self'/)
+  })
+
   it('still requires the API key on the API itself', async () => {
     expect((await ctx.app.inject({ method: 'GET', url: '/messages' })).statusCode).toBe(401)
     expect((await ctx.app.inject({ method: 'GET', url: '/messages', headers: { 'x-api-key': API_KEY } })).statusCode).toBe(200)

@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto'
 import type { LightMyRequestResponse } from 'fastify'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { sql } from 'kysely'
+import { openDatabase } from '../../src/db/database.js'
 import { messagesTo, numberSequence, postSendSms } from '../support/api.js'
-import { API_KEY, DAYTIME, startTestApp, type TestContext } from '../support/app.js'
+import { addConsentingContact, API_KEY, DAYTIME, startTestApp, type TestContext } from '../support/app.js'
 import { REPORT_STATUSES } from '../support/fake-infobip.js'
 
 const OTHER_API_KEY = 'second-api-key-9876543210'
@@ -207,6 +209,87 @@ describe('Idempotency-Key on POST /send-sms', () => {
     expect(again.json()).toEqual(first.json())
     expect(sendsTo(to)).toBe(1)
     expect((await messagesTo(ctx, to)).map((m) => m.status)).toEqual(['failed'])
+  })
+
+  describe('a compliance refusal is remembered like a success', () => {
+    /** The repeat got the first refusal again, marked replayed; nothing was sent and the first's suppressed record is the only one. */
+    async function expectRefusalReplayed (again: LightMyRequestResponse, first: LightMyRequestResponse, to: string): Promise<void> {
+      expect(again.statusCode).toBe(422)
+      expect(again.json()).toEqual(first.json())
+      expect(again.headers['idempotent-replayed']).toBe('true')
+      expect(sendsTo(to)).toBe(0)
+      expect((await messagesTo(ctx, to)).map((m) => [m.id, m.status])).toEqual([[first.json<{ messageId: string }>().messageId, 'suppressed']])
+    }
+
+    it('NO_CONSENT: once the recipient consents, the repeat still gets the first 422 and nothing is sent', async () => {
+      const to = nextNumber()
+      const key = newKey()
+      const payload = { destinationNumber: to, message: 'Flash sale: 20% off today' }
+      const first = await send(payload, key)
+      expect(first.statusCode).toBe(422)
+      expect(first.json()).toEqual({
+        statusCode: 422,
+        error: 'Unprocessable Entity',
+        code: 'NO_CONSENT',
+        message: 'Marketing needs a recorded opt-in from the recipient',
+        messageId: expect.any(String)
+      })
+      expect(first.headers['idempotent-replayed']).toBeUndefined()
+
+      await addConsentingContact(ctx, to)
+      await expectRefusalReplayed(await send(payload, key), first, to)
+
+      // A new key is a new request, decided now: the recipient has consented since.
+      expect((await send(payload, newKey())).statusCode).toBe(202)
+      expect(sendsTo(to)).toBe(1)
+    })
+
+    it('QUIET_HOURS: the repeat in the morning gets the evening 422 with its nextAllowedAt, and nothing is sent', async () => {
+      const to = nextNumber() // San Francisco: 23:00 PDT is outside 08:00–21:00
+      const key = newKey()
+      await addConsentingContact(ctx, to)
+      const payload = { destinationNumber: to, message: 'Late-night deal' }
+      ctx.clock.set('2026-06-16T06:00:00Z')
+      const first = await send(payload, key)
+      expect(first.statusCode).toBe(422)
+      expect(first.json()).toMatchObject({ code: 'QUIET_HOURS', nextAllowedAt: '2026-06-16T15:00:00.000Z' })
+
+      ctx.clock.set('2026-06-16T16:00:00Z')
+      await expectRefusalReplayed(await send(payload, key), first, to)
+    })
+
+    it('the same key with a different body after a refusal is 422 IDEMPOTENCY_KEY_REUSED, and the refusal is still replayed', async () => {
+      const to = nextNumber()
+      const key = newKey()
+      const refused = await send({ destinationNumber: to, message: 'Offer' }, key)
+      expect(refused.json()).toMatchObject({ statusCode: 422, code: 'NO_CONSENT' })
+
+      const reused = await send({ destinationNumber: to, message: 'Offer', purpose: 'transactional' }, key)
+      expect(reused.statusCode).toBe(422)
+      expect(reused.json()).toMatchObject({ statusCode: 422, code: 'IDEMPOTENCY_KEY_REUSED' })
+      expect(sendsTo(to)).toBe(0)
+      expect((await send({ destinationNumber: to, message: 'Offer' }, key)).json()).toEqual(refused.json())
+      expect(await messagesTo(ctx, to)).toHaveLength(1)
+    })
+
+    it('a refusal whose request died before settling its key is answered from the message record, not decided again', async () => {
+      const to = nextNumber()
+      const key = newKey()
+      const payload = { destinationNumber: to, message: 'Members-only offer' }
+      const first = await send(payload, key)
+      expect(first.json()).toMatchObject({ code: 'NO_CONSENT' })
+      // The fault: the request died after the compliance gate recorded its refusal, before the key was settled.
+      const { db, close } = openDatabase(ctx.database.url)
+      try {
+        await sql`update idempotency_keys set state = 'pending', response_status = null, response_body = null where key like ${`%:${key}`}`.execute(db)
+      } finally {
+        await close()
+      }
+      await addConsentingContact(ctx, to)
+      ctx.clock.advance(MINUTE) // long after the first request: it is abandoned, not in flight
+
+      await expectRefusalReplayed(await send(payload, key), first, to)
+    })
   })
 
   it('rejects an Idempotency-Key longer than 255 characters', async () => {

@@ -200,6 +200,42 @@ describe('inbound replies and the one consent ledger', () => {
     })
   })
 
+  describe('an opt-out by text counts from when it reached the service', () => {
+    it('a STOP sent before an opt-in that was recorded while the STOP was on its way still suppresses, and is confirmed', async () => {
+      const number = '+12125550232'
+      ctx.clock.set(new Date(Date.parse(NOW) - 60 * MINUTE))
+      const created = await ctx.app.inject({ method: 'POST', url: '/contacts', headers: ctx.headers, payload: { phoneNumber: number } })
+      const contact = created.json<Contact>()
+      // 16:00: the CRM records an opt-in; the person's STOP, sent at 15:58, reaches the service only at 16:01.
+      ctx.clock.set(NOW)
+      const optIn = await ctx.app.inject({ method: 'POST', url: `/contacts/${contact.id}/consent`, headers: ctx.headers, payload: { source: 'web_form', text: 'Yes to offers by SMS' } })
+      expect(optIn.statusCode).toBe(201)
+      expect(await subscribed(contact.id)).toBe(true)
+      ctx.clock.set(new Date(Date.parse(NOW) + MINUTE))
+      const stop = await inboundAt(number, 'STOP', new Date(Date.parse(NOW) - 2 * MINUTE))
+      expect(stop).toMatchObject({ processed: 1, results: [{ intent: 'opt_out', keyword: 'STOP' }] })
+
+      expect(await subscribed(contact.id)).toBe(false)
+      expect((await sendSms(ctx, number, 'Receipt', 'transactional')).json()).toMatchObject({ code: 'RECIPIENT_OPTED_OUT' })
+      await waitFor(() => textsReceivedBy(ctx, number).length === 1, 'the opt-out confirmation')
+      expect(textsReceivedBy(ctx, number)).toEqual([`${BRAND}: You are unsubscribed and will receive no more messages. Reply START to resubscribe.`])
+      // The trail keeps when each thing happened and when it reached the service.
+      expect((await consentEvents(ctx, contact.id)).map((e) => [e.type, e.occurredAt, e.recordedAt])).toEqual([
+        ['opt_out', new Date(Date.parse(NOW) - 2 * MINUTE).toISOString(), new Date(Date.parse(NOW) + MINUTE).toISOString()],
+        ['opt_in', NOW, NOW]
+      ])
+      expect(ctx.logs.some((line) => line.includes('opt-in recorded while it was on its way'))).toBe(true)
+
+      // The same evidence sent again (a CRM re-sync) does not lift it; a START sent after it does.
+      ctx.clock.advance(MINUTE)
+      const resync = await ctx.app.inject({ method: 'POST', url: `/contacts/${contact.id}/consent`, headers: ctx.headers, payload: { source: 'web_form', text: 'Yes to offers by SMS', collectedAt: NOW } })
+      expect(resync.statusCode).toBe(201)
+      expect(await subscribed(contact.id)).toBe(false)
+      await inboundAt(number, 'START', ctx.clock.now())
+      expect(await subscribed(contact.id)).toBe(true)
+    })
+  })
+
   describe('import evidence', () => {
     it("keeps the CSV's consentIp, consentUserAgent and consentAt as the subscriber's evidence, and the upload as who recorded it", async () => {
       const csv = [

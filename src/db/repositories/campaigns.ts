@@ -268,7 +268,8 @@ export async function materialiseAudience (db: Executor, m: Materialisation): Pr
       .columns(['id', 'to_number', 'text', 'sender_id', 'purpose', 'status', 'campaign_id', 'contact_id', 'segments', 'encoding',
         'decision_reason', 'created_at', 'updated_at', 'due_at', 'priority', 'origin', 'valid_until'])
       .expression(select)
-      .onConflict((oc) => oc.columns(['campaign_id', 'contact_id']).doNothing())
+      // The unique key is partial (rows without a campaign are not in it): the conflict target names its predicate.
+      .onConflict((oc) => oc.columns(['campaign_id', 'contact_id']).where('campaign_id', 'is not', null).doNothing())
       .executeTakeFirst()
     written += Number(result.numInsertedOrUpdatedRows ?? 0n)
     if (upper === null) return written

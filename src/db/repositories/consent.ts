@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely'
-import { isLater, type ConsentEvent, type LatestDecision, type LedgerState } from '../../domain/consent.js'
+import { decisionTime, isLater, type ConsentEvent, type LatestDecision, type LedgerState } from '../../domain/consent.js'
 import type { ConsentEventRow, Database } from '../schema.js'
 import { insertRows } from './bulk.js'
 
@@ -44,16 +44,25 @@ export async function appendConsentEvents (db: Executor, events: ConsentEvent[])
   await insertRows(db, 'consent_events', ['id', 'phone_number', 'contact_id', 'type', 'source', 'text', 'ip', 'user_agent', 'keyword', 'occurred_at', 'recorded_at', 'recorded_by', 'request_id', 'file_name'], values)
 }
 
-/** Latest consent decision and suppression of numbers, in two queries however many. */
-export async function ledgerStates (db: Executor, phoneNumbers: string[]): Promise<Map<string, LedgerState>> {
+/**
+ * Latest consent decision (in the ledger's order: decisionTime) and suppression of numbers, in two queries
+ * however many. `consentOf` limits the consent read to the numbers whose decision needs it (marketing: a
+ * transactional message or a reply is decided on suppression alone); the others get `latest: null`.
+ * Default: every number.
+ */
+export async function ledgerStates (db: Executor, phoneNumbers: string[], consentOf: ReadonlySet<string> | null = null): Promise<Map<string, LedgerState>> {
   const states = new Map(phoneNumbers.map((n) => [n, { latest: null as LatestDecision | null, suppressed: false }]))
   for (let i = 0; i < phoneNumbers.length; i += CHUNK) {
     const chunk = phoneNumbers.slice(i, i + CHUNK)
-    const events = await db.selectFrom('consent_events').select(['phone_number', 'type', 'occurred_at', 'id'])
-      .where('phone_number', 'in', chunk).where('type', 'in', ['opt_in', 'opt_out']).execute()
+    const consentChunk = consentOf === null ? chunk : chunk.filter((n) => consentOf.has(n))
+    const events = consentChunk.length === 0
+      ? []
+      : await db.selectFrom('consent_events').select(['phone_number', 'type', 'source', 'occurred_at', 'recorded_at', 'id'])
+        .where('phone_number', 'in', consentChunk).where('type', 'in', ['opt_in', 'opt_out']).execute()
     for (const row of events) {
       const state = states.get(row.phone_number)
-      const decision = { type: row.type as LatestDecision['type'], occurredAt: row.occurred_at, id: row.id }
+      const type = row.type as LatestDecision['type']
+      const decision = { type, at: decisionTime({ type, source: row.source, occurredAt: row.occurred_at, recordedAt: row.recorded_at }), id: row.id }
       if (state !== undefined && isLater(decision, state.latest)) state.latest = decision
     }
     const suppressed = await db.selectFrom('suppressions').select('phone_number').where('phone_number', 'in', chunk).execute()

@@ -1,8 +1,9 @@
-import type { ExpressionBuilder, Kysely } from 'kysely'
+import { sql, type ExpressionBuilder, type Kysely } from 'kysely'
 import type { MessageStatus } from '../../domain/message-status.js'
 import type { Message } from '../../schemas/common.js'
 import type { Dialect } from '../database.js'
 import type { Database, MessageOrigin, MessageRow } from '../schema.js'
+import { insertRows } from './bulk.js'
 import { jsonList } from './json-rows.js'
 
 type Executor = Kysely<Database>
@@ -49,35 +50,32 @@ function toMessage (row: MessageRow): Message {
   }
 }
 
+const MESSAGE_COLUMNS = [
+  'id', 'to_number', 'text', 'sender_id', 'purpose', 'status', 'campaign_id', 'contact_id', 'segments', 'encoding',
+  'decision_reason', 'error', 'created_at', 'updated_at', 'due_at', 'priority', 'origin', 'valid_until',
+  'lease_owner', 'lease_expires_at', 'attempted_at', 'sent_at', 'attempts'
+] as const
+
+/**
+ * Inserts messages as multi-row statements the connection keeps prepared (`insertRows`): a batch of admissions
+ * costs a few statements and no per-value query building. Every row names every column, so a batch mixing a
+ * leased send and a refused one gets each column's value, never a NULL in place of a default.
+ */
 export async function insertMessages (db: Executor, messages: NewMessage[]): Promise<void> {
   if (messages.length === 0) return
-  await db.insertInto('messages').values(messages.map((m) => ({
-    id: m.id,
-    to_number: m.to,
-    text: m.text,
-    sender_id: m.senderId,
-    purpose: m.purpose,
-    status: m.status,
-    campaign_id: m.campaignId ?? null,
-    contact_id: m.contactId ?? null,
-    segments: m.segments,
-    encoding: m.encoding,
-    decision_reason: m.decisionReason ?? null,
-    error: m.error === undefined || m.error === null ? null : JSON.stringify(m.error),
-    created_at: m.createdAt,
-    updated_at: m.createdAt,
-    due_at: m.dueAt ?? m.createdAt,
-    // Every row names every column: in a multi-row insert SQLite fills a column one row leaves out with NULL,
-    // not its default (a batch mixing a leased send and a refused one would break NOT NULL).
-    priority: m.priority ?? 1,
-    origin: m.origin ?? 'api',
-    valid_until: m.validUntil ?? null,
-    lease_owner: m.lease?.owner ?? null,
-    lease_expires_at: m.lease?.expiresAt ?? null,
-    attempted_at: m.lease !== undefined ? m.createdAt : null,
-    sent_at: m.lease !== undefined ? m.createdAt : null,
-    attempts: m.lease !== undefined ? 1 : 0
-  }))).execute()
+  const values: unknown[] = []
+  for (const m of messages) {
+    const leased = m.lease !== undefined
+    values.push(
+      m.id, m.to, m.text, m.senderId, m.purpose, m.status, m.campaignId ?? null, m.contactId ?? null, m.segments, m.encoding,
+      m.decisionReason ?? null, m.error === undefined || m.error === null ? null : JSON.stringify(m.error),
+      m.createdAt, m.createdAt, m.dueAt ?? m.createdAt, m.priority ?? 1, m.origin ?? 'api', m.validUntil ?? null,
+      m.lease?.owner ?? null, m.lease?.expiresAt ?? null,
+      // A leased row is handed over now: attempted and counted as sent (for frequency caps) from this instant.
+      leased ? m.createdAt : null, leased ? m.createdAt : null, leased ? 1 : 0
+    )
+  }
+  await insertRows(db, 'messages', MESSAGE_COLUMNS, values)
 }
 
 export async function findMessage (db: Executor, id: string): Promise<Message | null> {
@@ -187,20 +185,30 @@ export interface ReportUpdate {
 
 export interface RecordedStatusRow { id: string, status: MessageStatus, providerStatus: string | null, errorCode: string | null }
 
-/** Current status (and stored error code) of the messages a batch of reports refers to, by our id or Infobip's. */
+/**
+ * Current status (and stored error code) of the messages a batch of reports refers to, by our id or Infobip's.
+ * Infobip echoes our id as its message id, so reports are found by primary key; only ids not found that way are
+ * looked up among the messages Infobip gave an id of its own (a partial index holds just those, migration 007).
+ */
 export async function findStatuses (db: Executor, ids: string[]): Promise<Map<string, RecordedStatusRow>> {
   const found = new Map<string, RecordedStatusRow>()
   if (ids.length === 0) return found
-  const rows = await db.selectFrom('messages')
-    .select(['id', 'status', 'provider_status', 'infobip_message_id', 'error'])
-    .where((eb) => eb.or([eb('id', 'in', ids), eb('infobip_message_id', 'in', ids)]))
-    .execute()
-  for (const row of rows) {
+  const columns = ['id', 'status', 'provider_status', 'infobip_message_id', 'error'] as const
+  const keep = (row: Pick<MessageRow, typeof columns[number]>): void => {
     const error = row.error === null ? null : JSON.parse(row.error) as { code?: unknown }
     const entry = { id: row.id, status: row.status as MessageStatus, providerStatus: row.provider_status, errorCode: typeof error?.code === 'string' ? error.code : null }
     found.set(row.id, entry)
     if (row.infobip_message_id !== null) found.set(row.infobip_message_id, entry)
   }
+  for (const row of await db.selectFrom('messages').select(columns).where('id', 'in', ids).execute()) keep(row)
+  const rest = ids.filter((id) => !found.has(id))
+  if (rest.length === 0) return found
+  const byProviderId = await db.selectFrom('messages').select(columns)
+    .where('infobip_message_id', 'in', rest)
+    .where('infobip_message_id', 'is not', null)
+    .where(sql<boolean>`infobip_message_id <> id`)
+    .execute()
+  for (const row of byProviderId) keep(row)
   return found
 }
 
