@@ -35,10 +35,11 @@ export function createSmsController ({ sending, idempotency, config }: { sending
      */
     async send (body: SendSmsBody, idempotencyKey: string | undefined, apiKey: string | undefined): Promise<(SendResponse & { replayed: boolean }) | { replayed: true, failure: AppError }> {
       if (idempotencyKey === undefined) return { ...await sending.sendSingle(body), replayed: false }
+      const key = scopedKey(apiKey, idempotencyKey)
       const result = await idempotency.run(
-        scopedKey(apiKey, idempotencyKey),
+        key,
         hashRequest(body),
-        async (messageId) => await sending.sendSingle(body, messageId),
+        async (messageId) => await sending.sendSingle(body, messageId, undefined, key),
         rememberedFailure,
         async (messageId) => await sending.answerFor(messageId)
       )

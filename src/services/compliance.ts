@@ -3,6 +3,7 @@ import type { Dialect } from '../db/database.js'
 import type { Db, MessageOrigin } from '../db/schema.js'
 import * as consent from '../db/repositories/consent.js'
 import * as contacts from '../db/repositories/contacts.js'
+import { heldKeys } from '../db/repositories/idempotency.js'
 import { lockPhoneNumbers } from '../db/repositories/locks.js'
 import * as messages from '../db/repositories/messages.js'
 import { capWindowStart, decide, type Decision, type Policy, type Purpose } from '../domain/compliance.js'
@@ -29,10 +30,19 @@ export interface Admission {
   /** Where the message comes from (default 'api'), and a note kept on the record (e.g. which campaign a test send tried). */
   origin?: MessageOrigin | undefined
   note?: string | undefined
+  /**
+   * The Idempotency-Key (scoped) this message was claimed under, its id being the message id the key names: the
+   * message is admitted only while the key still names it (a repeat that took the key over after 5 s without a
+   * message — the request looked dead — must not meet a second copy, src/services/idempotency.ts).
+   */
+  idempotencyKey?: string | undefined
 }
 
-/** The decision, and the segments of the text as recorded (footer included). */
-export interface Admitted { decision: Decision, segments: number, encoding: string, contactId: string | null }
+/**
+ * The decision, and the segments of the text as recorded (footer included). `superseded`: nothing was decided
+ * or recorded, because the admission's Idempotency-Key no longer names it (a repeat took it over).
+ */
+export type Admitted = { superseded: false, decision: Decision, segments: number, encoding: string, contactId: string | null } | { superseded: true }
 
 export interface ComplianceOptions {
   db: Db
@@ -66,6 +76,8 @@ export function createCompliance ({ db, dialect, config, metrics }: ComplianceOp
       const numbers = [...new Set(batch.map((a) => a.to))]
       const marketing = [...new Set(batch.filter((a) => a.purpose === 'marketing').map((a) => a.to))]
       await lockPhoneNumbers(trx, dialect, numbers)
+      const fenced = batch.filter((a) => a.idempotencyKey !== undefined).map((a) => ({ key: a.idempotencyKey!, messageId: a.id }))
+      const held = await heldKeys(trx, dialect, fenced)
       // Consent decides only marketing; every message is checked against suppression.
       const ledger = await consent.ledgerStates(trx, numbers, new Set(marketing))
       const routing = await contacts.findRoutingAmong(trx, marketing)
@@ -74,6 +86,10 @@ export function createCompliance ({ db, dialect, config, metrics }: ComplianceOp
       const admitted: Admitted[] = []
       const rows: messages.NewMessage[] = []
       for (const input of batch) {
+        if (input.idempotencyKey !== undefined && !held.has(input.idempotencyKey)) {
+          admitted.push({ superseded: true })
+          continue
+        }
         const state = ledger.get(input.to)
         const contact = input.purpose === 'marketing' ? routing.get(input.to) ?? null : null
         const counted = recent.get(input.to)
@@ -93,7 +109,7 @@ export function createCompliance ({ db, dialect, config, metrics }: ComplianceOp
         // (status suppressed), only a message that waits is a deferral (status deferred).
         const outcome = row.status === 'deferred' ? 'defer' : row.status === 'suppressed' ? 'block' : 'allow'
         metrics?.complianceDecisions.inc({ outcome, reason: decision.outcome === 'allow' ? 'none' : decision.code })
-        admitted.push({ decision, segments: row.segments, encoding: row.encoding, contactId: row.contactId ?? null })
+        admitted.push({ superseded: false, decision, segments: row.segments, encoding: row.encoding, contactId: row.contactId ?? null })
       }
       await messages.insertMessages(trx, rows)
       return admitted

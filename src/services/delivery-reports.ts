@@ -37,7 +37,9 @@ export function createDeliveryReports ({ db, clock }: { db: Db, clock: Clock }) 
     const ordered = reports.map((report) => ({ report, current: known.get(report.messageId) }))
       .sort((a, b) => compareIds(a.current?.id ?? '', b.current?.id ?? ''))
     for (const { report, current } of ordered) {
-      if (current === undefined || report.status === undefined) continue
+      // A message never handed over (queued or deferred before its first hand-over) is one Infobip cannot know: a
+      // report naming it is forged or mistaken, and must not settle a message that still has to go.
+      if (current === undefined || report.status === undefined || current.attempts === 0) continue
       const decision = settle(current, { from: 'provider', status: report.status })
       if (!decision.apply) continue
       const applied = decision.statusOnly

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import stableStringify from 'safe-stable-stringify'
 import { AppError } from '../errors.js'
+import type { Dialect } from '../db/database.js'
 import type { Db } from '../db/schema.js'
 import * as keys from '../db/repositories/idempotency.js'
 import { newId } from '../domain/ids.js'
@@ -41,10 +42,11 @@ export function scopedKey (apiKey: string | undefined, key: string): string {
 
 export interface IdempotencyOptions {
   db: Db
+  dialect: Dialect
   clock: Clock
 }
 
-export function createIdempotency ({ db, clock }: IdempotencyOptions) {
+export function createIdempotency ({ db, dialect, clock }: IdempotencyOptions) {
   const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
   /**
@@ -93,10 +95,18 @@ export function createIdempotency ({ db, clock }: IdempotencyOptions) {
         await keys.completeKey(db, key, found.statusCode, found.body)
         return { ...found, replayed: true }
       }
-      if (found === 'not-sent' || (found === null && abandoned)) {
+      if (found === 'not-sent') {
         // Nothing was handed over: the request may run again (the release names the message, so it cannot
         // remove a newer claim).
         if (existing.messageId !== null) await keys.releaseKey(db, key, existing.messageId)
+        continue
+      }
+      if (found === null && abandoned && existing.messageId !== null) {
+        // No message after 5 s: the first request is taken for dead. Its key is released only if that message
+        // still does not exist once the key row is locked, and a first request that was merely slow finds the key
+        // no longer naming its message when it comes to admit it, so it records and sends nothing (the fence in
+        // src/services/compliance.ts): one of the two sends, never both.
+        await keys.releaseUnadmittedKey(db, dialect, key, existing.messageId)
         continue
       }
       if (Date.now() > deadline) {

@@ -78,7 +78,7 @@ export function createServices (config: Config, database: DatabaseHandle, deps: 
     faults: deps.faults
   })
   const sending = createSendingService({ config, clock, compliance, dispatcher, db, log })
-  const idempotency = createIdempotency({ db, clock })
+  const idempotency = createIdempotency({ db, dialect, clock })
   const replies = createSystemReplies({ db, clock, wake: dispatcher.wake, defaultFrom: config.senderId })
   const ledger = createConsentLedger({ clock })
   const inbound = createInbound({ db, dialect, config, clock, ledger, replies, log, handOversSettled: dispatcher.handOversSettled })

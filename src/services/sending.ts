@@ -56,7 +56,7 @@ export function createSendingService ({ config, clock, compliance, dispatcher, d
    * POST /send-sms: validate, decide and record the message already leased to this instance's dispatcher (one
    * transaction), then wait for the dispatcher to hand it over and for Infobip's answer.
    */
-  async function sendSingle (request: SendRequest, messageId?: string, source: { origin: MessageOrigin, note: string } = { origin: 'api', note: '' }): Promise<SendResponse> {
+  async function sendSingle (request: SendRequest, messageId?: string, source: { origin: MessageOrigin, note: string } = { origin: 'api', note: '' }, idempotencyKey?: string): Promise<SendResponse> {
     const phone = mustReadPhoneNumber(request.destinationNumber, 'destinationNumber', { defaultCountry: config.defaultCountry, use: 'recipient' })
     if (phone.note !== null) log.info({ to: maskPhone(phone.e164), basis: phone.basis, why: phone.note }, 'Number accepted although the number library does not list it')
     const purpose = request.purpose ?? 'marketing'
@@ -64,7 +64,24 @@ export function createSendingService ({ config, clock, compliance, dispatcher, d
     const now = clock.now()
     const senderId = request.senderId ?? config.senderId ?? null
 
-    const { decision, segments, encoding, contactId } = await compliance.admit({ id, to: phone.e164, text: request.message, purpose, senderId, now, lease: dispatcher.leaseFor(), origin: source.origin, ...(source.note !== '' ? { note: source.note } : {}) })
+    const admitted = await compliance.admit({
+      id,
+      to: phone.e164,
+      text: request.message,
+      purpose,
+      senderId,
+      now,
+      lease: dispatcher.leaseFor(),
+      origin: source.origin,
+      ...(source.note !== '' ? { note: source.note } : {}),
+      ...(idempotencyKey !== undefined ? { idempotencyKey } : {})
+    })
+    if (admitted.superseded) {
+      // A repeat with the same Idempotency-Key found no message after 5 s, took this request for dead and took the
+      // key over: it is the one that sends. This request records and sends nothing.
+      throw new AppError('CONFLICT', 'A repeat of this request with the same Idempotency-Key took it over; nothing was sent by this one', { retryAfterMs: 1000 })
+    }
+    const { decision, segments, encoding, contactId } = admitted
     if (decision.outcome !== 'allow') {
       log.info({ messageId: id, to: maskPhone(phone.e164), code: decision.code }, 'Send refused by compliance gate')
       throw new AppError(decision.code, decision.reason, {

@@ -1,4 +1,5 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { openDatabase } from '../../src/db/database.js'
 import { newId } from '../../src/domain/ids.js'
 import {
   DELIVERY_REPORTS_PATH as REPORTS, getMessage, listMessages, numberSequence, postDeliveryReports, sendAccepted, sendSms, withToken
@@ -233,6 +234,23 @@ describe('POST /webhooks/infobip/delivery-reports', () => {
     it('a report for a message we never sent is counted as ignored', async () => {
       expect(await postDeliveryReports(ctx, [{ messageId: newId(), to: '14155559999' }])).toEqual({ processed: 0, ignored: 1 })
       expect(await postDeliveryReports(ctx, [{ messageId: 'infobip-generated-id-123', to: '14155559999', status: 'UNDELIVERABLE' }])).toEqual({ processed: 0, ignored: 1 })
+    })
+
+    it.each(['deferred', 'queued'] as const)('a report naming a %s message that was never handed over is ignored: the message still goes', async (status) => {
+      // A campaign message waiting for its recipient's window, or for its turn: Infobip cannot know it yet.
+      const id = newId()
+      const to = nextNumber()
+      const at = ctx.clock.now().toISOString()
+      const { db, close } = openDatabase(ctx.database.url)
+      try {
+        const row = { id, to_number: to, text: 'Spring sale', sender_id: null, purpose: 'marketing', status, campaign_id: null, contact_id: null }
+        await db.insertInto('messages').values({ ...row, segments: 1, encoding: 'GSM-7', created_at: at, updated_at: at, due_at: '2099-01-01T00:00:00.000Z' }).execute()
+        expect(await postDeliveryReports(ctx, [{ messageId: id, to: to.slice(1), status: 'DELIVERED' }])).toEqual({ processed: 0, ignored: 1 })
+        const after = await db.selectFrom('messages').select(['status', 'provider_status', 'done_at']).where('id', '=', id).executeTakeFirstOrThrow()
+        expect(after).toEqual({ status, provider_status: null, done_at: null })
+      } finally {
+        await close()
+      }
     })
 
     it('an empty batch processes nothing', async () => {

@@ -1,10 +1,13 @@
 import { randomUUID } from 'node:crypto'
+import { setTimeout as sleep } from 'node:timers/promises'
+import pg from 'pg'
 import type { LightMyRequestResponse } from 'fastify'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { sql } from 'kysely'
 import { openDatabase } from '../../src/db/database.js'
 import { messagesTo, numberSequence, postSendSms } from '../support/api.js'
 import { addConsentingContact, API_KEY, DAYTIME, startTestApp, type TestContext } from '../support/app.js'
+import { testDialect } from '../support/database.js'
 import { REPORT_STATUSES } from '../support/fake-infobip.js'
 
 const OTHER_API_KEY = 'second-api-key-9876543210'
@@ -290,6 +293,44 @@ describe('Idempotency-Key on POST /send-sms', () => {
 
       await expectRefusalReplayed(await send(payload, key), first, to)
     })
+  })
+
+  // PostgreSQL only: there a first request can wait on a lock while the process goes on serving its repeat (on
+  // SQLite the one connection runs a transaction to its end before anything else).
+  it.skipIf(testDialect() !== 'postgres')('a first request held up past 5 s and a repeat that takes its key over: one of them sends, never both', async () => {
+    const to = nextNumber()
+    const key = newKey()
+    const payload = { destinationNumber: to, message: 'Held up', purpose: 'transactional' }
+    const { db, close } = openDatabase(ctx.database.url)
+    const holder = new pg.Client({ connectionString: ctx.database.url })
+    await holder.connect()
+    try {
+      const keyRow = async () => await db.selectFrom('idempotency_keys').select(['message_id', 'state']).where('key', 'like', `%:${key}`).executeTakeFirst()
+      const until = async (done: () => Promise<boolean>) => { for (let i = 0; i < 500 && !await done(); i++) await sleep(10) }
+      // The fault: the number's lock is held elsewhere, so the first request's admission waits.
+      await holder.query('select pg_advisory_lock(hashtext($1))', [to])
+      const first = send(payload, key)
+      await until(async () => (await keyRow()) !== undefined)
+      const firstClaim = (await keyRow())!.message_id
+      ctx.clock.advance(6000) // no message after 5 s: the repeat takes the first request for dead
+      const repeat = send(payload, key)
+      await until(async () => (await keyRow())?.message_id !== firstClaim)
+      expect((await keyRow())?.message_id).not.toBe(firstClaim)
+      await holder.query('select pg_advisory_unlock(hashtext($1))', [to])
+
+      const [a, b] = await Promise.all([first, repeat])
+      expect(a.statusCode).toBe(409)
+      expect(a.json()).toMatchObject({ code: 'CONFLICT' })
+      expect(b.statusCode).toBe(202)
+      expect(sendsTo(to)).toBe(1)
+      expect(await messagesTo(ctx, to)).toHaveLength(1)
+      const again = await send(payload, key)
+      expect(again.json()).toEqual(b.json())
+      expect(sendsTo(to)).toBe(1)
+    } finally {
+      await holder.end()
+      await close()
+    }
   })
 
   it('rejects an Idempotency-Key longer than 255 characters', async () => {

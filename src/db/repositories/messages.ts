@@ -183,7 +183,8 @@ export interface ReportUpdate {
   bulkId: string | null
 }
 
-export interface RecordedStatusRow { id: string, status: MessageStatus, providerStatus: string | null, errorCode: string | null }
+/** `attempts`: hand-overs that may have reached Infobip (0: it cannot know the message). */
+export interface RecordedStatusRow { id: string, status: MessageStatus, providerStatus: string | null, errorCode: string | null, attempts: number }
 
 /**
  * Current status (and stored error code) of the messages a batch of reports refers to, by our id or Infobip's.
@@ -193,10 +194,10 @@ export interface RecordedStatusRow { id: string, status: MessageStatus, provider
 export async function findStatuses (db: Executor, ids: string[]): Promise<Map<string, RecordedStatusRow>> {
   const found = new Map<string, RecordedStatusRow>()
   if (ids.length === 0) return found
-  const columns = ['id', 'status', 'provider_status', 'infobip_message_id', 'error'] as const
+  const columns = ['id', 'status', 'provider_status', 'infobip_message_id', 'error', 'attempts'] as const
   const keep = (row: Pick<MessageRow, typeof columns[number]>): void => {
     const error = row.error === null ? null : JSON.parse(row.error) as { code?: unknown }
-    const entry = { id: row.id, status: row.status as MessageStatus, providerStatus: row.provider_status, errorCode: typeof error?.code === 'string' ? error.code : null }
+    const entry = { id: row.id, status: row.status as MessageStatus, providerStatus: row.provider_status, errorCode: typeof error?.code === 'string' ? error.code : null, attempts: Number(row.attempts) }
     found.set(row.id, entry)
     if (row.infobip_message_id !== null) found.set(row.infobip_message_id, entry)
   }
