@@ -66,11 +66,15 @@ class Session {
   }
 
   receive (message: FromReader): void {
-    if (message.type === 'taken') this.inFlight--
-    else if (message.type === 'event') this.queue.push(message.event)
-    else if (message.type === 'done') this.queue.push(null)
-    else this.fail(message.error)
-    if (message.type === 'done') this.finished = true
+    switch (message.type) {
+      case 'taken': this.inFlight--; break
+      case 'event': this.queue.push(message.event); break
+      case 'done':
+        this.queue.push(null)
+        this.finished = true
+        break
+      case 'error': this.fail(message.error); return
+    }
     this.wake()
   }
 
