@@ -70,11 +70,11 @@ export function registerNotFound (app: FastifyInstance, limit: preHandlerHookHan
  * number; this one names neither, carries the security headers and `x-request-id` like every response, and is
  * logged with the URL redacted (`redactUrl`).
  */
-export function answerFrameworkError (error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+export function answerFrameworkError (error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   securityHeaders(request.raw, reply.raw, () => undefined)
   const tooLong = error.code === 'FST_ERR_MAX_PARAM_LENGTH'
   const status = tooLong ? 414 : 400
   request.log.info({ url: redactUrl(request.raw.url ?? ''), code: error.code }, 'Refused a malformed URL')
-  void reply.code(status).header('x-request-id', request.id).send(body(status, tooLong ? 'FST_ERR_MAX_PARAM_LENGTH' : 'FST_ERR_BAD_URL',
+  return reply.code(status).header('x-request-id', request.id).send(body(status, tooLong ? 'FST_ERR_MAX_PARAM_LENGTH' : 'FST_ERR_BAD_URL',
     tooLong ? 'A part of the path is too long for this service' : 'The URL is not valid: a percent sign must start a valid %XX escape'))
 }
