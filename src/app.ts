@@ -20,7 +20,7 @@ import { createMetrics } from './metrics.js'
 import { ErrorResponse } from './schemas/common.js'
 import { createApiKeyCheck, registerAuth } from './plugins/auth.js'
 import { registerDocs } from './plugins/docs.js'
-import { registerErrorHandler, registerNotFound } from './plugins/error-handler.js'
+import { answerFrameworkError, registerErrorHandler, registerNotFound } from './plugins/error-handler.js'
 import { registerMetrics } from './plugins/metrics.js'
 import { registerSecurity } from './plugins/security.js'
 import { registerTextGuard } from './plugins/text-guard.js'
@@ -65,6 +65,7 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<App
     requestIdHeader: false,
     logController: new RequestLogController(),
     schemaController: schemaController(),
+    frameworkErrors: answerFrameworkError,
     return503OnClosing: true,
     forceCloseConnections: 'idle'
   }).withTypeProvider<TypeBoxTypeProvider>()

@@ -78,9 +78,12 @@ export function isSubscribed (state: LedgerState): boolean {
   return state.latest?.type === 'opt_in' && !state.suppressed
 }
 
-/** The event's time, never after it was recorded (rule 3). */
+/**
+ * The event's time, never after it was recorded (rule 3). Compared as instants, not as text: an ISO 8601
+ * expanded year (`+010000-01-01T…`) sorts before `2026-…` as text though it is later.
+ */
 export function occurredAtMost (occurredAt: string, recordedAt: string): string {
-  return occurredAt > recordedAt ? recordedAt : occurredAt
+  return Date.parse(occurredAt) > Date.parse(recordedAt) ? recordedAt : occurredAt
 }
 
 export interface ConsentEffect {

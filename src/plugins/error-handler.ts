@@ -1,6 +1,7 @@
-import type { FastifyError, FastifyInstance, preHandlerHookHandler } from 'fastify'
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, preHandlerHookHandler } from 'fastify'
 import { AppError, appErrorResponse, errorBody as body } from '../errors.js'
-import { maskPhoneNumbers } from '../logger.js'
+import { maskPhoneNumbers, redactUrl } from '../logger.js'
+import { securityHeaders } from './security.js'
 
 /** Fastify's own 4xx codes the API documents (README "Errors"), some under a name of ours. */
 const FASTIFY_CODES: Record<string, string> = {
@@ -60,4 +61,20 @@ export function registerNotFound (app: FastifyInstance, limit: preHandlerHookHan
   app.setNotFoundHandler({ preHandler: limit }, (request, reply) => {
     return reply.code(404).send(body(404, 'NOT_FOUND', `Route ${request.method} ${maskPhoneNumbers(request.url.split('?')[0]!.slice(0, 200))} not found`))
   })
+}
+
+/**
+ * Fastify's `frameworkErrors`: what it answers itself, before routing or any hook — a URL with a malformed
+ * percent-encoding (400 FST_ERR_BAD_URL) or a path parameter over the router's length limit (414
+ * FST_ERR_MAX_PARAM_LENGTH). Fastify's own answer quotes the URL, which may hold the webhook secret or a phone
+ * number; this one names neither, carries the security headers and `x-request-id` like every response, and is
+ * logged with the URL redacted (`redactUrl`).
+ */
+export function answerFrameworkError (error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  securityHeaders(request.raw, reply.raw, () => undefined)
+  const tooLong = error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+  const status = tooLong ? 414 : 400
+  request.log.info({ url: redactUrl(request.raw.url ?? ''), code: error.code }, 'Refused a malformed URL')
+  return reply.code(status).header('x-request-id', request.id).send(body(status, tooLong ? 'FST_ERR_MAX_PARAM_LENGTH' : 'FST_ERR_BAD_URL',
+    tooLong ? 'A part of the path is too long for this service' : 'The URL is not valid: a percent sign must start a valid %XX escape'))
 }

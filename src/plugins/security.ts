@@ -9,11 +9,15 @@ import type { ApiKeyIdentity } from './auth.js'
  * per address without a valid one — API calls, guessed keys, wrong webhook secrets and unknown paths (404s,
  * registerNotFound in ./error-handler.ts) alike. Health, metrics, docs and webhooks presenting the secret are not limited.
  */
+/**
+ * helmet's headers, decided once at start and applied to every response (the Fastify plugin builds the middleware
+ * again on every request). Every response is JSON except the docs UI, which sets its own policy (swagger-ui
+ * staticCSP), so there is no Content-Security-Policy here. Exported for the responses Fastify answers before any
+ * hook runs (a malformed URL, src/app.ts).
+ */
+export const securityHeaders = helmet({ contentSecurityPolicy: false })
+
 export async function registerSecurity (app: FastifyInstance, config: Config, identify: (request: FastifyRequest) => ApiKeyIdentity): Promise<void> {
-  // helmet's headers, decided once at start and applied to every response (the Fastify plugin builds the
-  // middleware again on every request). Every response is JSON except the docs UI, which sets its own policy
-  // (swagger-ui staticCSP), so there is no Content-Security-Policy here.
-  const securityHeaders = helmet({ contentSecurityPolicy: false })
   app.addHook('onRequest', (request, reply, done) => { securityHeaders(request.raw, reply.raw, (error?: unknown) => { done(error as Error | undefined) }) })
   await app.register(rateLimit, {
     max: config.rateLimit.max,

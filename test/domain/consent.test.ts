@@ -57,5 +57,7 @@ describe('applyConsentEvent', () => {
   it('never places an event after it was recorded', () => {
     expect(occurredAtMost(T(12), T(10))).toBe(T(10))
     expect(occurredAtMost(T(8), T(10))).toBe(T(8))
+    // An expanded year is later than any four-digit one, whatever its text sorts as.
+    expect(occurredAtMost('+010000-01-01T00:00:00.000Z', T(10))).toBe(T(10))
   })
 })

@@ -4,7 +4,7 @@ import { buildApp } from '../../src/app.js'
 import { loadConfig } from '../../src/config.js'
 import { openDatabase } from '../../src/db/database.js'
 import { sendSms } from '../support/api.js'
-import { API_KEY, startTestApp, type TestContext } from '../support/app.js'
+import { API_KEY, startTestApp, WEBHOOK_SECRET, type TestContext } from '../support/app.js'
 import { createTestDatabase } from '../support/database.js'
 
 const NUMBER = '+14155552671'
@@ -193,6 +193,19 @@ describe('health, readiness, metrics and docs', () => {
     }
     for (const response of responses) expect(response.headers['content-security-policy']).toBeUndefined()
     expect(docs.headers['content-security-policy']).toMatch(/default-src 'self'/)
+  })
+
+  it.each([
+    ['a malformed percent-encoding', `/webhooks/infobip/inbound%zz?token=${WEBHOOK_SECRET}&to=%2B14155552671`, 400, 'FST_ERR_BAD_URL'],
+    ['a path parameter over the length limit', `/contacts/+1415555267${'1'.repeat(100)}`, 414, 'FST_ERR_MAX_PARAM_LENGTH']
+  ])('a URL Fastify refuses before routing (%s) is answered without echoing it, with the usual headers', async (_label, url, status, code) => {
+    const response = await ctx.app.inject({ method: 'GET', url })
+    expect(response.statusCode).toBe(status)
+    expect(response.json()).toEqual({ statusCode: status, error: expect.any(String), code, message: expect.any(String) })
+    expect(response.body).not.toContain(WEBHOOK_SECRET)
+    expect(response.body).not.toMatch(/4155552671|14155/)
+    expect(response.headers['x-request-id']).toEqual(expect.any(String))
+    expect(response.headers['x-content-type-options']).toBe('nosniff')
   })
 
   it('still requires the API key on the API itself', async () => {
