@@ -70,6 +70,10 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<App
     forceCloseConnections: 'idle'
   }).withTypeProvider<TypeBoxTypeProvider>()
 
+  // The API takes JSON (and CSV on the import route, which has its own parsers): a text/plain body is a 415, not a
+  // string handed to a schema that expects an object.
+  app.removeContentTypeParser('text/plain')
+
   const clock = deps.clock ?? systemClock
   const metrics = createMetrics()
   const database = deps.database ?? openDatabase(config.databaseUrl, {

@@ -14,6 +14,13 @@ describe('hostile input', () => {
   beforeAll(async () => { ctx = await startTestApp({ env: { RATE_LIMIT_MAX: '100000', LOG_LEVEL: 'info' } }) })
   afterAll(async () => { await ctx.close() })
 
+  it('a text/plain body is 415 UNSUPPORTED_MEDIA_TYPE, not a schema error', async () => {
+    const response = await ctx.app.inject({ method: 'POST', url: '/send-sms', headers: { 'x-api-key': API_KEY, 'content-type': 'text/plain' }, payload: 'destinationNumber=+14155552671' })
+    expect(response.statusCode).toBe(415)
+    expect(response.json()).toMatchObject({ statusCode: 415, code: 'UNSUPPORTED_MEDIA_TYPE' })
+    expect(ctx.fake.sendRequests()).toHaveLength(0)
+  })
+
   describe('numbers in query strings must be finite', () => {
     const lists = ['/messages', '/contacts', '/opt-outs']
     it.each(lists.flatMap((path) => ['Infinity', '-Infinity', '1e400', '-1e400', 'NaN'].map((value) => [path, value])))('%s?limit=%s → 400', async (path, value) => {
