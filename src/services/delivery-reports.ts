@@ -19,6 +19,8 @@ function errorOf (report: DeliveryReport): messages.Message['error'] {
 
 type Executor = Parameters<typeof messages.findStatuses>[0]
 
+const WAITING: ReadonlySet<string> = new Set(['queued', 'deferred'])
+
 export function createDeliveryReports ({ db, clock }: { db: Db, clock: Clock }) {
   /**
    * Applies Infobip's word about messages — delivery reports, message-log entries, or a send answer's
@@ -37,9 +39,9 @@ export function createDeliveryReports ({ db, clock }: { db: Db, clock: Clock }) 
     const ordered = reports.map((report) => ({ report, current: known.get(report.messageId) }))
       .sort((a, b) => compareIds(a.current?.id ?? '', b.current?.id ?? ''))
     for (const { report, current } of ordered) {
-      // A message never handed over (queued or deferred before its first hand-over) is one Infobip cannot know: a
+      // A message waiting for its first hand-over (queued or deferred, never attempted) is one Infobip cannot know: a
       // report naming it is forged or mistaken, and must not settle a message that still has to go.
-      if (current === undefined || report.status === undefined || current.attempts === 0) continue
+      if (current === undefined || report.status === undefined || (current.attempts === 0 && WAITING.has(current.status))) continue
       const decision = settle(current, { from: 'provider', status: report.status })
       if (!decision.apply) continue
       const applied = decision.statusOnly
