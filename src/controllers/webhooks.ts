@@ -19,9 +19,18 @@ function presentedSecret (request: FastifyRequest): string | undefined {
 
 export function createWebhooksController ({ webhookSecret, deliveryReports, inbound }: { webhookSecret: string | undefined, deliveryReports: DeliveryReports, inbound: Inbound }) {
   const matches = createSecretMatcher(webhookSecret === undefined ? [] : [webhookSecret])
+  // The rate limiter and the auth hook both ask: one hash and comparison per request.
+  const checked = new WeakMap<FastifyRequest, boolean>()
   return {
     /** Whether the request presents WEBHOOK_SECRET (constant-time); never true when none is configured. */
-    hasSecret: (request: FastifyRequest): boolean => matches(presentedSecret(request)),
+    hasSecret: (request: FastifyRequest): boolean => {
+      let presents = checked.get(request)
+      if (presents === undefined) {
+        presents = matches(presentedSecret(request))
+        checked.set(request, presents)
+      }
+      return presents
+    },
     deliveryReports: async (body: DeliveryReportBody) => await deliveryReports.apply(body.results),
     inbound: async (body: InboundBody, requestId: string) => await inbound.receive(body.results, requestId)
   }

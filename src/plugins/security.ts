@@ -5,11 +5,6 @@ import type { Config } from '../config.js'
 import type { ApiKeyIdentity } from './auth.js'
 
 /**
- * Helmet's headers and the per-client rate limit: RATE_LIMIT_MAX requests per RATE_LIMIT_WINDOW per API key, or
- * per address without a valid one — API calls, guessed keys, wrong webhook secrets and unknown paths (404s,
- * registerNotFound in ./error-handler.ts) alike. Health, metrics, docs and webhooks presenting the secret are not limited.
- */
-/**
  * helmet's headers, decided once at start and applied to every response (the Fastify plugin builds the middleware
  * again on every request). Every response is JSON except the docs UI, which sets its own policy (swagger-ui
  * staticCSP), so there is no Content-Security-Policy here. Exported for the responses Fastify answers before any
@@ -17,6 +12,11 @@ import type { ApiKeyIdentity } from './auth.js'
  */
 export const securityHeaders = helmet({ contentSecurityPolicy: false })
 
+/**
+ * Helmet's headers and the per-client rate limit: RATE_LIMIT_MAX requests per RATE_LIMIT_WINDOW per API key, or
+ * per address without a valid one — API calls, guessed keys, wrong webhook secrets and unknown paths (404s,
+ * registerNotFound in ./error-handler.ts) alike. Health, metrics, docs and webhooks presenting the secret are not limited.
+ */
 export async function registerSecurity (app: FastifyInstance, config: Config, identify: (request: FastifyRequest) => ApiKeyIdentity): Promise<void> {
   app.addHook('onRequest', (request, reply, done) => { securityHeaders(request.raw, reply.raw, (error?: unknown) => { done(error as Error | undefined) }) })
   await app.register(rateLimit, {

@@ -1,4 +1,4 @@
-import { AppError, appErrorResponse, type ErrorCode } from '../errors.js'
+import { AppError, appErrorResponse, errorBody, type ErrorCode } from '../errors.js'
 import type { Config } from '../config.js'
 import type { Purpose } from '../db/repositories/messages.js'
 import { newId } from '../domain/ids.js'
@@ -139,7 +139,7 @@ export function createSendingService ({ config, clock, compliance, dispatcher, d
       case 'cancelled': return 'not-sent'
       case 'failed':
         if (message.error?.code !== 'PROVIDER_ERROR') return 'not-sent'
-        return { statusCode: 502, body: { statusCode: 502, error: 'Bad Gateway', code: 'PROVIDER_ERROR', message: message.error.description ?? 'Infobip refused the message', messageId: id } }
+        return { statusCode: 502, body: errorBody(502, 'PROVIDER_ERROR', message.error.description ?? 'Infobip refused the message', { messageId: id }) }
       default: {
         const status = providerStatusByName(message.providerStatus, message.status)
         return responseFor(id, message.to, message.segments, message.encoding, {

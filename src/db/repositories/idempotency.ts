@@ -64,7 +64,7 @@ export async function releaseUnadmittedKey (db: Executor, dialect: Dialect, key:
     if (dialect === 'postgres') query = query.forUpdate()
     if (await query.executeTakeFirst() === undefined) return false
     if (await trx.selectFrom('messages').select('id').where('id', '=', messageId).executeTakeFirst() !== undefined) return false
-    await trx.deleteFrom('idempotency_keys').where('key', '=', key).where('message_id', '=', messageId).execute()
+    await releaseKey(trx, key, messageId)
     return true
   })
 }
