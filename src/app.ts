@@ -17,6 +17,7 @@ import { countByStatusFor } from './db/repositories/campaigns.js'
 import { listSendingCampaigns, pendingDepth } from './db/repositories/outbox.js'
 import { loggerOptions, RequestLogController, safeRequestId } from './logger.js'
 import { createMetrics } from './metrics.js'
+import { AppError } from './errors.js'
 import { ErrorResponse } from './schemas/common.js'
 import { createApiKeyCheck, registerAuth } from './plugins/auth.js'
 import { registerDocs } from './plugins/docs.js'
@@ -71,8 +72,26 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<App
   }).withTypeProvider<TypeBoxTypeProvider>()
 
   // The API takes JSON (and CSV on the import route, which has its own parsers): a text/plain body is a 415, not a
-  // string handed to a schema that expects an object.
-  app.removeContentTypeParser('text/plain')
+  // string handed to a schema that expects an object. JSON is read as UTF-8 only (RFC 8259 §8.1): another declared
+  // charset is a 415, and bytes that are not UTF-8 a 400, never a text with U+FFFD in place of what was meant.
+  app.removeContentTypeParser(['text/plain', 'application/json'])
+  const parseJson = app.getDefaultJsonParser('error', 'error')
+  const utf8 = new TextDecoder('utf-8', { fatal: true })
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+    const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(request.headers['content-type'] ?? '')?.[1]?.toLowerCase()
+    if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
+      done(new AppError('UNSUPPORTED_MEDIA_TYPE', `JSON bodies are UTF-8; charset=${charset.slice(0, 40)} is not taken`), undefined)
+      return
+    }
+    let text: string
+    try {
+      text = utf8.decode(body as Buffer)
+    } catch {
+      done(new AppError('INVALID_TEXT', 'The body is not valid UTF-8: send JSON encoded as UTF-8'), undefined)
+      return
+    }
+    parseJson(request, text, done)
+  })
 
   const clock = deps.clock ?? systemClock
   const metrics = createMetrics()

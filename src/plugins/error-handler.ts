@@ -59,7 +59,8 @@ export function registerErrorHandler (app: FastifyInstance, options: { exposeDet
  */
 export function registerNotFound (app: FastifyInstance, limit: preHandlerHookHandler): void {
   app.setNotFoundHandler({ preHandler: limit }, (request, reply) => {
-    return reply.code(404).send(body(404, 'NOT_FOUND', `Route ${request.method} ${maskPhoneNumbers(request.url.split('?')[0]!.slice(0, 200))} not found`))
+    // The path as the logs show it (redactUrl): numbers masked however encoded, anything like a secret redacted.
+    return reply.code(404).send(body(404, 'NOT_FOUND', `Route ${request.method} ${redactUrl(request.url.split('?')[0]!.slice(0, 200))} not found`))
   })
 }
 

@@ -21,6 +21,32 @@ describe('hostile input', () => {
     expect(ctx.fake.sendRequests()).toHaveLength(0)
   })
 
+  it('a JSON body is UTF-8: other bytes are 400 INVALID_TEXT, another declared charset 415, and nothing is sent or stored', async () => {
+    const latin1 = Buffer.concat([Buffer.from('{"destinationNumber":"+14155552671","message":"caf'), Buffer.from([0xe9]), Buffer.from('","purpose":"transactional"}')])
+    const before = await ctx.app.inject({ method: 'GET', url: '/messages', headers: { 'x-api-key': API_KEY } })
+    const asJson = await ctx.app.inject({ method: 'POST', url: '/send-sms', headers: { 'x-api-key': API_KEY, 'content-type': 'application/json' }, payload: latin1 })
+    expect(asJson.statusCode).toBe(400)
+    expect(asJson.json()).toMatchObject({ statusCode: 400, code: 'INVALID_TEXT' })
+    const declared = await ctx.app.inject({ method: 'POST', url: '/send-sms', headers: { 'x-api-key': API_KEY, 'content-type': 'application/json; charset=latin1' }, payload: latin1 })
+    expect(declared.statusCode).toBe(415)
+    expect(declared.json()).toMatchObject({ statusCode: 415, code: 'UNSUPPORTED_MEDIA_TYPE' })
+    expect(ctx.fake.sendRequests()).toHaveLength(0)
+    expect((await ctx.app.inject({ method: 'GET', url: '/messages', headers: { 'x-api-key': API_KEY } })).json()).toEqual(before.json())
+    // UTF-8, declared or not, is taken as before.
+    const utf8 = await ctx.app.inject({ method: 'POST', url: '/sms/preview', headers: { 'x-api-key': API_KEY, 'content-type': 'application/json; charset=UTF-8' }, payload: { message: 'café' } })
+    expect(utf8.statusCode).toBe(200)
+    expect(utf8.json()).toMatchObject({ text: expect.stringContaining('café') })
+  })
+
+  it('a 404 names the path as the logs do: no secret, no number', async () => {
+    for (const url of [`/webhooks/infobip/${WEBHOOK_SECRET}`, '/nope/%2B1%20415%20555%202671', '/nope/%2b1415555%32671']) {
+      const response = await ctx.app.inject({ method: 'GET', url })
+      expect(response.statusCode).toBe(404)
+      expect(response.body).not.toContain(WEBHOOK_SECRET)
+      expect(decodeURIComponent(response.body).replace(/\D/g, '')).not.toContain('4155552671')
+    }
+  })
+
   describe('numbers in query strings must be finite', () => {
     const lists = ['/messages', '/contacts', '/opt-outs']
     it.each(lists.flatMap((path) => ['Infinity', '-Infinity', '1e400', '-1e400', 'NaN'].map((value) => [path, value])))('%s?limit=%s → 400', async (path, value) => {
