@@ -147,6 +147,16 @@ export async function * readImportBatches (upload: ContactCsvUpload, options: Im
   }
   const finished = ({ lastLine, items, rejected, at, notes }: ReturnType<typeof newBatch>, firstLine: number): ImportBatch => ({ firstLine, lastLine, items, rejected, at, notes })
   let batch = newBatch()
+  /**
+   * The full batch as an event, a new one begun. Called within `yield`, so that no local of this
+   * generator holds the batch while the next one fills: a batch kept alive through the next would
+   * survive two collections of the young generation, be copied by both and promoted to the old one.
+   */
+  const nextBatch = (): ImportReadEvent => {
+    const full = batch
+    batch = newBatch()
+    return { kind: 'batch', batch: finished(full, full.firstLine!) }
+  }
   let headerRead = false
   let lastLine = 0
   try {
@@ -182,11 +192,7 @@ export async function * readImportBatches (upload: ContactCsvUpload, options: Im
         }
         firstLineOf.set(key, entry.line)
         batch.items.push(item)
-        if (batch.items.length >= IMPORT_BATCH) {
-          const full = batch
-          batch = newBatch()
-          yield { kind: 'batch', batch: finished(full, full.firstLine!) }
-        }
+        if (batch.items.length >= IMPORT_BATCH) yield nextBatch()
       }
     }
   } catch (error) {
