@@ -1,3 +1,4 @@
+import { NumberLines } from '../domain/number-lines.js'
 import { mustReadPhoneNumber, type PhoneBasis } from '../domain/phone.js'
 import { AppError } from '../errors.js'
 import { maskPhone, maskPhoneNumbers } from '../logger.js'
@@ -306,8 +307,8 @@ export async function * readImportBatches (upload: ContactCsvUpload, options: Im
 
 /** readImportBatches with the batches packed, as the reader thread posts them (see PackedBatch). */
 export async function * readPackedBatches (upload: ContactCsvUpload, options: ImportReadOptions): AsyncGenerator<PackedReadEvent> {
-  // Phone numbers seen so far (keyed by their E.164 digits as a number: no string kept per row), with the line that holds each.
-  const firstLineOf = new Map<number, number>()
+  // Phone numbers seen so far, with the line that holds each.
+  const firstLineOf = new NumberLines()
   const values = new ImportValues()
   /** The batch being filled: `firstLine` null until it holds a line; `now`, the clock when it was begun. */
   type Filling = Omit<PackedBatch, 'firstLine'> & { firstLine: number | null, now: Date }
@@ -375,7 +376,8 @@ export async function * readPackedBatches (upload: ContactCsvUpload, options: Im
           batch.rejected.push({ line: entry.line, error: maskPhoneNumbers(error.message) })
           continue
         }
-        const key = Number(phoneNumber.slice(1))
+        // E.164 digits as an integer ('+' read as the sign).
+        const key = Number(phoneNumber)
         const first = firstLineOf.get(key)
         if (first !== undefined) {
           batch.rejected.push({ line: entry.line, error: `phoneNumber ${maskPhone(phoneNumber)} repeats line ${first} of this file, which is the one imported` })
