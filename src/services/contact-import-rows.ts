@@ -378,12 +378,11 @@ export async function * readPackedBatches (upload: ContactCsvUpload, options: Im
         }
         // E.164 digits as an integer ('+' read as the sign).
         const key = Number(phoneNumber)
-        const first = firstLineOf.get(key)
-        if (first !== undefined) {
+        const first = firstLineOf.add(key, entry.line)
+        if (first !== entry.line) {
           batch.rejected.push({ line: entry.line, error: `phoneNumber ${maskPhone(phoneNumber)} repeats line ${first} of this file, which is the one imported` })
           continue
         }
-        firstLineOf.set(key, entry.line)
         pushItem(batch, phoneNumber, row)
         if (batch.phoneNumbers.length >= IMPORT_BATCH) yield nextBatch()
       }
