@@ -119,51 +119,55 @@ function given (value: string | undefined): string | undefined {
   return value === '' ? undefined : value
 }
 
-/** Distinct values one import keeps a single copy of (see ImportValues); values past either bound are kept as read. */
-const SHARED_VALUES = 4096
-/** Characters those copies hold in all (a consent text may have 4,000). */
-const SHARED_CHARS = 1024 * 1024
-
 /**
- * What one import has read so far that later rows repeat: a single copy of each repeated value
- * (time zone, tag, consent source and text) and the verdict on each `tags` cell, the time zones
- * found valid (checking one costs an Intl lookup), the last consentAt read.
- *
- * A batch in the making holds 1,000 rows; most rows of a file repeat the same few time zones, tags
- * and consent texts. Held as read, each row's copy is one more string that every collection of the
- * young generation copies while the batch fills, and each is a slice of the decoded piece of the
- * upload it came from, keeping that whole piece (64 KiB) alive with it. Held once, a batch holds one
- * string per distinct value. Bounded: a file whose values do not repeat (past SHARED_VALUES distinct
- * ones, or SHARED_CHARS characters) keeps the rest as read, which is only slower.
+ * What one import has read so far that later rows repeat. Most rows of a file repeat the row before
+ * them in time zone, tags and consent (source, text, date), so each is compared with the last one
+ * read (cheaper than looking it up) and, when equal, the row takes the string read before it: a
+ * batch then holds one string for a run of equal values rather than one per row (each a slice of
+ * the decoded piece of the upload it was read from, keeping that piece alive), and a run of equal
+ * `tags` cells is split and checked once. The time zones found valid are kept (checking one costs
+ * an Intl lookup).
  */
 class ImportValues {
-  readonly zones = new Set<string>()
   readonly consentAt: LastInstant = { value: '', parsed: Number.NaN, iso: '' }
-  private readonly shared = new Map<string, string>()
-  private readonly tagCells = new Map<string, TagCell>()
-  private sharedChars = 0
+  readonly source = new LastValue()
+  readonly text = new LastValue()
+  /** Valid time zones, each a string of its own (see `detached`): a file names a few hundred at most. */
+  private readonly zones = new Set<string>()
+  private lastZone = ''
+  private lastCell = ''
+  private lastTags: TagCell = { tags: [], error: null }
 
-  /** `value`, or the equal string read before it. */
-  share (value: string): string {
-    const known = this.shared.get(value)
-    if (known !== undefined) return known
-    if (this.shared.size >= SHARED_VALUES || this.sharedChars + value.length > SHARED_CHARS) return value
-    const copy = detached(value)
-    this.shared.set(copy, copy)
-    this.sharedChars += copy.length
-    return copy
+  /** `timezone`, or the equal string read before it, once it is known to be an IANA time zone: 400 INVALID_TIME_ZONE otherwise (checkFields). */
+  zone (timezone: string): string {
+    if (timezone === this.lastZone) return this.lastZone
+    if (!this.zones.has(timezone)) {
+      checkFields({ timezone })
+      this.zones.add(detached(timezone))
+    }
+    this.lastZone = timezone
+    return timezone
   }
 
-  /** The tags a `tags` cell holds, checked; read once per distinct cell (tagCells has the same bounds as `shared`). */
+  /** The tags a `tags` cell holds, checked (readTags). */
   tags (cell: string): TagCell {
-    const known = this.tagCells.get(cell)
-    if (known !== undefined) return known
-    const verdict = readTags(cell, this)
-    if (this.tagCells.size < SHARED_VALUES && this.sharedChars + cell.length <= SHARED_CHARS) {
-      this.tagCells.set(detached(cell), verdict)
-      this.sharedChars += cell.length
-    }
+    if (cell === this.lastCell) return this.lastTags
+    const verdict = readTags(cell)
+    this.lastCell = cell
+    this.lastTags = verdict
     return verdict
+  }
+}
+
+/** The last value of a field: a value equal to it is answered with it. */
+class LastValue {
+  private last = ''
+
+  /** `value`, or the equal string read just before it. */
+  share (value: string): string {
+    if (value === this.last) return this.last
+    this.last = value
+    return value
   }
 }
 
@@ -180,11 +184,11 @@ function detached (value: string): string {
 type TagCell = { tags: readonly string[], error: null } | { tags: null, error: string }
 
 /**
- * The tags of a `tags` cell ("vip; spring"): trimmed, empty ones dropped, each once, in order, each
- * shared through `values`; or the first reason they cannot be a contact's tags (more than 50, one
- * longer than 100 characters or holding a comma: the limits POST /contacts applies).
+ * The tags of a `tags` cell ("vip; spring"): trimmed, empty ones dropped, each once, in order; or
+ * the first reason they cannot be a contact's tags (more than 50, one longer than 100 characters or
+ * holding a comma: the limits POST /contacts applies).
  */
-function readTags (cell: string, values: ImportValues): TagCell {
+function readTags (cell: string): TagCell {
   const tags: string[] = []
   for (const part of cell.split(';')) {
     const tag = part.trim()
@@ -195,7 +199,7 @@ function readTags (cell: string, values: ImportValues): TagCell {
     if (tag.length > 100) return { tags: null, error: 'a tag is longer than 100 characters' }
     if (tag.includes(',')) return { tags: null, error: `tag "${tag}" contains a comma` }
   }
-  return { tags: tags.map((tag) => values.share(tag)), error: null }
+  return { tags, error: null }
 }
 
 /**
@@ -239,11 +243,7 @@ function readRow (row: ContactRow, now: Date, at: string, values: ImportValues, 
     if (cell.error !== null) throw new AppError('BAD_REQUEST', cell.error)
     tags = cell.tags
   }
-  const zone = timezone === undefined ? undefined : values.share(timezone)
-  if (zone !== undefined && !values.zones.has(zone)) {
-    checkFields({ timezone: zone })
-    values.zones.add(zone)
-  }
+  const zone = timezone === undefined ? undefined : values.zone(timezone)
   out.firstName = firstName
   out.lastName = lastName
   out.timezone = zone
@@ -266,8 +266,8 @@ function readRow (row: ContactRow, now: Date, at: string, values: ImportValues, 
   checkEvidence(ip, userAgent, { ip: 'consentIp', userAgent: 'consentUserAgent' })
   // No consentAt: the evidence cannot be shown to be newer than anything already in the ledger (dated now, as `instant` does).
   out.occurredAt = consentAt === undefined ? at : instant(consentAt, now, 'consentAt', values.consentAt)
-  out.source = values.share(source)
-  out.text = values.share(text)
+  out.source = values.source.share(source)
+  out.text = values.text.share(text)
   out.ip = ip ?? null
   out.userAgent = userAgent ?? null
   out.undated = consentAt === undefined
