@@ -7,7 +7,7 @@ import * as contacts from '../db/repositories/contacts.js'
 import type { Contact, ContactFields } from '../db/repositories/contacts.js'
 import { deleteInboundMessagesFrom } from '../db/repositories/inbound-messages.js'
 import { lockPhoneNumber, lockPhoneNumbers } from '../db/repositories/locks.js'
-import { isSubscribed, type ConsentEvent, type Recorder } from '../domain/consent.js'
+import { isBlankLedger, isSubscribed, type ConsentEvent, type LedgerState, type Recorder } from '../domain/consent.js'
 import { newId, isId } from '../domain/ids.js'
 import { mustReadPhoneNumber, type NumberUse } from '../domain/phone.js'
 import { AppError } from '../errors.js'
@@ -192,11 +192,47 @@ export function createContactsService ({ db, dialect, clock, ledger, defaultCoun
     return report
   }
 
-  /** Writes a batch of checked rows; rows for the same number apply in file order, as if imported one by one. */
+  /**
+   * Writes a batch of checked rows; rows for the same number apply in file order, as if imported one by one.
+   * Numbers new to the service — no contact, nothing in the consent ledger, once in the batch: most rows of
+   * most files — are written in bulk (writeNewNumbers); the others go through the ledger's general rules.
+   */
   async function importItems (trx: Db, items: ImportItem[], at: string, recorder: Recorder): Promise<{ created: number, updated: number }> {
     const numbers = [...new Set(items.map((item) => item.phoneNumber))].sort()
     await lockPhoneNumbers(trx, dialect, numbers)
     const existing = await contacts.findContactIdsByPhone(trx, numbers)
+    // The ledger of every number in the batch, read once: the opt-ins are decided on it, and a new profile's flag says what the gate will decide.
+    const known = await consent.ledgerStates(trx, numbers)
+    const once = numbers.length === items.length
+    const isNew = (item: ImportItem): boolean => once && !existing.has(item.phoneNumber) && isBlankLedger(known.get(item.phoneNumber)!)
+    const fresh = items.filter(isNew)
+    if (fresh.length === items.length) return await writeNewNumbers(trx, fresh, at, recorder)
+    const outcome = await writeKnownNumbers(trx, items.filter((item) => !isNew(item)), existing, known, at, recorder)
+    const added = await writeNewNumbers(trx, fresh, at, recorder)
+    return { created: outcome.created + added.created, updated: outcome.updated }
+  }
+
+  /**
+   * Rows whose numbers are new to the service and appear once in the batch (see importItems): each
+   * becomes a contact, and its opt-in, if it has one, is recorded on the blank ledger, which subscribes
+   * the contact (ConsentLedger.recordOnBlank). Two or three multi-row INSERTs, no state per number.
+   */
+  async function writeNewNumbers (trx: Db, items: ImportItem[], at: string, recorder: Recorder): Promise<{ created: number, updated: number }> {
+    const created = new Array<contacts.NewContactRecord>(items.length)
+    const optIns: ConsentRecord[] = []
+    for (let i = 0; i < items.length; i++) {
+      const { phoneNumber, fields: { firstName, lastName, timezone, tags }, consent: evidence } = items[i]!
+      const id = newId()
+      created[i] = { id, phoneNumber, firstName, lastName, timezone, tags, subscribed: evidence !== null, at }
+      if (evidence !== null) optIns.push(optInRecord(phoneNumber, id, evidence))
+    }
+    await ledger.recordOnBlank(trx, optIns, recorder)
+    await contacts.insertContacts(trx, created)
+    return { created: items.length, updated: 0 }
+  }
+
+  /** Rows for numbers with a contact or a consent history (or repeated in the batch), in file order, through the ledger's rules. */
+  async function writeKnownNumbers (trx: Db, items: ImportItem[], existing: Map<string, string>, known: Map<string, LedgerState>, at: string, recorder: Recorder): Promise<{ created: number, updated: number }> {
     const fresh = new Map<string, contacts.NewContactRecord>()
     const optIns: ConsentRecord[] = []
     let created = 0
@@ -225,8 +261,6 @@ export function createContactsService ({ db, dialect, clock, ledger, defaultCoun
       if (item.consent !== null) optIns.push(optInRecord(item.phoneNumber, contactId, item.consent))
     }
 
-    // The ledger of every number in the batch, read once: the opt-ins are decided on it, and a new profile's flag says what the gate will decide.
-    const known = await consent.ledgerStates(trx, numbers)
     const { states } = await ledger.record(trx, optIns, recorder, fresh, known)
     for (const contact of fresh.values()) contact.subscribed = isSubscribed(states.get(contact.phoneNumber)!)
     await contacts.insertContacts(trx, [...fresh.values()])
