@@ -57,16 +57,18 @@ export class CsvTokenizer {
   /** Discarding the rest of an over-long line. */
   private skipping = false
   private final = false
-  // Next positions of LF, CR and `"` in the buffer (-1: none): searching afresh from every line would
-  // rescan the whole buffer each time when the character does not occur.
-  private nextLf = -2
-  private nextCr = -2
-  private nextQuote = -2
+  // LF, CR, `"` and the delimiter, found in the buffer: searching afresh from every line or field
+  // would rescan the whole buffer each time when the character does not occur.
+  private readonly nextLf = new NextOf('\n')
+  private readonly nextCr = new NextOf('\r')
+  private readonly nextQuote = new NextOf('"')
+  private readonly nextDelimiter: NextOf
 
   constructor (options: CsvTokenizerOptions) {
     if (options.delimiter.length !== 1) throw new Error('delimiter must be one character')
     this.delimiter = options.delimiter
     this.delimiterCode = options.delimiter.charCodeAt(0)
+    this.nextDelimiter = new NextOf(options.delimiter)
     this.maxRecordChars = options.maxRecordChars
     this.line = options.firstLine ?? 1
   }
@@ -102,7 +104,10 @@ export class CsvTokenizer {
 
   private drain (): CsvItem[] {
     const items: CsvItem[] = []
-    this.nextLf = this.nextCr = this.nextQuote = -2
+    this.nextLf.forget()
+    this.nextCr.forget()
+    this.nextQuote.forget()
+    this.nextDelimiter.forget()
     let start = 0
     const text = this.buffer
     while (start < text.length) {
@@ -161,16 +166,13 @@ export class CsvTokenizer {
   }
 
   private lineEnd (text: string, from: number): number {
-    if (this.nextLf !== -1 && this.nextLf < from) this.nextLf = text.indexOf('\n', from)
-    if (this.nextCr !== -1 && this.nextCr < from) this.nextCr = text.indexOf('\r', from)
-    const lf = this.nextLf
-    const cr = this.nextCr
+    const lf = this.nextLf.find(text, from)
+    const cr = this.nextCr.find(text, from)
     return lf === -1 ? cr : cr === -1 ? lf : Math.min(lf, cr)
   }
 
   private quoteFrom (text: string, from: number): number {
-    if (this.nextQuote !== -1 && this.nextQuote < from) this.nextQuote = text.indexOf('"', from)
-    return this.nextQuote
+    return this.nextQuote.find(text, from)
   }
 
   private isBlank (code: number): boolean {
@@ -235,7 +237,9 @@ export class CsvTokenizer {
           r = k + 1
           break
         }
-        breaks += countBreaks(text, q + 1, r - 1)
+        // Most quoted fields hold no line break: the next one in the text lies past the field.
+        const lineBreak = this.lineEnd(text, q + 1)
+        if (lineBreak !== -1 && lineBreak < r - 1) breaks += countBreaks(text, lineBreak, r - 1)
         while (r < text.length && this.isBlank(text.charCodeAt(r))) r++
         if (r >= text.length) {
           if (!this.final) return { kind: 'more' }
@@ -255,14 +259,13 @@ export class CsvTokenizer {
         }
         return { kind: 'fault', reason: `has text after the closing quote of field ${fields.length + 1}` }
       }
-      // Unquoted field: up to the next delimiter or line break.
-      let e = q
-      while (e < text.length) {
-        const c = text.charCodeAt(e)
-        if (c === this.delimiterCode || c === LF || c === CR) break
-        if (c === QUOTE) return { kind: 'fault', reason: `has a quote inside unquoted field ${fields.length + 1} (quote the whole field and double the quote)` }
-        e++
-      }
+      // Unquoted field: up to the next delimiter or line break, with no quote before either.
+      const delimiter = this.nextDelimiter.find(text, q)
+      const lineBreak = this.lineEnd(text, q)
+      let e = delimiter === -1 ? text.length : delimiter
+      if (lineBreak !== -1 && lineBreak < e) e = lineBreak
+      const quote = this.quoteFrom(text, q)
+      if (quote !== -1 && quote < e) return { kind: 'fault', reason: `has a quote inside unquoted field ${fields.length + 1} (quote the whole field and double the quote)` }
       if (e >= text.length && !this.final) return { kind: 'more' }
       fields.push(this.trim(text.slice(p, e)))
       if (e >= text.length) return { kind: 'record', fields, next: e, breaks }
@@ -274,6 +277,33 @@ export class CsvTokenizer {
       if (c === CR && e === text.length - 1 && !this.final) return { kind: 'more' }
       return { kind: 'record', fields, next: e + lineBreakLength(text, e), breaks }
     }
+  }
+}
+
+/**
+ * Where one character next occurs in a text from a position on, remembering the last answer: the
+ * first occurrence at or after `from` is also the first at or after any position between `from`
+ * and it, so searches from positions that mostly move forward scan the text about once.
+ */
+class NextOf {
+  /** The last search: from where, and what it found (-1: nothing; -2: no search yet). */
+  private from = 0
+  private at = -2
+
+  constructor (private readonly char: string) {}
+
+  /** The text changed: what was found no longer holds. */
+  forget (): void {
+    this.at = -2
+  }
+
+  /** Position of the first occurrence of the character at or after `from` in `text`, or -1. */
+  find (text: string, from: number): number {
+    if (this.at === -2 || from < this.from || (this.at !== -1 && from > this.at)) {
+      this.from = from
+      this.at = text.indexOf(this.char, from)
+    }
+    return this.at
   }
 }
 

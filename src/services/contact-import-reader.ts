@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads'
 import type { Readable } from 'node:stream'
-import { ImportReadStopped, type ImportReadEvent, type ImportReadOptions } from './contact-import-rows.js'
+import { ImportReadStopped, unpackEvent, type ImportReadEvent, type ImportReadOptions, type PackedReadEvent } from './contact-import-rows.js'
 import { fromWire, type FromReader, type ToReader, type WireError } from './contact-import-wire.js'
 
 /**
@@ -9,7 +9,7 @@ import { fromWire, type FromReader, type ToReader, type WireError } from './cont
  * An import's work is reading (decoding, tokenizing, checking each row; validating a number with
  * libphonenumber-js alone costs more than parsing the file) and writing (SQLite runs its statements
  * on the calling thread). On one thread they take turns; here the reader thread
- * (src/services/contact-import-worker.ts running readImportBatches) reads batch n+1 while the
+ * (src/services/contact-import-worker.ts running readPackedBatches) reads batch n+1 while the
  * service writes batch n, and the service's event loop stays free for other requests while a file
  * is read. The same on PostgreSQL, where the writes already wait on the server.
  *
@@ -42,7 +42,7 @@ export interface ImportReaderUpload {
 /** One import's side of the conversation with the reader thread. */
 class Session {
   /** Events and the end (null) not yet taken, and the error if reading failed. */
-  readonly queue: Array<ImportReadEvent | null> = []
+  readonly queue: Array<PackedReadEvent | null> = []
   failure: WireError | null = null
   /** Pieces sent that the reader has not taken. */
   inFlight = 0
@@ -203,7 +203,7 @@ export function createImportReader (): ImportReader {
           session.wake()
           if (event.kind === 'header') headerSeen = true
           else nextLine = event.batch.lastLine + 1
-          yield event
+          yield unpackEvent(event)
           continue
         }
         if (session.failure !== null) {

@@ -1,5 +1,5 @@
 import { AppError, type ErrorCode } from '../errors.js'
-import { ImportReadStopped, type ImportReadEvent } from './contact-import-rows.js'
+import { ImportReadStopped, type PackedReadEvent } from './contact-import-rows.js'
 
 /**
  * The messages between the service and an import's reader thread (src/services/contact-import-reader.ts
@@ -20,7 +20,8 @@ export type ToReader =
 export type FromReader =
   /** One chunk was taken for reading: room for another. */
   | { type: 'taken', id: number }
-  | { type: 'event', id: number, event: ImportReadEvent }
+  /** A batch crosses packed (PackedBatch): the service's side unpacks it. */
+  | { type: 'event', id: number, event: PackedReadEvent }
   | { type: 'done', id: number }
   | { type: 'error', id: number, error: WireError }
 

@@ -1,11 +1,11 @@
 /**
  * The import reader thread (started by src/services/contact-import-reader.ts): decodes, tokenizes and
- * checks each upload's rows — number validation included — in batches (readImportBatches), while
+ * checks each upload's rows — number validation included — in batches (readPackedBatches), while
  * the service's own thread writes the batches before them. Any number of readings at once, each by
  * its id; holds no more of one than the service sends ahead (a few chunks) and the batch it is filling.
  */
 import { parentPort } from 'node:worker_threads'
-import { readImportBatches } from './contact-import-rows.js'
+import { readPackedBatches, type PackedReadEvent } from './contact-import-rows.js'
 import { toWire, UploadFailed, type FromReader, type ToReader } from './contact-import-wire.js'
 
 const port = parentPort!
@@ -73,13 +73,24 @@ class Reading implements AsyncIterable<Buffer> {
 
 const readings = new Map<number, Reading>()
 
+/** Posts the reading's next event; false at its end, or once the service reads no more of it. */
+function forward (reading: Reading, next: IteratorResult<PackedReadEvent>): boolean {
+  if (next.done === true || reading.cancelled) return false
+  post({ type: 'event', id: reading.id, event: next.value })
+  return true
+}
+
 /** Reads one upload, reporting its events, its end or its error (never rejects). */
 async function read (reading: Reading, start: Extract<ToReader, { type: 'start' }>): Promise<void> {
   try {
     const upload = { stream: reading, charset: start.charset, maxBytes: start.maxBytes }
-    for await (const event of readImportBatches(upload, { defaultCountry: start.defaultCountry, now: () => new Date(reading.now) })) {
-      if (reading.cancelled) return
-      post({ type: 'event', id: reading.id, event })
+    const events = readPackedBatches(upload, { defaultCountry: start.defaultCountry, now: () => new Date(reading.now) })
+    // Each event is posted (copied) as it comes and held by no variable while the next is read: a batch
+    // kept alive through the reading of the next would be copied by the collections in between.
+    while (forward(reading, await events.next())) ;
+    if (reading.cancelled) {
+      await events.return(undefined)
+      return
     }
     post({ type: 'done', id: reading.id })
   } catch (error) {
