@@ -57,6 +57,11 @@ function openSqliteFile (path: string): SQLite.Database {
   try {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
     const sqlite = new SQLite(path)
+    // A new database gets pages of 16 KiB (SQLite's default is 4 KiB): a bulk write such as a contact
+    // import splits fewer B-tree pages and writes fewer WAL frames per commit (measured: ~8% less CPU on the
+    // service's thread for a 100,000-row import, docs/benchmarks.md). Only a database without tables takes
+    // it; an existing one keeps its page size (changing it needs a VACUUM outside WAL mode).
+    sqlite.pragma(`page_size = ${PAGE_SIZE}`)
     sqlite.pragma('journal_mode = WAL')
     return sqlite
   } catch (error) {
@@ -97,6 +102,8 @@ export function openDatabase (url: string, options: DatabaseOptions = {}): Datab
   }
 }
 
+/** Bytes per page of a new SQLite database (https://sqlite.org/pragma.html#pragma_page_size). */
+const PAGE_SIZE = 16384
 const STATEMENT_CACHE_SIZE = 256
 const CHECKPOINT_INTERVAL_MS = 1000
 

@@ -68,6 +68,14 @@ export interface LedgerState {
   suppressed: boolean
 }
 
+/** A number's ledger before anything was recorded for it: no decision, not suppressed. */
+export const BLANK_LEDGER: Readonly<LedgerState> = Object.freeze({ latest: null, suppressed: false })
+
+/** True when nothing was ever recorded for the number (no consent decision, no suppression). */
+export function isBlankLedger (state: LedgerState): boolean {
+  return state.latest === null && !state.suppressed
+}
+
 /** Whether decision `a` comes after `b` (by decisionTime `at`, then by id). */
 export function isLater (a: { at: string, id: string }, b: { at: string, id: string } | null): boolean {
   return b === null || a.at > b.at || (a.at === b.at && a.id > b.id)
@@ -106,16 +114,17 @@ export interface ConsentEffect {
 
 /**
  * Applies one event to a number's ledger state (rules 2, 4 and 5). `source` and `recordedAt` place it in the
- * ledger's order (decisionTime); `undated`: the opt-in's time is unknown (rule 4). The caller writes the
+ * ledger's order (decisionTime); `undated` (default false): the opt-in's time is unknown (rule 4). The caller writes the
  * event when `recorded`, and the suppression changes.
  */
 export function applyConsentEvent (
   state: LedgerState,
-  event: { type: ConsentEventType, source: string, occurredAt: string, recordedAt: string, id: string, undated?: boolean }
+  event: { type: ConsentEventType, source: string, occurredAt: string, recordedAt: string, id: string },
+  undated = false
 ): ConsentEffect {
   const unchanged = { state, recorded: true, governs: false, suppress: false, lift: false, overridesNewer: false }
   if (event.type === 'help') return unchanged
-  if (event.type === 'opt_in' && event.undated === true && state.latest?.type === 'opt_out') return { ...unchanged, recorded: false }
+  if (event.type === 'opt_in' && undated && state.latest?.type === 'opt_out') return { ...unchanged, recorded: false }
   const latest: LatestDecision = { type: event.type, at: decisionTime(event), id: event.id }
   if (!isLater(latest, state.latest)) return unchanged
   if (event.type === 'opt_out') {

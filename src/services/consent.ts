@@ -2,7 +2,7 @@ import * as consent from '../db/repositories/consent.js'
 import * as contacts from '../db/repositories/contacts.js'
 import * as messages from '../db/repositories/messages.js'
 import type { Db } from '../db/schema.js'
-import { applyConsentEvent, isSubscribed, occurredAtMost, TEXT_SOURCE, type ConsentEvent, type ConsentEventType, type LedgerState, type Recorder } from '../domain/consent.js'
+import { applyConsentEvent, BLANK_LEDGER, isSubscribed, occurredAtMost, TEXT_SOURCE, type ConsentEvent, type ConsentEventType, type LedgerState, type Recorder } from '../domain/consent.js'
 import { newId } from '../domain/ids.js'
 import type { Clock } from './clock.js'
 
@@ -63,23 +63,8 @@ export function createConsentLedger ({ clock }: { clock: Clock }) {
     const outcomes: RecordOutcome[] = []
 
     for (const input of records) {
-      const event: ConsentEvent = {
-        id: newId(),
-        phoneNumber: input.phoneNumber,
-        contactId: input.contactId,
-        type: input.type,
-        source: input.source,
-        text: input.text ?? null,
-        ip: input.ip ?? null,
-        userAgent: input.userAgent ?? null,
-        keyword: input.keyword ?? null,
-        occurredAt: occurredAtMost(input.occurredAt ?? now, now),
-        recordedAt: now,
-        recordedBy: recorder.recordedBy,
-        requestId: recorder.requestId,
-        fileName: recorder.fileName
-      }
-      const effect = applyConsentEvent(states.get(input.phoneNumber)!, { ...event, undated: input.undated === true })
+      const event = eventOf(input, now, recorder)
+      const effect = applyConsentEvent(states.get(input.phoneNumber)!, event, input.undated === true)
       states.set(input.phoneNumber, effect.state)
       if (!effect.recorded) {
         outcomes.push({ event: null, governs: false, suppressed: false, lifted: false, overridesNewer: false })
@@ -112,7 +97,49 @@ export function createConsentLedger ({ clock }: { clock: Clock }) {
     return { outcomes, states }
   }
 
-  return { record }
+  /**
+   * Opt-ins for numbers whose ledger the caller read blank in this transaction after locking them (no
+   * consent event, no suppression: an import's numbers new to the service). On a blank ledger an opt-in
+   * is always recorded and governs, and the number is then subscribed (src/domain/consent.ts: rules 2, 4
+   * and 5 have nothing to weigh it against, and nothing is suppressed or lifted), so the events are
+   * appended as they are, in one multi-row INSERT, with no state kept per number; a new contact of such
+   * a number is inserted subscribed. Throws Error if the rules decide otherwise for a record (a caller
+   * bug: not an opt-in, or a number given twice).
+   */
+  async function recordOnBlank (trx: Db, records: ConsentRecord[], recorder: Recorder): Promise<void> {
+    const now = clock.now().toISOString()
+    const events = new Array<ConsentEvent>(records.length)
+    for (let i = 0; i < records.length; i++) {
+      const input = records[i]!
+      const event = eventOf(input, now, recorder)
+      const effect = applyConsentEvent(BLANK_LEDGER, event, input.undated === true)
+      if (!effect.recorded || !effect.governs || !isSubscribed(effect.state)) throw new Error(`recordOnBlank: a ${input.type} on a blank ledger does not subscribe`)
+      events[i] = event
+    }
+    await consent.appendConsentEvents(trx, events)
+  }
+
+  return { record, recordOnBlank }
+}
+
+/** The event a record appends, recorded `now` (ISO-8601) by `recorder`; its time never after now (rule 3). */
+function eventOf (input: ConsentRecord, now: string, recorder: Recorder): ConsentEvent {
+  return {
+    id: newId(),
+    phoneNumber: input.phoneNumber,
+    contactId: input.contactId,
+    type: input.type,
+    source: input.source,
+    text: input.text ?? null,
+    ip: input.ip ?? null,
+    userAgent: input.userAgent ?? null,
+    keyword: input.keyword ?? null,
+    occurredAt: occurredAtMost(input.occurredAt ?? now, now),
+    recordedAt: now,
+    recordedBy: recorder.recordedBy,
+    requestId: recorder.requestId,
+    fileName: recorder.fileName
+  }
 }
 
 export type ConsentLedger = ReturnType<typeof createConsentLedger>

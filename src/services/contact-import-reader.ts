@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads'
 import type { Readable } from 'node:stream'
-import { ImportReadStopped, unpackEvent, type ImportReadEvent, type ImportReadOptions, type PackedReadEvent } from './contact-import-rows.js'
+import { ImportReadStopped, type ImportReadOptions, type PackedReadEvent } from './contact-import-rows.js'
 import { fromWire, type FromReader, type ToReader, type WireError } from './contact-import-wire.js'
 
 /**
@@ -104,11 +104,11 @@ class Session {
 
 export interface ImportReader {
   /**
-   * The upload read and checked in the reader thread, as readImportBatches yields it, with its
+   * The upload read and checked in the reader thread, as readPackedBatches yields it, with its
    * errors: AppError before the header, ImportReadStopped after it (the upload's own error as its
    * cause when the upload failed). Stopping early (return or throw) stops the reading.
    */
-  read: (upload: ImportReaderUpload, options: ImportReadOptions) => AsyncGenerator<ImportReadEvent>
+  read: (upload: ImportReaderUpload, options: ImportReadOptions) => AsyncGenerator<PackedReadEvent>
   /** Starts the thread now (it loads the CSV and number modules), so the first import does not wait for it. */
   start: () => void
   /** Ends the thread; readings still under way fail. */
@@ -181,7 +181,7 @@ export function createImportReader (): ImportReader {
     }
   }
 
-  async function * read (upload: ImportReaderUpload, options: ImportReadOptions): AsyncGenerator<ImportReadEvent> {
+  async function * read (upload: ImportReaderUpload, options: ImportReadOptions): AsyncGenerator<PackedReadEvent> {
     const reader = thread()
     const session = new Session(nextId++, reader)
     sessions.set(session.id, session)
@@ -203,7 +203,7 @@ export function createImportReader (): ImportReader {
           session.wake()
           if (event.kind === 'header') headerSeen = true
           else nextLine = event.batch.lastLine + 1
-          yield unpackEvent(event)
+          yield event
           continue
         }
         if (session.failure !== null) {

@@ -74,20 +74,34 @@ export type PackedReadEvent =
   | { kind: 'header', warnings: string[] }
   | { kind: 'batch', batch: PackedBatch }
 
+/** Where item i's tags start in a packed batch's `tags` (entry i), and where they end (entry i + 1). */
+export function tagStarts (packed: PackedBatch): Int32Array {
+  const start = new Int32Array(packed.tagCounts.length + 1)
+  for (let i = 0; i < packed.tagCounts.length; i++) start[i + 1] = start[i]! + Math.max(packed.tagCounts[i]!, 0)
+  return start
+}
+
+/** Item i of a packed batch as an object of its own (its tags array its own); `tagStart`: tagStarts(packed). */
+export function packedItem (packed: PackedBatch, i: number, tagStart: ArrayLike<number>): ImportItem {
+  const source = packed.consentSources[i]!
+  return {
+    phoneNumber: packed.phoneNumbers[i]!,
+    fields: {
+      firstName: packed.firstNames[i],
+      lastName: packed.lastNames[i],
+      timezone: packed.timezones[i],
+      tags: packed.tagCounts[i]! < 0 ? undefined : packed.tags.slice(tagStart[i], tagStart[i + 1])
+    },
+    consent: source === null
+      ? null
+      : { source, text: packed.consentTexts[i]!, ip: packed.consentIps[i]!, userAgent: packed.consentUserAgents[i]!, occurredAt: packed.consentOccurredAt[i]!, undated: packed.consentUndated[i]! }
+  }
+}
+
 /** The ImportBatch a packed one holds: every item an object of its own, every tags array its own. */
 export function unpackBatch (packed: PackedBatch): ImportBatch {
-  const { phoneNumbers, firstNames, lastNames, timezones, tagCounts, tags, consentSources, consentTexts, consentIps, consentUserAgents, consentOccurredAt, consentUndated } = packed
-  const items: ImportItem[] = []
-  let nextTag = 0
-  for (let i = 0; i < phoneNumbers.length; i++) {
-    const count = tagCounts[i]!
-    const source = consentSources[i]!
-    items.push({
-      phoneNumber: phoneNumbers[i]!,
-      fields: { firstName: firstNames[i], lastName: lastNames[i], timezone: timezones[i], tags: count < 0 ? undefined : tags.slice(nextTag, nextTag += count) },
-      consent: source === null ? null : { source, text: consentTexts[i]!, ip: consentIps[i]!, userAgent: consentUserAgents[i]!, occurredAt: consentOccurredAt[i]!, undated: consentUndated[i]! }
-    })
-  }
+  const tagStart = tagStarts(packed)
+  const items = packed.phoneNumbers.map((_, i) => packedItem(packed, i, tagStart))
   return { firstLine: packed.firstLine, lastLine: packed.lastLine, items, rejected: packed.rejected, at: packed.at, notes: packed.notes }
 }
 

@@ -7,7 +7,7 @@ import * as contacts from '../db/repositories/contacts.js'
 import type { Contact, ContactFields } from '../db/repositories/contacts.js'
 import { deleteInboundMessagesFrom } from '../db/repositories/inbound-messages.js'
 import { lockPhoneNumber, lockPhoneNumbers } from '../db/repositories/locks.js'
-import { isSubscribed, type ConsentEvent, type Recorder } from '../domain/consent.js'
+import { isBlankLedger, isSubscribed, type ConsentEvent, type LedgerState, type Recorder } from '../domain/consent.js'
 import { newId, isId } from '../domain/ids.js'
 import { mustReadPhoneNumber, type NumberUse } from '../domain/phone.js'
 import { AppError } from '../errors.js'
@@ -16,7 +16,7 @@ import type { Clock } from './clock.js'
 import type { ConsentLedger, ConsentRecord } from './consent.js'
 import { checkEvidence, checkFields, instant } from './contact-fields.js'
 import type { ImportReader } from './contact-import-reader.js'
-import { ImportReadStopped, type ImportBatch, type ImportItem } from './contact-import-rows.js'
+import { ImportReadStopped, packedItem, tagStarts, type ImportItem, type PackedBatch } from './contact-import-rows.js'
 import { decodeCursor, page } from './pagination.js'
 
 export interface ConsentEvidence {
@@ -132,12 +132,12 @@ export function createContactsService ({ db, dialect, clock, ledger, defaultCoun
   async function importCsv (upload: ImportUpload, recorder: Recorder): Promise<ImportReport> {
     const report: ImportReport = { created: 0, updated: 0, rejected: [], warnings: [] }
     let rejectedTotal = 0
-    let writing: { batch: ImportBatch, done: Promise<void> } | null = null
+    let writing: { batch: PackedBatch, done: Promise<void> } | null = null
 
-    const write = async (written: ImportBatch): Promise<void> => {
+    const write = async (written: PackedBatch): Promise<void> => {
       for (const { phoneNumber, basis, why } of written.notes) log.info({ phoneNumber, basis, why }, 'Number accepted although the number library does not list it')
-      if (written.items.length > 0) {
-        const outcome = await db.transaction().execute(async (trx) => await importItems(trx, written.items, written.at, recorder))
+      if (written.phoneNumbers.length > 0) {
+        const outcome = await db.transaction().execute(async (trx) => await importBatch(trx, written, recorder))
         report.created += outcome.created
         report.updated += outcome.updated
       }
@@ -192,11 +192,58 @@ export function createContactsService ({ db, dialect, clock, ledger, defaultCoun
     return report
   }
 
-  /** Writes a batch of checked rows; rows for the same number apply in file order, as if imported one by one. */
-  async function importItems (trx: Db, items: ImportItem[], at: string, recorder: Recorder): Promise<{ created: number, updated: number }> {
-    const numbers = [...new Set(items.map((item) => item.phoneNumber))].sort()
+  /**
+   * Writes a batch of checked rows; rows for the same number apply in file order, as if imported one by one.
+   * Numbers new to the service — no contact, nothing in the consent ledger, once in the batch: most rows of
+   * most files — are written in bulk from the packed batch (writeNewNumbers); the others go through the
+   * ledger's general rules (writeKnownNumbers).
+   */
+  async function importBatch (trx: Db, batch: PackedBatch, recorder: Recorder): Promise<{ created: number, updated: number }> {
+    const numbers = [...new Set(batch.phoneNumbers)].sort()
     await lockPhoneNumbers(trx, dialect, numbers)
     const existing = await contacts.findContactIdsByPhone(trx, numbers)
+    // The ledger of every number in the batch, read once: the opt-ins are decided on it, and a new profile's flag says what the gate will decide.
+    const known = await consent.ledgerStates(trx, numbers)
+    const once = numbers.length === batch.phoneNumbers.length
+    const fresh: number[] = []
+    const others: number[] = []
+    batch.phoneNumbers.forEach((phoneNumber, i) => {
+      (once && !existing.has(phoneNumber) && isBlankLedger(known.get(phoneNumber)!) ? fresh : others).push(i)
+    })
+    const tagStart = tagStarts(batch)
+    const outcome = others.length === 0
+      ? { created: 0, updated: 0 }
+      : await writeKnownNumbers(trx, others.map((i) => packedItem(batch, i, tagStart)), existing, known, batch.at, recorder)
+    await writeNewNumbers(trx, batch, fresh, tagStart, recorder)
+    return { created: outcome.created + fresh.length, updated: outcome.updated }
+  }
+
+  /**
+   * Rows `rows` of a packed batch, whose numbers are new to the service and appear once in it (see
+   * importBatch): each becomes a contact, and its opt-in, if it has one, is recorded on the blank
+   * ledger, which subscribes the contact (ConsentLedger.recordOnBlank). A few multi-row INSERTs, no
+   * object per contact and no ledger state per number.
+   */
+  async function writeNewNumbers (trx: Db, batch: PackedBatch, rows: number[], tagStart: Int32Array, recorder: Recorder): Promise<void> {
+    if (rows.length === 0) return
+    const id = new Array<string>(batch.phoneNumbers.length)
+    const subscribed = new Array<boolean>(batch.phoneNumbers.length)
+    const optIns: ConsentRecord[] = []
+    for (const i of rows) {
+      id[i] = newId()
+      const source = batch.consentSources[i]!
+      subscribed[i] = source !== null
+      if (source !== null) {
+        optIns.push({ phoneNumber: batch.phoneNumbers[i]!, contactId: id[i]!, type: 'opt_in', source, text: batch.consentTexts[i], ip: batch.consentIps[i], userAgent: batch.consentUserAgents[i], occurredAt: batch.consentOccurredAt[i]!, undated: batch.consentUndated[i] })
+      }
+    }
+    await ledger.recordOnBlank(trx, optIns, recorder)
+    const { phoneNumbers: phoneNumber, firstNames: firstName, lastNames: lastName, timezones: timezone, tags, at } = batch
+    await contacts.insertContactColumns(trx, { id, phoneNumber, firstName, lastName, timezone, attributes: null, subscribed, tagStart, tags, at }, rows)
+  }
+
+  /** Rows for numbers with a contact or a consent history (or repeated in the batch), in file order, through the ledger's rules. */
+  async function writeKnownNumbers (trx: Db, items: ImportItem[], existing: Map<string, string>, known: Map<string, LedgerState>, at: string, recorder: Recorder): Promise<{ created: number, updated: number }> {
     const fresh = new Map<string, contacts.NewContactRecord>()
     const optIns: ConsentRecord[] = []
     let created = 0
@@ -225,8 +272,6 @@ export function createContactsService ({ db, dialect, clock, ledger, defaultCoun
       if (item.consent !== null) optIns.push(optInRecord(item.phoneNumber, contactId, item.consent))
     }
 
-    // The ledger of every number in the batch, read once: the opt-ins are decided on it, and a new profile's flag says what the gate will decide.
-    const known = await consent.ledgerStates(trx, numbers)
     const { states } = await ledger.record(trx, optIns, recorder, fresh, known)
     for (const contact of fresh.values()) contact.subscribed = isSubscribed(states.get(contact.phoneNumber)!)
     await contacts.insertContacts(trx, [...fresh.values()])

@@ -1,6 +1,10 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import SQLite from 'better-sqlite3'
 import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { openDatabase } from '../../src/db/database.js'
+import { migrateToLatest, openDatabase } from '../../src/db/database.js'
 import type { Message } from '../../src/db/repositories/messages.js'
 import { getMessage, listMessages, postDeliveryReports, sendSms } from '../support/api.js'
 import { startTestApp, type TestContext } from '../support/app.js'
@@ -118,5 +122,31 @@ describe('write before send', () => {
     const response = await watched
     expect(response.statusCode).toBe(202)
     expect(await getMessage(ctx, id)).toMatchObject({ status: 'accepted', infobipMessageId: id, providerStatus: 'PENDING_ACCEPTED' })
+  })
+})
+
+describe('SQLite page size', () => {
+  it('gives a new database pages of 16 KiB and leaves an existing database its own', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sms-page-size-'))
+    try {
+      const pageSize = async (path: string): Promise<number> => {
+        const handle = openDatabase(`sqlite:${path}`)
+        try {
+          await migrateToLatest(handle.db)
+          return (await sql<{ page_size: number }>`pragma page_size`.execute(handle.db)).rows[0]!.page_size
+        } finally {
+          await handle.close()
+        }
+      }
+      expect(await pageSize(join(dir, 'new.sqlite'))).toBe(16384)
+      // A database made with SQLite's default pages, with a table in it, as an older service left it.
+      const older = new SQLite(join(dir, 'older.sqlite'))
+      older.pragma('journal_mode = WAL')
+      older.exec('create table kept (a)')
+      older.close()
+      expect(await pageSize(join(dir, 'older.sqlite'))).toBe(4096)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 })

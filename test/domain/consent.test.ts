@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { applyConsentEvent, decisionTime, isSubscribed, occurredAtMost, type ConsentEffect, type ConsentEventType, type LedgerState } from '../../src/domain/consent.js'
 
-type Event = Parameters<typeof applyConsentEvent>[1]
+type Event = Parameters<typeof applyConsentEvent>[1] & { undated?: boolean }
 
 const T = (minute: number): string => new Date(Date.UTC(2026, 5, 15, 16, minute)).toISOString()
 /** An event recorded through the API or an import: `occurredAt` is its evidence, recorded at `recordedAt` (default: then). */
@@ -41,7 +41,7 @@ describe('applyConsentEvent', () => {
     ['an opt-in recorded after the STOP reached the service lifts it', stoppedByText, api('opt_in', T(20), 'd'), effect(true, false, true, true)],
     ['an undated opt-in is not recorded over a STOP', stoppedByText, api('opt_in', T(30), 'd', { undated: true }), { ...effect(false, false, false, false), recorded: false }]
   ])('%s', (_name, state, event, expected) => {
-    const { state: after, ...outcome } = applyConsentEvent(state, event)
+    const { state: after, ...outcome } = applyConsentEvent(state, event, event.undated === true)
     expect({ ...outcome, subscribed: isSubscribed(after) }).toEqual(expected)
   })
 

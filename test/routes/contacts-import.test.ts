@@ -132,6 +132,42 @@ describe('POST /contacts/import', () => {
     ctx.clock.set(NOW)
   })
 
+  it('decides each row of a batch on its own number: new numbers, an opted-out number without a contact, an existing contact', async () => {
+    ctx.clock.set(NOW)
+    // Opted out before it ever was a contact (a STOP to a previous campaign, an opt-out by API).
+    expect((await ctx.app.inject({ method: 'POST', url: '/opt-outs', headers: ctx.headers, payload: { phoneNumber: '+12122346302' } })).statusCode).toBe(201)
+    expect((await importCsv([HEADER, '+12122346303,Una,,,,,,'].join('\n'))).json()).toMatchObject({ created: 1 })
+    ctx.clock.advance(60_000)
+
+    const response = await importCsv([
+      'phoneNumber,firstName,consentSource,consentText,consentAt',
+      `+12122346301,Vic,web_form,"${DISCLOSURE}",2026-06-14T10:00:00Z`,
+      `+12122346302,Wes,import,"${DISCLOSURE}",`,
+      `+12122346303,Una,web_form,"${DISCLOSURE}",2026-06-14T11:00:00Z`,
+      '+12122346304,Xia,,,',
+      `+12122346305,Yan,paper,"${DISCLOSURE}",`
+    ].join('\n'))
+    expect(response.json()).toEqual({ created: 4, updated: 1, rejected: [], warnings: [] })
+
+    const vic = await contactByNumber('+12122346301')
+    expect(vic).toMatchObject({ firstName: 'Vic', subscribed: true })
+    expect((await consentEvents(ctx, vic!.id)).map((e) => [e.type, e.source, e.occurredAt, e.recordedAt])).toEqual([['opt_in', 'web_form', '2026-06-14T10:00:00.000Z', ctx.clock.now().toISOString()]])
+    // The undated consent is not recorded over the earlier opt-out: the new contact is not subscribed.
+    const wes = await contactByNumber('+12122346302')
+    expect(wes).toMatchObject({ firstName: 'Wes', subscribed: false })
+    expect((await consentEvents(ctx, wes!.id)).map((e) => e.type)).toEqual(['opt_out'])
+    expect((await sendSms(ctx, '+12122346302', 'Still there?', 'transactional')).json()).toMatchObject({ code: 'RECIPIENT_OPTED_OUT' })
+    const una = await contactByNumber('+12122346303')
+    expect(una).toMatchObject({ subscribed: true })
+    expect((await consentEvents(ctx, una!.id)).map((e) => e.type)).toEqual(['opt_in'])
+    expect(await contactByNumber('+12122346304')).toMatchObject({ firstName: 'Xia', subscribed: false })
+    // Undated, on a blank ledger: recorded as of now, and it subscribes.
+    const yan = await contactByNumber('+12122346305')
+    expect(yan).toMatchObject({ subscribed: true })
+    expect((await consentEvents(ctx, yan!.id)).map((e) => [e.type, e.occurredAt])).toEqual([['opt_in', ctx.clock.now().toISOString()]])
+    ctx.clock.set(NOW)
+  })
+
   it('accepts a header with only phoneNumber, a byte-order mark and columns in any order', async () => {
     const plain = await importCsv('\uFEFFphoneNumber\n+12122346201\n+12122346202\n')
     expect(plain.json()).toEqual({ created: 2, updated: 0, rejected: [], warnings: [] })

@@ -1,11 +1,11 @@
 import { Readable } from 'node:stream'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createImportReader, type ImportReader } from '../../src/services/contact-import-reader.js'
-import { IMPORT_BATCH, ImportReadStopped, readImportBatches, type ImportReadEvent } from '../../src/services/contact-import-rows.js'
+import { IMPORT_BATCH, ImportReadStopped, readPackedBatches, type PackedReadEvent } from '../../src/services/contact-import-rows.js'
 
 /**
  * The import reader thread (src/services/contact-import-reader.ts) over real worker threads: it reads
- * exactly what readImportBatches reads in-process, never runs ahead of the batches taken by more than
+ * exactly what readPackedBatches reads in-process, never runs ahead of the batches taken by more than
  * its bounds, and a reading stopped early, or a thread ended mid-reading, fails cleanly.
  */
 
@@ -41,8 +41,8 @@ function upload (text: string, size: number): { stream: Readable, maxBytes: numb
   return { stream, maxBytes: 50 * 1024 * 1024, read: () => Math.min(offset, bytes.length) }
 }
 
-async function all (events: AsyncIterable<ImportReadEvent>): Promise<ImportReadEvent[]> {
-  const list: ImportReadEvent[] = []
+async function all (events: AsyncIterable<PackedReadEvent>): Promise<PackedReadEvent[]> {
+  const list: PackedReadEvent[] = []
   for await (const event of events) list.push(event)
   return list
 }
@@ -54,15 +54,15 @@ describe('the import reader thread', () => {
     reader = null
   })
 
-  it('reads what readImportBatches reads in-process: the same header warnings, batches, rejections and notes', async () => {
+  it('reads what readPackedBatches reads in-process: the same header warnings, batches, rejections and notes', async () => {
     reader = createImportReader()
     const text = mixedFile(2500)
     const threaded = await all(reader.read(upload(text, 1000), options))
-    const inProcess = await all(readImportBatches(upload(text, 1000), options))
+    const inProcess = await all(readPackedBatches(upload(text, 1000), options))
     expect(threaded).toEqual(inProcess)
     const batches = threaded.flatMap((event) => event.kind === 'batch' ? [event.batch] : [])
     expect(threaded[0]).toEqual({ kind: 'header', warnings: [expect.stringContaining('"email"')] })
-    expect(batches.map((batch) => batch.items.length)).toEqual([IMPORT_BATCH, IMPORT_BATCH, expect.any(Number)])
+    expect(batches.map((batch) => batch.phoneNumbers.length)).toEqual([IMPORT_BATCH, IMPORT_BATCH, expect.any(Number)])
     expect(batches.flatMap((batch) => batch.rejected).length).toBeGreaterThan(40)
     expect(batches.flatMap((batch) => batch.notes)).toContainEqual({ phoneNumber: '*******1003', basis: 'area_code', why: expect.stringContaining('area code 624') })
   })
@@ -77,7 +77,7 @@ describe('the import reader thread', () => {
     let furthestAhead = 0
     for await (const event of reader.read(source, options)) {
       if (event.kind !== 'batch') continue
-      taken += event.batch.items.length
+      taken += event.batch.phoneNumbers.length
       furthestAhead = Math.max(furthestAhead, source.read() - taken * rowBytes)
       // A slow writer: the reader must wait for it, not read the file into memory.
       await new Promise((resolve) => setImmediate(resolve))
