@@ -1,3 +1,4 @@
+import { newId } from '../domain/ids.js'
 import { mustReadPhoneNumber, type PhoneBasis } from '../domain/phone.js'
 import { AppError } from '../errors.js'
 import { maskPhone, maskPhoneNumbers } from '../logger.js'
@@ -44,6 +45,13 @@ export interface PackedBatch {
   /** When the batch was read, ISO-8601: the contacts' created_at / updated_at. */
   at: string
   notes: NumberNote[]
+  /**
+   * Ids made here for item i's contact and its consent event (UUIDv7, src/domain/ids.ts), used if the
+   * number is new to the service; the service's thread then has none to make (the event id is null
+   * when the row holds no consent).
+   */
+  contactIds: string[]
+  consentIds: Array<string | null>
   phoneNumbers: string[]
   firstNames: Array<string | undefined>
   lastNames: Array<string | undefined>
@@ -267,6 +275,8 @@ function readRow (row: ContactRow, now: Date, at: string, values: ImportValues, 
 
 /** Adds a kept row to the batch (see PackedBatch). */
 function pushItem (batch: Omit<PackedBatch, 'firstLine'>, phoneNumber: string, row: RowValues): void {
+  batch.contactIds.push(newId())
+  batch.consentIds.push(row.source === null ? null : newId())
   batch.phoneNumbers.push(phoneNumber)
   batch.firstNames.push(row.firstName)
   batch.lastNames.push(row.lastName)
@@ -308,6 +318,8 @@ export async function * readPackedBatches (upload: ContactCsvUpload, options: Im
       rejected: [],
       at: now.toISOString(),
       notes: [],
+      contactIds: [],
+      consentIds: [],
       phoneNumbers: [],
       firstNames: [],
       lastNames: [],
