@@ -1,4 +1,5 @@
 import { isIP } from 'node:net'
+import formats from 'ajv-formats'
 import type { ContactFields } from '../db/repositories/contacts.js'
 import { isTimeZone } from '../domain/quiet-hours.js'
 import { AppError } from '../errors.js'
@@ -20,14 +21,23 @@ export function checkFields (fields: ContactFields): void {
 export interface LastInstant { value: string, parsed: number, iso: string }
 
 /**
+ * RFC 3339 date-time with its offset (`2026-06-01T12:00:00Z`, `2026-06-01T09:30:00+02:00`), checked as
+ * the API's JSON schemas check `format: date-time` (ajv-formats, full mode): a day the month has, hours
+ * 00–23. Date.parse alone would read `2026-02-30` as 2 March, and a time without an offset in the
+ * server's own zone.
+ */
+const dateTime = formats.default.get('date-time', 'full') as { validate: (value: string) => boolean }
+
+/**
  * A date-time given in a request or file, as ISO-8601 (UTC); now when not given. `last`: a one-entry cache.
- * Throws 400 BAD_REQUEST when it is not a date-time or lies more than 5 minutes after `now` (clock skew allowed).
+ * Throws 400 BAD_REQUEST when it is not an RFC 3339 date-time with its offset (see dateTime) or lies more
+ * than 5 minutes after `now` (clock skew allowed).
  */
 export function instant (value: string | undefined, now: Date, field: string, last?: LastInstant): string {
   if (value === undefined) return now.toISOString()
   const known = last !== undefined && last.value === value
-  const parsed = known ? last.parsed : Date.parse(value)
-  if (Number.isNaN(parsed)) throw new AppError('BAD_REQUEST', `${field} is not a valid date-time`)
+  const parsed = known ? last.parsed : dateTime.validate(value) ? Date.parse(value) : Number.NaN
+  if (Number.isNaN(parsed)) throw new AppError('BAD_REQUEST', `${field} is not a date-time with its time zone offset (ISO 8601, e.g. 2026-06-01T12:00:00Z or 2026-06-01T08:00:00-04:00)`)
   if (parsed > now.getTime() + 5 * 60 * 1000) throw new AppError('BAD_REQUEST', `${field} lies in the future`)
   if (known) return last.iso
   const iso = new Date(parsed).toISOString()

@@ -114,9 +114,9 @@ export interface ImportReadOptions {
   now: () => Date
 }
 
-/** A value of the row, with an empty one read as absent. */
+/** A value of the row, with an empty one (or one of spaces only) read as absent: the row leaves that field as it is. */
 function given (value: string | undefined): string | undefined {
-  return value === '' ? undefined : value
+  return value === undefined || value === '' || value.trim() === '' ? undefined : value
 }
 
 /**

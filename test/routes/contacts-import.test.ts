@@ -206,21 +206,35 @@ describe('POST /contacts/import', () => {
       'phoneNumber,consentSource,consentText,consentAt',
       '+12122346501,web_form,Yes,yesterday-ish',
       '+12122346502,web_form,Yes,2030-01-01T00:00:00Z',
-      '+12122346503,web_form,Yes,2026-06-15T15:00:00Z'
+      '+12122346503,web_form,Yes,2026-06-15T15:00:00Z',
+      // A day February does not have, a time without its offset (read in whose zone?), a date without a time,
+      // and other ways Date.parse would read: refused as the API refuses them, never stored as another instant.
+      '+12122346504,web_form,Yes,2026-02-30T00:00:00Z',
+      '+12122346505,web_form,Yes,2026-06-14T10:00:00',
+      '+12122346506,web_form,Yes,2026-06-14',
+      '+12122346507,web_form,Yes,06/14/2026',
+      '+12122346508,web_form,Yes,2026-06-14T24:00:00Z',
+      '+12122346509,web_form,Yes,2026-06-14T10:00:00-04:00'
     ].join('\n'))
     expect(response.statusCode).toBe(200)
     expect(response.json()).toEqual({
-      created: 1,
+      created: 2,
       updated: 0,
       warnings: [],
-      rejected: [
-        { line: 2, error: expect.stringContaining('consentAt') },
-        { line: 3, error: expect.stringContaining('consentAt') }
-      ]
+      rejected: [2, 3, 5, 6, 7, 8, 9].map((line) => ({ line, error: expect.stringContaining('consentAt') }))
     })
-    expect(await contactByNumber('+12122346501')).toBeUndefined()
-    expect(await contactByNumber('+12122346502')).toBeUndefined()
+    for (const n of [1, 2, 4, 5, 6, 7, 8]) expect(await contactByNumber(`+1212234650${n}`)).toBeUndefined()
     expect(await contactByNumber('+12122346503')).toMatchObject({ subscribed: true })
+    const offset = await contactByNumber('+12122346509')
+    expect((await consentEvents(ctx, offset!.id)).map((e) => e.occurredAt)).toEqual(['2026-06-14T14:00:00.000Z'])
+  })
+
+  it('reads a cell of spaces as empty: it leaves the stored value as it is', async () => {
+    ctx.clock.set(NOW)
+    expect((await importCsv([HEADER, '+12122346951,Ana,Lo,vip,America/Chicago,,,'].join('\n'))).json()).toMatchObject({ created: 1 })
+    const response = await importCsv([HEADER, '+12122346951," ",  ," ",   ,,,'].join('\n'))
+    expect(response.json()).toEqual({ created: 0, updated: 1, rejected: [], warnings: [] })
+    expect(await contactByNumber('+12122346951')).toMatchObject({ firstName: 'Ana', lastName: 'Lo', tags: ['vip'], timezone: 'America/Chicago' })
   })
 
   it('rejects a line with a value the API would refuse, and still imports the lines around it', async () => {
