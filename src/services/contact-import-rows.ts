@@ -42,6 +42,7 @@ export interface ImportBatch {
 }
 
 export type ImportReadEvent =
+  /** The header row's warnings; a later one carries the charset warning alone when the charset was guessed past the header row (ContactCsvEvent). */
   | { kind: 'header', warnings: string[] }
   /** Full batches (IMPORT_BATCH rows) in line order, then the rest (unless there is none). */
   | { kind: 'batch', batch: ImportBatch }
