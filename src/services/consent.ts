@@ -8,6 +8,8 @@ import type { Clock } from './clock.js'
 
 /** One consent decision to record, from any path (API, import, inbound keyword). */
 export interface ConsentRecord {
+  /** The event's id (UUIDv7) when the caller made it beforehand (an import's reader thread); made on recording otherwise. */
+  id?: string | undefined
   phoneNumber: string
   contactId: string | null
   type: ConsentEventType
@@ -125,7 +127,7 @@ export function createConsentLedger ({ clock }: { clock: Clock }) {
 /** The event a record appends, recorded `now` (ISO-8601) by `recorder`; its time never after now (rule 3). */
 function eventOf (input: ConsentRecord, now: string, recorder: Recorder): ConsentEvent {
   return {
-    id: newId(),
+    id: input.id ?? newId(),
     phoneNumber: input.phoneNumber,
     contactId: input.contactId,
     type: input.type,

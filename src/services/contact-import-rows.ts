@@ -1,4 +1,4 @@
-import { NumberLines } from '../domain/number-lines.js'
+import { newId } from '../domain/ids.js'
 import { mustReadPhoneNumber, type PhoneBasis } from '../domain/phone.js'
 import { AppError } from '../errors.js'
 import { maskPhone, maskPhoneNumbers } from '../logger.js'
@@ -29,32 +29,29 @@ export interface ImportItem {
 /** A number accepted on the NANP table alone, for the log: why (holds no digits). */
 export interface NumberNote { phoneNumber: string, basis: PhoneBasis, why: string }
 
-/** Rows read and checked but not yet written, and the rejections that go with them (reported once the batch is written). */
-export interface ImportBatch {
+/**
+ * Rows read and checked but not yet written, and the rejections that go with them (reported once
+ * the batch is written), as the reader builds it and posts it to the service's thread: its items as
+ * one array per field, item i at index i of each (`packedItem` makes one an ImportItem). Structured
+ * clone copies a dozen arrays of strings several times faster than a thousand objects of a dozen
+ * properties each, on both sides (measured: 100,000 items serialized in ~90 ms instead of ~170, read
+ * back in ~30 instead of ~180), and neither thread allocates an object per row.
+ */
+export interface PackedBatch {
   /** The first and the last line the batch holds, rows or rejections. */
   firstLine: number
   lastLine: number
-  items: ImportItem[]
   rejected: Array<{ line: number, error: string }>
   /** When the batch was read, ISO-8601: the contacts' created_at / updated_at. */
   at: string
   notes: NumberNote[]
-}
-
-export type ImportReadEvent =
-  /** The header row's warnings; a later one carries the charset warning alone when the charset was guessed past the header row (ContactCsvEvent). */
-  | { kind: 'header', warnings: string[] }
-  /** Full batches (IMPORT_BATCH rows) in line order, then the rest (unless there is none). */
-  | { kind: 'batch', batch: ImportBatch }
-
-/**
- * An ImportBatch as the reader builds it and posts it to the service's thread: its items as one
- * array per field, item i at index i of each (`unpackBatch` turns it into the ImportBatch). Structured
- * clone copies a dozen arrays of strings several times faster than a thousand objects of a dozen
- * properties each, on both sides (measured: 100,000 items serialized in ~90 ms instead of ~170, read
- * back and rebuilt in ~100 instead of ~180), and the reader allocates no object per row.
- */
-export interface PackedBatch extends Omit<ImportBatch, 'items'> {
+  /**
+   * Ids made here for item i's contact and its consent event (UUIDv7, src/domain/ids.ts), used if the
+   * number is new to the service; the service's thread then has none to make (the event id is null
+   * when the row holds no consent).
+   */
+  contactIds: string[]
+  consentIds: Array<string | null>
   phoneNumbers: string[]
   firstNames: Array<string | undefined>
   lastNames: Array<string | undefined>
@@ -72,6 +69,7 @@ export interface PackedBatch extends Omit<ImportBatch, 'items'> {
 }
 
 export type PackedReadEvent =
+  /** The header row's warnings; a later one carries the charset warning alone when the charset was guessed past the header row (ContactCsvEvent). */
   | { kind: 'header', warnings: string[] }
   | { kind: 'batch', batch: PackedBatch }
 
@@ -97,18 +95,6 @@ export function packedItem (packed: PackedBatch, i: number, tagStart: ArrayLike<
       ? null
       : { source, text: packed.consentTexts[i]!, ip: packed.consentIps[i]!, userAgent: packed.consentUserAgents[i]!, occurredAt: packed.consentOccurredAt[i]!, undated: packed.consentUndated[i]! }
   }
-}
-
-/** The ImportBatch a packed one holds: every item an object of its own, every tags array its own. */
-export function unpackBatch (packed: PackedBatch): ImportBatch {
-  const tagStart = tagStarts(packed)
-  const items = packed.phoneNumbers.map((_, i) => packedItem(packed, i, tagStart))
-  return { firstLine: packed.firstLine, lastLine: packed.lastLine, items, rejected: packed.rejected, at: packed.at, notes: packed.notes }
-}
-
-/** The events of a packed reading as ImportReadEvents. */
-export function unpackEvent (event: PackedReadEvent): ImportReadEvent {
-  return event.kind === 'batch' ? { kind: 'batch', batch: unpackBatch(event.batch) } : event
 }
 
 /**
@@ -290,6 +276,8 @@ function readRow (row: ContactRow, now: Date, at: string, values: ImportValues, 
 
 /** Adds a kept row to the batch (see PackedBatch). */
 function pushItem (batch: Omit<PackedBatch, 'firstLine'>, phoneNumber: string, row: RowValues): void {
+  batch.contactIds.push(newId())
+  batch.consentIds.push(row.source === null ? null : newId())
   batch.phoneNumbers.push(phoneNumber)
   batch.firstNames.push(row.firstName)
   batch.lastNames.push(row.lastName)
@@ -314,16 +302,12 @@ function pushItem (batch: Omit<PackedBatch, 'firstLine'>, phoneNumber: string, r
  * its number when it is malformed, invalid (the number as libphonenumber-js reads it for a recipient,
  * or any other field), or repeats a phone number an earlier line of the file holds (the first one
  * is kept). Throws AppError before the header is read (400 no usable header, 415 charset, 413 too
- * large); after it, ImportReadStopped with the cause (a 413, or the upload's own error).
+ * large); after it, ImportReadStopped with the cause (a 413, or the upload's own error). Full
+ * batches hold IMPORT_BATCH rows; the last holds the rest (none when there is none).
  */
-export async function * readImportBatches (upload: ContactCsvUpload, options: ImportReadOptions): AsyncGenerator<ImportReadEvent> {
-  for await (const event of readPackedBatches(upload, options)) yield unpackEvent(event)
-}
-
-/** readImportBatches with the batches packed, as the reader thread posts them (see PackedBatch). */
 export async function * readPackedBatches (upload: ContactCsvUpload, options: ImportReadOptions): AsyncGenerator<PackedReadEvent> {
-  // Phone numbers seen so far, with the line that holds each.
-  const firstLineOf = new NumberLines()
+  // Phone numbers seen so far (keyed by their E.164 digits as a number: no string kept per row), with the line that holds each.
+  const firstLineOf = new Map<number, number>()
   const values = new ImportValues()
   /** The batch being filled: `firstLine` null until it holds a line; `now`, the clock when it was begun. */
   type Filling = Omit<PackedBatch, 'firstLine'> & { firstLine: number | null, now: Date }
@@ -335,6 +319,8 @@ export async function * readPackedBatches (upload: ContactCsvUpload, options: Im
       rejected: [],
       at: now.toISOString(),
       notes: [],
+      contactIds: [],
+      consentIds: [],
       phoneNumbers: [],
       firstNames: [],
       lastNames: [],
@@ -393,11 +379,12 @@ export async function * readPackedBatches (upload: ContactCsvUpload, options: Im
         }
         // E.164 digits as an integer ('+' read as the sign).
         const key = Number(phoneNumber)
-        const first = firstLineOf.add(key, entry.line)
-        if (first !== entry.line) {
+        const first = firstLineOf.get(key)
+        if (first !== undefined) {
           batch.rejected.push({ line: entry.line, error: `phoneNumber ${maskPhone(phoneNumber)} repeats line ${first} of this file, which is the one imported` })
           continue
         }
+        firstLineOf.set(key, entry.line)
         pushItem(batch, phoneNumber, row)
         if (batch.phoneNumbers.length >= IMPORT_BATCH) yield nextBatch()
       }

@@ -20,7 +20,7 @@ export type ToReader =
 export type FromReader =
   /** One chunk was taken for reading: room for another. */
   | { type: 'taken', id: number }
-  /** A batch crosses packed (PackedBatch): the service's side unpacks it. */
+  /** A batch crosses packed (PackedBatch), as the service's thread writes it. */
   | { type: 'event', id: number, event: PackedReadEvent }
   | { type: 'done', id: number }
   | { type: 'error', id: number, error: WireError }

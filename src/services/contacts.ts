@@ -226,19 +226,17 @@ export function createContactsService ({ db, dialect, clock, ledger, defaultCoun
    */
   async function writeNewNumbers (trx: Db, batch: PackedBatch, rows: number[], tagStart: Int32Array, recorder: Recorder): Promise<void> {
     if (rows.length === 0) return
-    const id = new Array<string>(batch.phoneNumbers.length)
     const subscribed = new Array<boolean>(batch.phoneNumbers.length)
     const optIns: ConsentRecord[] = []
     for (const i of rows) {
-      id[i] = newId()
       const source = batch.consentSources[i]!
       subscribed[i] = source !== null
       if (source !== null) {
-        optIns.push({ phoneNumber: batch.phoneNumbers[i]!, contactId: id[i]!, type: 'opt_in', source, text: batch.consentTexts[i], ip: batch.consentIps[i], userAgent: batch.consentUserAgents[i], occurredAt: batch.consentOccurredAt[i]!, undated: batch.consentUndated[i] })
+        optIns.push({ id: batch.consentIds[i]!, phoneNumber: batch.phoneNumbers[i]!, contactId: batch.contactIds[i]!, type: 'opt_in', source, text: batch.consentTexts[i], ip: batch.consentIps[i], userAgent: batch.consentUserAgents[i], occurredAt: batch.consentOccurredAt[i]!, undated: batch.consentUndated[i] })
       }
     }
     await ledger.recordOnBlank(trx, optIns, recorder)
-    const { phoneNumbers: phoneNumber, firstNames: firstName, lastNames: lastName, timezones: timezone, tags, at } = batch
+    const { contactIds: id, phoneNumbers: phoneNumber, firstNames: firstName, lastNames: lastName, timezones: timezone, tags, at } = batch
     await contacts.insertContactColumns(trx, { id, phoneNumber, firstName, lastName, timezone, attributes: null, subscribed, tagStart, tags, at }, rows)
   }
 

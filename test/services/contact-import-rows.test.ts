@@ -1,22 +1,27 @@
 import { Readable } from 'node:stream'
 import { describe, expect, it } from 'vitest'
-import { IMPORT_BATCH, readImportBatches, type ImportBatch, type ImportItem } from '../../src/services/contact-import-rows.js'
+import { IMPORT_BATCH, packedItem, readPackedBatches, tagStarts, type ImportItem, type PackedBatch } from '../../src/services/contact-import-rows.js'
 
 /**
- * readImportBatches over files whose rows repeat values — in runs, alternating, and with a bad value
+ * readPackedBatches over files whose rows repeat values — in runs, alternating, and with a bad value
  * inside a run — as spreadsheet exports do: every row reads as if it were alone in the file.
  */
 
 const NOW = new Date('2026-06-02T12:00:00.000Z')
 const options = { defaultCountry: 'US', now: () => NOW }
 
-async function batches (lines: string[], pieceBytes = 64 * 1024): Promise<ImportBatch[]> {
+/** A batch read, with its items as objects. */
+type ReadBatch = Omit<PackedBatch, 'phoneNumbers'> & { items: ImportItem[] }
+
+async function batches (lines: string[], pieceBytes = 64 * 1024): Promise<ReadBatch[]> {
   const bytes = Buffer.from(lines.join('\n') + '\n')
   const pieces: Buffer[] = []
   for (let offset = 0; offset < bytes.length; offset += pieceBytes) pieces.push(bytes.subarray(offset, offset + pieceBytes))
-  const read: ImportBatch[] = []
-  for await (const event of readImportBatches({ stream: Readable.from(pieces), maxBytes: 50 * 1024 * 1024 }, options)) {
-    if (event.kind === 'batch') read.push(event.batch)
+  const read: ReadBatch[] = []
+  for await (const event of readPackedBatches({ stream: Readable.from(pieces), maxBytes: 50 * 1024 * 1024 }, options)) {
+    if (event.kind !== 'batch') continue
+    const tagStart = tagStarts(event.batch)
+    read.push({ ...event.batch, items: event.batch.phoneNumbers.map((_, i) => packedItem(event.batch, i, tagStart)) })
   }
   return read
 }
@@ -29,7 +34,7 @@ function item (phoneNumber: string, firstName: string | undefined, tags: string[
 
 const optIn = (text: string, occurredAt: string, undated = false): ImportItem['consent'] => ({ source: 'web_form', text, ip: null, userAgent: null, occurredAt, undated })
 
-describe('readImportBatches: repeated values', () => {
+describe('readPackedBatches: repeated values', () => {
   it('reads each row on its own whatever the rows before it held: runs, alternations, and a bad value inside a run', async () => {
     const [batch, ...more] = await batches([
       HEADER,
