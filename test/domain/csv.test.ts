@@ -1,6 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { CsvTokenizer, type CsvItem } from '../../src/domain/csv.js'
+import { pieceSpans } from '../support/pieces.js'
 
 interface Options { delimiter?: string, maxRecordChars?: number, expectedFields?: number, header?: boolean }
 
@@ -96,14 +97,7 @@ describe('CsvTokenizer: chunking', () => {
   it('gives the same items however the text is cut into chunks (property)', () => {
     const text = fc.array(fc.constantFrom('a', 'b', ' ', ',', ';', '"', '""', '\n', '\r\n', '\r', 'é', '😀'), { maxLength: 60 }).map((parts) => parts.join(''))
     fc.assert(fc.property(text, fc.array(fc.nat(), { maxLength: 6 }), fc.constantFrom(',', ';'), fc.option(fc.integer({ min: 1, max: 4 }), { nil: undefined }), fc.boolean(), (input, cuts, delimiter, expectedFields, header) => {
-      const points = [...new Set(cuts.map((c) => c % (input.length + 1)))].sort((a, b) => a - b)
-      const chunks: string[] = []
-      let from = 0
-      for (const point of points) {
-        chunks.push(input.slice(from, point))
-        from = point
-      }
-      chunks.push(input.slice(from))
+      const chunks = pieceSpans(input.length, cuts).map(([from, to]) => input.slice(from, to))
       const options = { delimiter, maxRecordChars: 40, header, ...(expectedFields !== undefined && !header ? { expectedFields } : {}) }
       expect(tokenize(chunks, options)).toEqual(tokenize(input, options))
     }), { numRuns: 2000 })

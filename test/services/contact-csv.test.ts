@@ -2,6 +2,7 @@ import { Readable } from 'node:stream'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { readContactCsv, type ContactCsvItem } from '../../src/services/contact-csv.js'
+import { pieceSpans } from '../support/pieces.js'
 
 /**
  * readContactCsv gives one reading of a file however its upload is cut into pieces: the same
@@ -23,18 +24,6 @@ async function read (pieces: Buffer[]): Promise<Reading> {
   return reading
 }
 
-function cut (bytes: Buffer, at: number[]): Buffer[] {
-  const points = [...new Set(at.map((point) => point % (bytes.length + 1)))].sort((a, b) => a - b)
-  const pieces: Buffer[] = []
-  let from = 0
-  for (const point of points) {
-    pieces.push(bytes.subarray(from, point))
-    from = point
-  }
-  pieces.push(bytes.subarray(from))
-  return pieces
-}
-
 describe('readContactCsv: the reading does not depend on how the upload is cut', () => {
   it('rows, rejections, warnings and decoding (property)', async () => {
     // Plain rows (the charset is decided past the first ones), then text with quotes, line breaks, and
@@ -46,7 +35,7 @@ describe('readContactCsv: the reading does not depend on how the upload is cut',
       return Buffer.concat([Buffer.from(rows.join('\n') + '\n'), ...parts.map((p) => typeof p === 'string' ? Buffer.from(p) : p)])
     })
     await fc.assert(fc.asyncProperty(file, fc.array(fc.nat(), { maxLength: 8 }), async (bytes, at) => {
-      expect(await read(cut(bytes, at))).toEqual(await read([bytes]))
+      expect(await read(pieceSpans(bytes.length, at).map(([from, to]) => bytes.subarray(from, to)))).toEqual(await read([bytes]))
     }), { numRuns: 300 })
   })
 })
