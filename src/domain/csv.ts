@@ -32,6 +32,12 @@ export interface CsvTokenizerOptions {
   maxRecordChars: number
   /** Number of the first line pushed (default 1), when lines before it were read by the caller. */
   firstLine?: number
+  /**
+   * The first record that is not blank (isBlankRecord) is the header: its field count becomes
+   * `expectedFields` before the record after it is read, so how the text is cut into pushes
+   * cannot change what the records after the header are.
+   */
+  header?: boolean
 }
 
 type Step =
@@ -51,6 +57,8 @@ export class CsvTokenizer {
   private readonly delimiter: string
   private readonly delimiterCode: number
   private readonly maxRecordChars: number
+  /** The header is still to come (options.header): the next record that is not blank sets expectedFields. */
+  private awaitingHeader: boolean
   private buffer = ''
   /** Physical line number of buffer[0]. */
   private line = 1
@@ -71,6 +79,7 @@ export class CsvTokenizer {
     this.nextDelimiter = new NextOf(options.delimiter)
     this.maxRecordChars = options.maxRecordChars
     this.line = options.firstLine ?? 1
+    this.awaitingHeader = options.header === true
   }
 
   /** Feeds more decoded text; returns the records and faults it completed, in order. */
@@ -125,6 +134,10 @@ export class CsvTokenizer {
           continue
         }
         items.push({ kind: 'record', line: this.line, lines: step.breaks + 1, fields: step.fields })
+        if (this.awaitingHeader && !isBlankRecord(step.fields)) {
+          this.awaitingHeader = false
+          this.expectedFields = step.fields.length
+        }
         this.line += step.breaks + (step.next > start && this.endsWithBreak(text, step.next) ? 1 : 0)
         start = step.next
         continue
@@ -305,6 +318,12 @@ class NextOf {
     }
     return this.at
   }
+}
+
+/** A record that holds nothing: an empty line, or only delimiters and blanks. */
+export function isBlankRecord (fields: readonly string[]): boolean {
+  for (let i = 0; i < fields.length; i++) if (fields[i] !== '') return false
+  return true
 }
 
 /** Position of the first line break (LF or CR) in `text`, or -1. */

@@ -3,7 +3,7 @@ import { setImmediate as yieldToEventLoop } from 'node:timers/promises'
 import iconv from 'iconv-lite'
 import { charsetFromBom, charsetFromLabel, utf16WithoutBom, utf8OrWindows1252, type SupportedCharset } from '../domain/charset.js'
 import { IMPORT_COLUMNS, detectDelimiter, mapHeader, readSepLine, type ImportColumn } from '../domain/contact-csv.js'
-import { CsvTokenizer, firstLineBreak, lineBreakLength } from '../domain/csv.js'
+import { CsvTokenizer, firstLineBreak, isBlankRecord, lineBreakLength } from '../domain/csv.js'
 import { describeTextFault, findTextFault } from '../domain/text.js'
 import { AppError } from '../errors.js'
 import { maskPhoneNumbers } from '../logger.js'
@@ -41,6 +41,11 @@ export type ContactCsvItem =
   | { line: number, row: ContactRow }
   | { line: number, error: string }
 
+/**
+ * `header`: the header row was read, with warnings about ignored columns and a guessed charset; when
+ * the charset is guessed only after the header row (the file's first byte that is not ASCII comes
+ * later), one more `header` event carries that warning alone, before the rows decoded with it.
+ */
 export type ContactCsvEvent =
   | { kind: 'header', warnings: string[] }
   | { kind: 'rows', items: ContactCsvItem[] }
@@ -60,59 +65,95 @@ export function quoteValue (value: string): string {
   return JSON.stringify(maskPhoneNumbers(clipped))
 }
 
-/** Decodes the upload's bytes as they come, deciding the charset from the first ones. */
+/** Bytes a charset is detected on (UTF-16 without a byte-order mark), when the file has as many. */
+const SNIFF_BYTES = 1024
+/**
+ * Bytes, from the first one that is not ASCII, that UTF-8 or Windows-1252 is decided on when the file
+ * has as many: a fixed span of the file, never what happens to have arrived, so however the upload
+ * is cut into pieces the same file is decoded the same way.
+ */
+const CHARSET_DECISION_BYTES = 64 * 1024
+
+/**
+ * Decodes the upload's bytes as they come. The charset is the declared one, a byte-order mark's, or
+ * detected: UTF-16 on the first SNIFF_BYTES; else, since ASCII reads the same in UTF-8 and
+ * Windows-1252, the plain ASCII bytes are passed on as they come and the choice is taken on the
+ * CHARSET_DECISION_BYTES that begin with the first other byte — wherever in the file that is. Every
+ * byte is decoded once, by the charset chosen (or as ASCII before it).
+ */
 class UploadDecoder {
   charset: SupportedCharset | null
   /** How the charset was chosen: it is worth a warning only when it was a guess. */
   guessed = false
   private decoder: iconv.DecoderStream | null = null
-  private head: Buffer = Buffer.alloc(0)
+  /** Bytes held until the charset can be decided: the file's first ones, or from its first byte that is not ASCII on. */
+  private held: Buffer[] = []
+  private heldBytes = 0
+  /** Past the byte-order mark, the declared charset and UTF-16 detection: UTF-8 or Windows-1252 is left to decide. */
+  private sniffed = false
 
-  constructor (declared: SupportedCharset | null) {
+  constructor (private readonly declared: SupportedCharset | null) {
     this.charset = declared
   }
 
   write (chunk: Buffer): string {
+    if (this.decoder !== null) return this.decoder.write(chunk)
     return this.decode(chunk, false)
   }
 
   end (): string {
-    const text = this.decode(Buffer.alloc(0), true)
+    const text = this.decoder === null ? this.decode(Buffer.alloc(0), true) : ''
     return text + (this.decoder?.end() ?? '')
   }
 
+  private hold (chunk: Buffer): void {
+    if (chunk.length === 0) return
+    this.held.push(chunk)
+    this.heldBytes += chunk.length
+  }
+
+  private takeHeld (): Buffer {
+    const bytes = this.held.length === 1 ? this.held[0]! : Buffer.concat(this.held, this.heldBytes)
+    this.held = []
+    this.heldBytes = 0
+    return bytes
+  }
+
   private decode (chunk: Buffer, final: boolean): string {
-    if (this.decoder !== null) return this.decoder.write(chunk)
-    const bytes = this.head.length > 0 ? Buffer.concat([this.head, chunk]) : chunk
-    this.head = Buffer.alloc(0)
-    // A byte-order mark, when there is one, says what the file is (the WHATWG rule: it wins over a label).
-    if (bytes.length < 3 && !final) {
-      this.head = bytes
-      return ''
+    if (!this.sniffed) {
+      this.hold(chunk)
+      // A byte-order mark, when there is one, says what the file is (the WHATWG rule: it wins over a label).
+      if (!final && this.heldBytes < (this.declared === null ? SNIFF_BYTES : 3)) return ''
+      const bytes = this.takeHeld()
+      this.sniffed = true
+      const bom = charsetFromBom(bytes)
+      if (bom !== null) return this.start(bom.charset, bytes)
+      if (this.declared !== null) return this.start(this.declared, bytes)
+      const utf16 = utf16WithoutBom(bytes)
+      if (utf16 !== null) {
+        this.guessed = true
+        return this.start(utf16, bytes)
+      }
+      chunk = bytes
     }
-    const bom = charsetFromBom(bytes)
-    if (bom !== null) return this.start(bom.charset, bytes)
-    if (this.charset !== null) return this.start(this.charset, bytes)
-    if (bytes.length < 64 && !final) {
-      this.head = bytes
-      return ''
-    }
-    const utf16 = utf16WithoutBom(bytes)
-    if (utf16 !== null) {
-      this.guessed = true
-      return this.start(utf16, bytes)
-    }
-    // UTF-8 or Windows-1252: plain ASCII reads the same in both, so the choice waits for the first other byte.
-    if (isAscii(bytes)) return bytes.toString('latin1')
-    const choice = utf8OrWindows1252(bytes, final)
-    if (choice === null) {
+    // UTF-8 or Windows-1252: plain ASCII is passed on until the first other byte.
+    let text = ''
+    if (this.heldBytes === 0) {
+      if (isAscii(chunk)) return chunk.toString('latin1')
       let firstHigh = 0
-      while (bytes[firstHigh]! < 0x80) firstHigh++
-      this.head = bytes.subarray(firstHigh)
-      return bytes.toString('latin1', 0, firstHigh)
+      while (chunk[firstHigh]! < 0x80) firstHigh++
+      text = chunk.toString('latin1', 0, firstHigh)
+      chunk = chunk.subarray(firstHigh)
     }
+    this.hold(chunk)
+    // Decided on exactly CHARSET_DECISION_BYTES when more follow them, else on the rest of the file.
+    if (!final && this.heldBytes <= CHARSET_DECISION_BYTES) return text
+    const bytes = this.takeHeld()
+    if (bytes.length === 0) return text
+    const cut = bytes.length > CHARSET_DECISION_BYTES
+    const choice = utf8OrWindows1252(cut ? bytes.subarray(0, CHARSET_DECISION_BYTES) : bytes, !cut) ?? 'utf-8'
     this.guessed = choice === 'windows-1252'
-    return this.start(choice, bytes)
+    return text + this.start(choice, bytes)
   }
 
   private start (charset: SupportedCharset, bytes: Buffer): string {
@@ -131,7 +172,8 @@ const FIELDS = IMPORT_COLUMNS.join(', ')
 
 /**
  * The upload as events: first `header` (with warnings about ignored columns or a guessed charset),
- * then `rows` in line order. Throws AppError: 415 for a charset it cannot decode, 400 when there is
+ * then `rows` in line order (with the late `header` of ContactCsvEvent among them when the charset
+ * is guessed past the header row). Throws AppError: 415 for a charset it cannot decode, 400 when there is
  * no usable header row, 413 (FST_ERR_CTP_BODY_TOO_LARGE) past `maxBytes` — possibly after rows
  * were yielded, which the caller must account for.
  */
@@ -149,6 +191,10 @@ export async function * readContactCsv (upload: ContactCsvUpload): AsyncGenerato
   let tokenizer: CsvTokenizer | null = null
   let header: { columns: Array<ImportColumn | null>, fieldCount: number } | null = null
   let delimiter = ','
+  /** The warning about a guessed charset was given (it is given once, whenever the guess is taken). */
+  let charsetWarned = false
+  const charsetWarning = (): string =>
+    `The file is not declared as UTF-8 and is not valid UTF-8: it was read as ${decoder.charset}; add "charset=…" to the Content-Type if that is wrong`
 
   /** Decoded text until the header line is complete; then the tokenizer takes over. */
   function start (text: string, final: boolean): ContactCsvEvent[] {
@@ -171,21 +217,26 @@ export async function * readContactCsv (upload: ContactCsvUpload): AsyncGenerato
       delimiter = detectDelimiter(end === -1 ? body : body.slice(0, end))
     }
     pending = ''
-    tokenizer = new CsvTokenizer({ delimiter, maxRecordChars: MAX_RECORD_CHARS, firstLine })
+    tokenizer = new CsvTokenizer({ delimiter, maxRecordChars: MAX_RECORD_CHARS, firstLine, header: true })
     return tokenize(body, final)
   }
 
   function tokenize (text: string, final: boolean): ContactCsvEvent[] {
     const events: ContactCsvEvent[] = []
     const items: ContactCsvItem[] = []
+    if (header !== null && decoder.guessed && !charsetWarned) {
+      // Decided past the header row (see UploadDecoder): the warning comes before any row decoded by the guess.
+      charsetWarned = true
+      events.push({ kind: 'header', warnings: [charsetWarning()] })
+    }
     const found = [...tokenizer!.push(text), ...(final ? tokenizer!.end() : [])]
     for (const item of found) {
       if (header === null) {
         if (item.kind === 'fault') throw headerError(`The header row (line ${item.line}) ${item.reason}`)
-        if (item.fields.every((name) => name === '')) continue
+        // The tokenizer took the same record as the header (CsvTokenizerOptions.header).
+        if (isBlankRecord(item.fields)) continue
         const mapped = useHeader(item.fields)
         header = { columns: mapped.columns, fieldCount: item.fields.length }
-        tokenizer!.expectedFields = item.fields.length
         events.push({ kind: 'header', warnings: mapped.warnings })
         continue
       }
@@ -193,7 +244,7 @@ export async function * readContactCsv (upload: ContactCsvUpload): AsyncGenerato
         items.push({ line: item.line, error: `The line ${item.reason}` })
         continue
       }
-      if (item.fields.every((value) => value === '')) continue
+      if (isBlankRecord(item.fields)) continue
       items.push(toRow(item.line, item.fields, header))
     }
     if (items.length > 0) events.push({ kind: 'rows', items })
@@ -217,7 +268,8 @@ export async function * readContactCsv (upload: ContactCsvUpload): AsyncGenerato
       `Column ${position} (${quoteValue(name)}) is not a contact field and was ignored; the fields are ${FIELDS}`)
     if (mapped.unknown.length > 20) warnings.push(`${mapped.unknown.length - 20} more columns were ignored`)
     if (decoder.guessed) {
-      warnings.push(`The file is not declared as UTF-8 and is not valid UTF-8: it was read as ${decoder.charset}; add "charset=…" to the Content-Type if that is wrong`)
+      charsetWarned = true
+      warnings.push(charsetWarning())
     }
     return { columns: mapped.columns, warnings }
   }

@@ -69,6 +69,7 @@ export interface PackedBatch {
 }
 
 export type PackedReadEvent =
+  /** The header row's warnings; a later one carries the charset warning alone when the charset was guessed past the header row (ContactCsvEvent). */
   | { kind: 'header', warnings: string[] }
   | { kind: 'batch', batch: PackedBatch }
 

@@ -1,11 +1,12 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { CsvTokenizer, type CsvItem } from '../../src/domain/csv.js'
+import { pieceSpans } from '../support/pieces.js'
 
-interface Options { delimiter?: string, maxRecordChars?: number, expectedFields?: number }
+interface Options { delimiter?: string, maxRecordChars?: number, expectedFields?: number, header?: boolean }
 
 function tokenize (chunks: string | string[], options: Options = {}): CsvItem[] {
-  const tokenizer = new CsvTokenizer({ delimiter: options.delimiter ?? ',', maxRecordChars: options.maxRecordChars ?? 1000 })
+  const tokenizer = new CsvTokenizer({ delimiter: options.delimiter ?? ',', maxRecordChars: options.maxRecordChars ?? 1000, header: options.header === true })
   if (options.expectedFields !== undefined) tokenizer.expectedFields = options.expectedFields
   const items: CsvItem[] = []
   for (const chunk of typeof chunks === 'string' ? [chunks] : chunks) items.push(...tokenizer.push(chunk))
@@ -50,6 +51,10 @@ describe('CsvTokenizer: a malformed line is reported by its number and the next 
       [record(1, ['a', 'b']), fault(2, /text after the closing quote of field 2/), record(3, ['3', '4']), record(4, ['5', '6', '7']), record(5, ['8', '9'])]],
     ['an open quote that swallows lines into a record that does not fit the header', 'a,b\n1,"2\n3,4\n5",6,7\n8,9\n', { expectedFields: 2 },
       [record(1, ['a', 'b']), fault(2, /does not fit the header/), record(3, ['3', '4']), fault(4, /quote inside unquoted field 1/), record(5, ['8', '9'])]],
+    ['the same with the header read from the text, pushed at once', 'a,b\n1,"2\n3,4\n5",6,7\n8,9\n', { header: true },
+      [record(1, ['a', 'b']), fault(2, /does not fit the header/), record(3, ['3', '4']), fault(4, /quote inside unquoted field 1/), record(5, ['8', '9'])]],
+    ['the header is the first line that is not blank', '\n,\na,b\n1,"2\n3",4\n', { header: true },
+      [record(1, ['']), record(2, ['', '']), record(3, ['a', 'b']), fault(4, /does not fit the header/), fault(5, /quote inside unquoted field 1/)]],
     ['a line longer than the limit', 'a,b\n' + 'x'.repeat(50) + '\n1,2\n', { maxRecordChars: 20 }, [record(1, ['a', 'b']), fault(2, /longer than 20 characters/), record(3, ['1', '2'])]],
     ['a quoted field longer than the limit', 'a,b\n1,"' + 'x'.repeat(50) + '"\n1,2\n', { maxRecordChars: 20 }, [record(1, ['a', 'b']), fault(2, /longer than 20/), record(3, ['1', '2'])]]
   ])('%s', (_name, input, options, expected) => {
@@ -91,16 +96,9 @@ describe('CsvTokenizer: chunking', () => {
 
   it('gives the same items however the text is cut into chunks (property)', () => {
     const text = fc.array(fc.constantFrom('a', 'b', ' ', ',', ';', '"', '""', '\n', '\r\n', '\r', 'é', '😀'), { maxLength: 60 }).map((parts) => parts.join(''))
-    fc.assert(fc.property(text, fc.array(fc.nat(), { maxLength: 6 }), fc.constantFrom(',', ';'), fc.option(fc.integer({ min: 1, max: 4 }), { nil: undefined }), (input, cuts, delimiter, expectedFields) => {
-      const points = [...new Set(cuts.map((c) => c % (input.length + 1)))].sort((a, b) => a - b)
-      const chunks: string[] = []
-      let from = 0
-      for (const point of points) {
-        chunks.push(input.slice(from, point))
-        from = point
-      }
-      chunks.push(input.slice(from))
-      const options = { delimiter, maxRecordChars: 40, ...(expectedFields !== undefined ? { expectedFields } : {}) }
+    fc.assert(fc.property(text, fc.array(fc.nat(), { maxLength: 6 }), fc.constantFrom(',', ';'), fc.option(fc.integer({ min: 1, max: 4 }), { nil: undefined }), fc.boolean(), (input, cuts, delimiter, expectedFields, header) => {
+      const chunks = pieceSpans(input.length, cuts).map(([from, to]) => input.slice(from, to))
+      const options = { delimiter, maxRecordChars: 40, header, ...(expectedFields !== undefined && !header ? { expectedFields } : {}) }
       expect(tokenize(chunks, options)).toEqual(tokenize(input, options))
     }), { numRuns: 2000 })
   })

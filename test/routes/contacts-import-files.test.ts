@@ -361,3 +361,80 @@ describe('POST /contacts/import: a failure in the middle of a large file', () =>
     expect(await countNumbers(ctx, '+16465')).toBe(0)
   }, 60_000)
 })
+
+/**
+ * The same file imported once per piece size, each into a fresh service: the upload as a client
+ * sends it, in pieces of `size` bytes (the service forwards them to the reader in pieces of 64 KiB
+ * or more, so a file past 64 KiB is read in one piece or in several).
+ */
+async function importInPieces (file: Buffer, sizes: number[], numbers: string[]): Promise<Array<{ status: number, report: unknown, contacts: Map<string, Contact | undefined> }>> {
+  const outcomes = []
+  for (const size of sizes) {
+    const ctx = await startTestApp({ env: { RATE_LIMIT_MAX: '100000' } })
+    try {
+      const pieces = Array.from({ length: Math.ceil(file.length / size) }, (_, i) => file.subarray(i * size, (i + 1) * size))
+      const response = await importBody(ctx, Readable.from(pieces))
+      const contacts = new Map<string, Contact | undefined>()
+      for (const number of numbers) contacts.set(number, await contactByNumber(ctx, number))
+      outcomes.push({ status: response.statusCode, report: response.json(), contacts })
+    } finally {
+      await ctx.close()
+    }
+  }
+  return outcomes
+}
+
+describe('POST /contacts/import: the report does not depend on how the upload is cut', () => {
+  /** `count` lines `number,First<i>,Last<i>` from line 2 on, with `lines` (line number → text) in their place. */
+  const csv = (count: number, lines: Record<number, string>): string => {
+    const rows = ['phoneNumber,firstName,lastName']
+    for (let line = 2; line < count + 2; line++) rows.push(lines[line] ?? `${nycNumber(7, line)},First${line},Last${line}`)
+    return rows.join('\r\n') + '\r\n'
+  }
+
+  it('a quote left open early in the file costs its line alone, as it does later in the file', async () => {
+    // The quote opened on line 3 (and line 3003) is closed by the stray quote ending line 6 (and 3006).
+    const open = (line: number): Record<number, string> => ({
+      [line]: `${nycNumber(7, line)},"Open,Quote`,
+      [line + 3]: `${nycNumber(7, line + 3)},Stray,Quote"`
+    })
+    const file = Buffer.from(csv(3200, { ...open(3), ...open(3003) }))
+    expect(file.length).toBeGreaterThan(64 * 1024)
+    const rejected = (line: number): Array<{ line: number, error: string }> => [
+      { line, error: 'The line opens a quoted field that runs over several lines and does not fit the header; check its quotes' },
+      { line: line + 3, error: 'The line has a quote inside unquoted field 3 (quote the whole field and double the quote)' }
+    ]
+    const lines = [3, 4, 5, 6, 3003, 3004, 3005, 3006]
+    for (const outcome of await importInPieces(file, [1024 * 1024, 100], lines.map((line) => nycNumber(7, line)))) {
+      expect(outcome.status).toBe(200)
+      expect(outcome.report).toEqual({ created: 3196, updated: 0, rejected: [...rejected(3), ...rejected(3003)], warnings: [] })
+      for (const line of [4, 5, 3004, 3005]) expect(outcome.contacts.get(nycNumber(7, line))).toMatchObject({ firstName: `First${line}` })
+      for (const line of [3, 6, 3003, 3006]) expect(outcome.contacts.get(nycNumber(7, line))).toBeUndefined()
+    }
+  }, 60_000)
+
+  it('a Windows-1252 file whose first accent lies past the first 64 KiB: the same warning and the same names', async () => {
+    // The first byte that is not ASCII comes on line `accent`, 2 bytes before 65,600 (where 100-byte
+    // pieces are forwarded to the reader as a first piece); the first that cannot be UTF-8 two lines
+    // later. "RenÃ©" is what René written in UTF-8 reads as in Windows-1252: the file is one or the other.
+    let accent = 2
+    let head = 'phoneNumber,firstName,lastName\r\n'
+    while (head.length < 65_600 - 150) head += `${nycNumber(7, accent)},First${accent},Last${accent++}\r\n`
+    const lead = `${nycNumber(7, accent)},`
+    const accented = 'e'.repeat(65_598 - 3 - head.length - lead.length) + 'RenÃ©'
+    const text = head + lead + `${accented},Dupre\r\n` + csv(2200, { [accent + 2]: `${nycNumber(7, accent + 2)},Renée,Lefèvre` }).split('\r\n').slice(accent).join('\r\n')
+    const file = iconv.encode(text, 'windows-1252')
+    expect(file.indexOf(0xc3)).toBe(65_598)
+    for (const outcome of await importInPieces(file, [1024 * 1024, 100], [nycNumber(7, accent), nycNumber(7, accent + 2)])) {
+      expect(outcome.status).toBe(200)
+      expect(outcome.report).toEqual({
+        created: 2200,
+        updated: 0,
+        rejected: [],
+        warnings: ['The file is not declared as UTF-8 and is not valid UTF-8: it was read as windows-1252; add "charset=…" to the Content-Type if that is wrong']
+      })
+      expect(outcome.contacts.get(nycNumber(7, accent))).toMatchObject({ firstName: accented, lastName: 'Dupre' })
+      expect(outcome.contacts.get(nycNumber(7, accent + 2))).toMatchObject({ firstName: 'Renée', lastName: 'Lefèvre' })
+    }
+  }, 60_000)
+})
