@@ -13,7 +13,8 @@
  * as ratios, of wall time and of this process's CPU time (all its threads: what the import costs the
  * server, whatever else the machine is doing). Both sides are measured warm: before the rounds the
  * baseline parses, and each round's new service imports, a 5,000-row file of other numbers (a running
- * service has imported before; its reader thread is up and the import's code compiled). A last round samples the live heap (after forced
+ * service has imported before; its reader thread is up and the import's code compiled), and every timed
+ * round starts from a full collection (not from the garbage of the rounds before it). A last round samples the live heap (after forced
  * collections) while a file import runs: it must stay flat, not grow with the file. Then, for scale,
  * three parts timed alone: number validation, the database writes, and receiving each upload without
  * doing anything with it.
@@ -54,6 +55,8 @@ const UPLOADS: Upload[] = ['file', 'lines']
 interface Run { wallMs: number, cpuMs: number, detail: string, heapMb?: number, rssMb?: number }
 
 async function timed (run: () => Promise<string>): Promise<Run> {
+  // Each round, baseline or service, starts from a collected heap: not from the rounds before it.
+  global.gc?.()
   const cpu = process.cpuUsage()
   const started = performance.now()
   const detail = await run()
