@@ -24,15 +24,18 @@ const CODE_BY_STATUS: Record<number, string> = {
   429: 'RATE_LIMITED'
 }
 
-/**
- * What a route takes, for a 415: Fastify's own message names only the type refused. A CSV import sent as
- * a form (`curl -F file=@…`, multipart) or as application/octet-stream is the usual mistake.
- */
-function mediaTypeHint (request: FastifyRequest): string {
-  return request.routeOptions.url === '/contacts/import'
-    ? ". Send the CSV file itself as the body, with content-type text/csv: curl --data-binary @contacts.csv -H 'content-type: text/csv'"
-    : '. Send a JSON body with content-type application/json'
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /**
+     * How to send this route's body, added to Fastify's 415 (which names only the type refused); routes that
+     * take JSON need none (the default says so). The CSV import's: a file sent as a form is the usual mistake.
+     */
+    mediaTypeHint?: string
+  }
 }
+
+/** The 415 hint of a route that takes JSON (every route but those that name their own). */
+const JSON_MEDIA_TYPE_HINT = 'Send a JSON body with content-type application/json'
 
 /** The one error boundary: every error leaves as { statusCode, error, message, code }, without stack or secrets. */
 export function registerErrorHandler (app: FastifyInstance, options: { exposeDetails: boolean }): void {
@@ -55,7 +58,8 @@ export function registerErrorHandler (app: FastifyInstance, options: { exposeDet
     if (status !== undefined && status >= 400 && status < 500) {
       const code = FASTIFY_CODES[fastifyError.code] ?? CODE_BY_STATUS[status] ?? 'BAD_REQUEST'
       // Fastify's messages are safe and useful ("Body is not valid JSON…"), but may quote a header.
-      const message = maskPhoneNumbers(error.message) + (code === 'UNSUPPORTED_MEDIA_TYPE' ? mediaTypeHint(request) : '')
+      const hint = code === 'UNSUPPORTED_MEDIA_TYPE' ? `. ${request.routeOptions.config.mediaTypeHint ?? JSON_MEDIA_TYPE_HINT}` : ''
+      const message = maskPhoneNumbers(error.message) + hint
       return reply.code(status).send(body(status, code, message))
     }
     request.log.error({ err: { type: error.name, message: error.message, code: fastifyError.code } }, 'Unhandled error')

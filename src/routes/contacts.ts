@@ -64,6 +64,7 @@ export function contactRoutes (app: App, controller: ContactsController): void {
     csv.post('/contacts/import', {
       // The body schema documents the upload; the body itself is a stream, checked as it is read.
       validatorCompiler: () => () => true,
+      config: { mediaTypeHint: "Send the CSV file itself as the body, with content-type text/csv: curl --data-binary @contacts.csv -H 'content-type: text/csv'" },
       schema: {
         tags,
         summary: 'Import contacts from CSV or TSV (header row naming a phone number column; UTF-8, UTF-16 or Windows-1252)',

@@ -273,12 +273,7 @@ describe('POST /contacts/import', () => {
     expect(response.json()).toMatchObject({ statusCode: 415, code: 'UNSUPPORTED_MEDIA_TYPE' })
     expect(await contactByNumber('+12122346701')).toBeUndefined()
     // A file sent as a form, as `curl -F file=@contacts.csv` does: the answer says how to send it.
-    const form = await ctx.app.inject({
-      method: 'POST',
-      url: '/contacts/import',
-      headers: { ...ctx.headers, 'content-type': 'multipart/form-data; boundary=x' },
-      payload: '--x\r\nContent-Disposition: form-data; name="file"; filename="c.csv"\r\n\r\nphoneNumber\n+12122346702\n\r\n--x--\r\n'
-    })
+    const form = await importCsv('--x\r\nContent-Disposition: form-data; name="file"; filename="c.csv"\r\n\r\nphoneNumber\n+12122346702\n\r\n--x--\r\n', 'multipart/form-data; boundary=x')
     expect(form.statusCode).toBe(415)
     expect(form.json().message).toContain("--data-binary @contacts.csv -H 'content-type: text/csv'")
     expect(await contactByNumber('+12122346702')).toBeUndefined()
