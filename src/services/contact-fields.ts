@@ -1,5 +1,5 @@
 import { isIP } from 'node:net'
-import formats from 'ajv-formats'
+import { fullFormats } from 'ajv-formats/dist/formats.js'
 import type { ContactFields } from '../db/repositories/contacts.js'
 import { isTimeZone } from '../domain/quiet-hours.js'
 import { AppError } from '../errors.js'
@@ -24,9 +24,10 @@ export interface LastInstant { value: string, parsed: number, iso: string }
  * RFC 3339 date-time with its offset (`2026-06-01T12:00:00Z`, `2026-06-01T09:30:00+02:00`), checked as
  * the API's JSON schemas check `format: date-time` (ajv-formats, full mode): a day the month has, hours
  * 00–23. Date.parse alone would read `2026-02-30` as 2 March, and a time without an offset in the
- * server's own zone.
+ * server's own zone. From the formats module alone (the path ajv's standalone code loads it by): the
+ * package's entry point loads all of Ajv, which the import's reader thread has no other use for.
  */
-const dateTime = formats.default.get('date-time', 'full') as { validate: (value: string) => boolean }
+const dateTime = fullFormats['date-time'] as { validate: (value: string) => boolean }
 
 /**
  * A date-time given in a request or file, as ISO-8601 (UTC); now when not given. `last`: a one-entry cache.
